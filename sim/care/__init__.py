@@ -1,0 +1,8 @@
+"""Care systems: what happens at each health event, and the service concepts."""
+
+from sim.care.system import CareSystem
+
+#: Care systems by paradigm name (insatsstyrning / individstyrning).
+CARE_SYSTEMS = {"intervention": CareSystem}
+
+__all__ = ["CARE_SYSTEMS", "CareSystem"]

@@ -1,0 +1,362 @@
+"""Typed, validated scenario parameters, loaded from TOML.
+
+Every number a planner might change lives here. The objects are frozen and refuse
+unknown fields, so a typo in a scenario file fails loudly with the file and the field.
+Units are in the field names or descriptions: rates per person-year, durations in days,
+costs in SEK (2024 price level).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+STRATA = ("stable", "fluctuating", "unstable", "palliative")
+Stratum = Literal["stable", "fluctuating", "unstable", "palliative"]
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+Rate = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+PositiveDays = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+NonNegDays = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+Cost = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+Capacity = Annotated[int, Field(gt=0)]
+
+
+class Strict(BaseModel):
+    """Base of every parameter object: frozen, unknown fields refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class PerStratum(Strict):
+    """One value per need stratum (behovsgrund)."""
+
+    stable: float
+    fluctuating: float
+    unstable: float
+    palliative: float
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        """Values in the order of :data:`STRATA`."""
+        return (self.stable, self.fluctuating, self.unstable, self.palliative)
+
+
+class SharePerStratum(PerStratum):
+    """A probability per stratum, each in 0–1."""
+
+    stable: Share
+    fluctuating: Share
+    unstable: Share
+    palliative: Share
+
+
+class RatePerStratum(PerStratum):
+    """A non-negative rate (per person-year) or count per stratum."""
+
+    stable: Rate
+    fluctuating: Rate
+    unstable: Rate
+    palliative: Rate
+
+
+class PositivePerStratum(PerStratum):
+    """A strictly positive quantity per stratum (e.g. a mean length of stay, days)."""
+
+    stable: PositiveDays
+    fluctuating: PositiveDays
+    unstable: PositiveDays
+    palliative: PositiveDays
+
+
+class Meta(Strict):
+    """Name and description of a scenario."""
+
+    name: str
+    description: str = ""
+
+
+class Simulation(Strict):
+    """Run control: seed, warm-up and measured horizon."""
+
+    seed: Annotated[int, Field(ge=0)]
+    warmup_years: NonNegDays
+    years: PositiveDays
+    replications: Capacity
+
+
+class Population(Strict):
+    """The synthetic 65+ population of the area."""
+
+    persons_65plus: Capacity
+    entrants_per_year: Rate = Field(description="persons turning 65 or moving in, per year")
+    share_entrants_moving_in: Share = Field(
+        description="share of entrants older than 65 (moving in); the rest enter at 65"
+    )
+    age_excess_mean_years: PositiveDays = Field(
+        description="mean of (age - 65), exponential, truncated at age_max"
+    )
+    age_max: Annotated[float, Field(gt=65.0, le=120.0)]
+    stratum_shares: SharePerStratum
+    entrant_stratum_shares: SharePerStratum
+    chronic_diagnoses_mean: RatePerStratum
+    medications_mean: RatePerStratum
+    personal_care_dependent: SharePerStratum
+    home_health_enrolled: SharePerStratum
+    incurable_cancer_given_palliative: Share
+    wishes_palliative_team: Share
+
+    @model_validator(mode="after")
+    def _shares_sum_to_one(self) -> Population:
+        for name in ("stratum_shares", "entrant_stratum_shares"):
+            total = sum(getattr(self, name).as_tuple())
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"{name} must sum to 1 (got {total:.6f})")
+        return self
+
+
+class Transitions(Strict):
+    """Rates (per person-year) of moving from one stratum to another."""
+
+    stable: dict[Stratum, Rate]
+    fluctuating: dict[Stratum, Rate]
+    unstable: dict[Stratum, Rate]
+    palliative: dict[Stratum, Rate] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _no_self_loops(self) -> Transitions:
+        for origin in STRATA:
+            if origin in getattr(self, origin):
+                raise ValueError(f"{origin}.{origin}: a stratum cannot move to itself")
+        return self
+
+
+class Health(Strict):
+    """The exogenous health process: identical whatever the care system does."""
+
+    transition_rates_per_year: Transitions
+    death_rate_per_year: RatePerStratum
+    deterioration_rate_per_year: RatePerStratum
+    share_needs_bed: SharePerStratum = Field(
+        description="share of deteriorations that need a hospital bed under any care system"
+    )
+    share_needs_assessment: SharePerStratum = Field(
+        description="share of deteriorations that need timely medical assessment but not a bed;"
+        " admissions of these are the 'avoidable' class"
+    )
+
+
+class Routing(Strict):
+    """What intervention-driven care (insatsstyrning) does with a deterioration."""
+
+    ed_share_needs_assessment: SharePerStratum
+    admit_share_needs_assessment: SharePerStratum
+    ed_share_minor: SharePerStratum
+    nurse_share_at_home: SharePerStratum = Field(
+        description="share of the deteriorations not sent to the ED that the home health"
+        " nurse meets at home (for persons enrolled in home health care); the rest see primary care"
+    )
+
+
+class Hospital(Strict):
+    """Inpatient care and what follows a discharge."""
+
+    los_mean_days: PositivePerStratum
+    los_cv: Annotated[float, Field(gt=0.0, le=5.0)]
+    outpatient_followups_per_admission: Rate
+    short_term_care_share: SharePerStratum
+    short_term_care_los_mean_days: PositiveDays
+    home_care_lag_mean_days: NonNegDays = Field(
+        description="mean wait for municipal home care to be ready, for dependent persons"
+    )
+    relapse_probability_30d: SharePerStratum = Field(
+        description="probability of a post-discharge relapse within 30 days"
+    )
+    relapse_time_mean_days: PositiveDays
+    readmission_window_days: PositiveDays
+
+
+class Routine(Strict):
+    """Routine volume, counted (not scheduled) between a person's state changes."""
+
+    primary_care_visits_per_year: RatePerStratum
+    outpatient_visits_per_year: RatePerStratum
+    home_health_visits_per_week: RatePerStratum
+    home_help_hours_per_week_dependent: RatePerStratum
+    home_help_hours_per_week_independent: RatePerStratum
+    post_discharge_home_help_hours_per_week: Rate
+    post_discharge_home_help_weeks: NonNegDays
+
+
+class Capacities(Strict):
+    """Scarce capacity: simulated with queues."""
+
+    beds: Capacity
+    short_term_places: Capacity
+    home_health_nurses_fte: Annotated[float, Field(gt=0.0)]
+    nurse_hours_per_week: PositiveDays
+    nurse_minutes_per_visit: PositiveDays
+    nurse_hassle_share: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        description="share of nurse time lost to failed coordination (strulfaktorer), STR-1"
+    )
+
+
+class Costs(Strict):
+    """Unit costs, SEK (2024 price level). Sources in the scenario file's comments."""
+
+    bed_day: Cost
+    ed_visit: Cost
+    outpatient_visit: Cost
+    primary_care_visit: Cost
+    home_health_visit: Cost
+    home_help_hour: Cost
+    short_term_care_day: Cost
+    delayed_discharge_day: Cost = Field(
+        description="municipal payment to the region per delayed-discharge day"
+    )
+    mobile_team_year: Cost = 0.0
+    palliative_team_year: Cost = 0.0
+    home_physician_year: Cost = 0.0
+    safe_discharge_team_year: Cost = 0.0
+
+
+Payer = Literal["region", "municipality"]
+
+
+class Payers(Strict):
+    """Who pays each provider (DOMAIN.md section 6)."""
+
+    hospital: Payer
+    ed: Payer
+    outpatient: Payer
+    primary_care: Payer
+    home_health: Payer
+    home_help: Payer
+    short_term_care: Payer
+    mobile_team: Payer
+    palliative_team: Payer
+    home_physician: Payer
+    safe_discharge: Payer
+
+
+class MobileTeam(Strict):
+    """Mobile närsjukvårdsteam: geriatrician + two specialist nurses, weekdays 08-17."""
+
+    enabled: bool
+    caseload_max: Capacity
+    criteria_required: Annotated[int, Field(ge=1, le=6)]
+    chronic_diagnoses_min: Annotated[int, Field(ge=0)]
+    admissions_12m_min: Annotated[int, Field(ge=0)]
+    medications_min: Annotated[int, Field(ge=0)]
+    age_min: Annotated[float, Field(ge=65.0)]
+    max_enrolment_days: PositiveDays
+    min_enrolment_days: NonNegDays
+    queue_when_full: bool = Field(description="wait for a place (true) or refuse (false)")
+    hours_start: Annotated[float, Field(ge=0.0, lt=24.0)]
+    hours_end: Annotated[float, Field(gt=0.0, le=24.0)]
+    weekdays: Annotated[int, Field(ge=1, le=7)]
+    prevent_share: Share
+    home_treat_share: Share = Field(description="in hours: non-bed deteriorations met at home")
+    plan_nurse_share: Share = Field(description="out of hours: share handled by the nurse with the plan")
+    los_multiplier: Annotated[float, Field(gt=0.0, le=2.0)]
+    outpatient_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
+    relapse_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
+    referral_from_nurse: bool
+
+    @model_validator(mode="after")
+    def _hours(self) -> MobileTeam:
+        if self.hours_end <= self.hours_start:
+            raise ValueError("hours_end must be after hours_start")
+        if self.min_enrolment_days > self.max_enrolment_days:
+            raise ValueError("min_enrolment_days must not exceed max_enrolment_days")
+        return self
+
+
+class PalliativeTeam(Strict):
+    """Mobile palliative team: two physicians and three nurses, around the clock."""
+
+    enabled: bool
+    caseload_max: Capacity
+    home_treat_share: Share
+    prevent_share: Share
+
+
+class HomePhysician(Strict):
+    """Mobile home-care physician (mobil hemsjukvårdsläkare), about half time."""
+
+    enabled: bool
+    list_max: Capacity
+    medical_interventions_min: Annotated[int, Field(ge=0)] = Field(
+        description="medical interventions in home health care, counted as chronic diagnoses"
+    )
+    prevent_share: Share
+    home_treat_share: Share
+    primary_care_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
+    outpatient_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
+    visits_per_year: Rate
+
+
+class SafeDischarge(Strict):
+    """Trygg hemgång: four assistant nurses securing the first days at home."""
+
+    enabled: bool
+    caseload_max: Capacity
+    days: PositiveDays
+    strata: list[Stratum]
+    relapse_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
+    short_term_care_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
+    home_help_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
+    visits_per_day: Rate
+
+
+class Concepts(Strict):
+    """Service concepts of individstyrning; each can be switched off alone."""
+
+    mobile_team: MobileTeam
+    palliative_team: PalliativeTeam
+    home_physician: HomePhysician
+    safe_discharge: SafeDischarge
+    direct_admission: bool
+    team_collaboration: bool = Field(description="removes most hassle time (strulfaktorer)")
+    hassle_share_with_collaboration: Annotated[float, Field(ge=0.0, lt=1.0)]
+
+
+class Scenario(Strict):
+    """A complete scenario: everything one run needs."""
+
+    meta: Meta
+    simulation: Simulation
+    population: Population
+    health: Health
+    routing: Routing
+    hospital: Hospital
+    routine: Routine
+    capacity: Capacities
+    costs: Costs
+    payers: Payers
+    concepts: Concepts
+
+    @property
+    def warmup_days(self) -> float:
+        """Warm-up length (days)."""
+        return self.simulation.warmup_years * 365.25
+
+    @property
+    def horizon_days(self) -> float:
+        """Warm-up plus measured period (days)."""
+        return (self.simulation.warmup_years + self.simulation.years) * 365.25
+
+    def concepts_off(self) -> Scenario:
+        """The same scenario with every service concept switched off."""
+        c = self.concepts
+        off = c.model_copy(
+            update={
+                "mobile_team": c.mobile_team.model_copy(update={"enabled": False}),
+                "palliative_team": c.palliative_team.model_copy(update={"enabled": False}),
+                "home_physician": c.home_physician.model_copy(update={"enabled": False}),
+                "safe_discharge": c.safe_discharge.model_copy(update={"enabled": False}),
+                "direct_admission": False,
+                "team_collaboration": False,
+            }
+        )
+        return self.model_copy(update={"concepts": off})

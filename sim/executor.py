@@ -1,0 +1,104 @@
+"""One executor interface for replications, sweeps, calibration and sensitivity runs.
+
+``serial`` runs in this process, ``processes`` on local cores (the default), ``dask`` on a
+Dask distributed cluster (``dask scheduler`` / ``dask worker``). Tasks are pure functions of
+their arguments (each replication's seed comes from the scenario seed and the replication
+number), so results are the same on every executor; they come back in submission order.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+
+class Executor:
+    """Maps a function over argument tuples; results in submission order."""
+
+    name = "serial"
+
+    def map(self, fn: Callable[..., Any], tasks: Sequence[tuple]) -> Iterator[Any]:
+        """Yield ``fn(*task)`` for each task, in order."""
+        for task in tasks:
+            yield fn(*task)
+
+    def close(self) -> None:
+        """Release workers."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class ProcessExecutor(Executor):
+    """Local worker processes (one per core by default)."""
+
+    name = "processes"
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers or os.cpu_count() or 1
+        self._pool: ProcessPoolExecutor | None = None
+
+    def map(self, fn, tasks):
+        if len(tasks) <= 1 or self.workers <= 1:
+            yield from Executor.map(self, fn, tasks)
+            return
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)))
+        futures = [self._pool.submit(fn, *t) for t in tasks]
+        try:
+            for f in futures:
+                yield f.result()
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+class DaskExecutor(Executor):
+    """A Dask distributed cluster: ``Client(address)``, or a given client (tests)."""
+
+    name = "dask"
+
+    def __init__(self, address: str | None = None, client=None):
+        from dask.distributed import Client
+
+        self._own = client is None
+        self.client = client or Client(address)
+
+    def map(self, fn, tasks):
+        # pure=False: every task runs (a seed is an argument, so caching would be safe, but
+        # the caller may write files).
+        futures = [self.client.submit(fn, *t, pure=False) for t in tasks]
+        try:
+            for f in futures:
+                yield f.result()
+        except BaseException:
+            self.client.cancel(futures)
+            raise
+
+    def close(self) -> None:
+        if self._own:
+            self.client.close()
+
+
+def make_executor(kind: str = "processes", workers: int | None = None, scheduler: str | None = None) -> Executor:
+    """Build an executor by name: ``serial``, ``processes`` or ``dask``."""
+    if kind == "serial":
+        return Executor()
+    if kind == "processes":
+        return ProcessExecutor(workers)
+    if kind == "dask":
+        if not scheduler:
+            raise ValueError("--executor dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
+        return DaskExecutor(scheduler)
+    raise ValueError(f"unknown executor {kind!r}: expected serial, processes or dask")

@@ -1,0 +1,181 @@
+"""Statistics from the event log, in one place.
+
+:func:`replication_metrics` reduces one replication's rows (streamed in chunks) to the
+summary metrics; :func:`summarise` turns per-replication metrics into means with Student-t
+95 % intervals; :func:`paired_differences` does the same for the paired differences
+between care systems. Rates are per 1,000 person-years of persons 65+ in the measured
+period (after the warm-up); contacts are counted at their start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy import stats
+
+from sim.population.health import Trajectories
+from sim.population.population import Population
+
+# metric -> (kind, field) summed over rows in the measured period.
+RATE_METRICS: dict[str, tuple[str, str]] = {
+    "bed_days": ("admission", "quantity"),
+    "admissions": ("admission", "count"),
+    "readmissions_30d": ("admission", "readmission"),
+    "avoidable_admissions": ("admission", "avoidable"),
+    "ed_visits": ("ed_visit", "quantity"),
+    "outpatient_visits": ("outpatient_visit", "quantity"),
+    "primary_care_visits": ("primary_care_visit", "quantity"),
+    "home_health_visits": ("home_health_visit", "quantity"),
+    "home_help_hours": ("home_help", "quantity"),
+    "short_term_care_days": ("short_term_care", "quantity"),
+    "delayed_discharge_days": ("delayed_discharge", "quantity"),
+    "deaths": ("death", "count"),
+}
+UNITS = {
+    **{m: "per 1,000 persons 65+ per year" for m in RATE_METRICS},
+    "cost_region_sek": "SEK per person 65+ per year",
+    "cost_municipality_sek": "SEK per person 65+ per year",
+    "cost_total_sek": "SEK per person 65+ per year",
+    "persons_start": "persons",
+    "persons_entered": "persons",
+    "persons_died": "persons",
+    "persons_end": "persons",
+    "person_years": "person-years",
+    "nurse_hassle_share": "share of nurse time",
+    "nurse_coverage": "share of demanded nurse hours available",
+    "bed_occupancy": "mean occupied beds / beds",
+    "deaths_at_home_share": "share of deaths",
+}
+
+
+def population_counts(pop: Population, traj: Trajectories, warmup: float, horizon: float) -> dict[str, float]:
+    """Persons at the start and end of the measured period, entered, died, person-years."""
+    entry, death = pop.entry_time, traj.death_time
+    start = int(((entry <= warmup) & (death > warmup)).sum())
+    entered = int(((entry > warmup) & (entry < horizon)).sum())
+    died = int(((death > warmup) & (death < horizon)).sum())
+    end = int(((entry < horizon) & (death >= horizon)).sum())
+    lo = np.maximum(entry, warmup)
+    hi = np.minimum(death, horizon)
+    person_years = float(np.clip(hi - lo, 0, None).sum() / 365.25)
+    return {
+        "persons_start": start,
+        "persons_entered": entered,
+        "persons_died": died,
+        "persons_end": end,
+        "person_years": person_years,
+    }
+
+
+class MetricAccumulator:
+    """Sums over event-log chunks for one replication and paradigm."""
+
+    def __init__(self, warmup: float, horizon: float, beds: int):
+        self.warmup, self.horizon, self.beds = warmup, horizon, beds
+        self.sums: dict[str, float] = {m: 0.0 for m in RATE_METRICS}
+        self.cost = {"region": 0.0, "municipality": 0.0}
+        self.nurse = {"nurse_demand_hours": 0.0, "nurse_available_hours": 0.0, "nurse_lost_hours": 0.0}
+        self.bed_time = 0.0
+        self.deaths_home = 0.0
+        self.extra: dict[str, float] = {}
+
+    def add(self, table: pa.Table) -> None:
+        """Add one chunk of rows."""
+        w = table.filter(pc.greater_equal(table["time"], self.warmup))
+        kind = pc.cast(w["kind"], pa.string())
+        for metric, (k, field) in RATE_METRICS.items():
+            rows = w.filter(pc.equal(kind, k))
+            if field == "count":
+                self.sums[metric] += rows.num_rows
+            elif field in ("readmission", "avoidable"):
+                self.sums[metric] += pc.sum(rows[field]).as_py() or 0
+            else:
+                self.sums[metric] += pc.sum(rows[field]).as_py() or 0.0
+        payer = pc.cast(w["payer"], pa.string())
+        for name in self.cost:
+            self.cost[name] += pc.sum(w.filter(pc.equal(payer, name))["cost"]).as_py() or 0.0
+        for name in self.nurse:
+            self.nurse[name] += pc.sum(w.filter(pc.equal(kind, name))["quantity"]).as_py() or 0.0
+        # Bed occupancy over the whole run window overlapping the measured period.
+        adm = table.filter(pc.equal(pc.cast(table["kind"], pa.string()), "admission"))
+        if adm.num_rows:
+            t0 = adm["time"].to_numpy()
+            t1 = t0 + adm["duration"].to_numpy()
+            self.bed_time += float(np.clip(np.minimum(t1, self.horizon) - np.maximum(t0, self.warmup), 0, None).sum())
+        deaths = w.filter(pc.equal(kind, "death"))
+        if deaths.num_rows:
+            self.deaths_home += pc.sum(pc.equal(pc.cast(deaths["detail"], pa.string()), "home")).as_py() or 0
+
+    def result(self, counts: dict[str, float]) -> dict[str, float]:
+        """The replication's metrics."""
+        py = counts["person_years"]
+        out: dict[str, float] = {m: v / py * 1000.0 for m, v in self.sums.items()}
+        out["cost_region_sek"] = self.cost["region"] / py
+        out["cost_municipality_sek"] = self.cost["municipality"] / py
+        out["cost_total_sek"] = (self.cost["region"] + self.cost["municipality"]) / py
+        demand = self.nurse["nurse_demand_hours"]
+        worked = self.nurse["nurse_available_hours"] + self.nurse["nurse_lost_hours"]
+        out["nurse_hassle_share"] = self.nurse["nurse_lost_hours"] / worked if worked else 0.0
+        out["nurse_coverage"] = min(1.0, self.nurse["nurse_available_hours"] / demand) if demand else 1.0
+        out["bed_occupancy"] = self.bed_time / ((self.horizon - self.warmup) * self.beds)
+        out["deaths_at_home_share"] = self.deaths_home / self.sums["deaths"] if self.sums["deaths"] else 0.0
+        out.update(self.extra)
+        out.update(counts)
+        return out
+
+
+def replication_metrics(chunks: Iterable[pa.Table], counts: dict[str, float], warmup: float,
+                        horizon: float, beds: int) -> dict[str, float]:
+    """Metrics of one replication from its event-log chunks."""
+    acc = MetricAccumulator(warmup, horizon, beds)
+    for chunk in chunks:
+        acc.add(chunk)
+    return acc.result(counts)
+
+
+def _interval(values: np.ndarray) -> tuple[float, float, float]:
+    mean = float(np.mean(values))
+    n = len(values)
+    if n < 2:
+        return mean, float("nan"), float("nan")
+    half = float(stats.t.ppf(0.975, n - 1) * np.std(values, ddof=1) / np.sqrt(n))
+    return mean, mean - half, mean + half
+
+
+def summarise(per_rep: pd.DataFrame, paradigm: str) -> pd.DataFrame:
+    """Long summary rows (paradigm, metric, mean, ci_low, ci_high, unit) from per-replication metrics."""
+    rows = []
+    for metric in per_rep.columns:
+        if metric in ("replication", "paradigm"):
+            continue
+        mean, lo, hi = _interval(per_rep[metric].to_numpy(dtype=float))
+        rows.append((paradigm, metric, mean, lo, hi, UNITS.get(metric, "")))
+    return pd.DataFrame(rows, columns=["paradigm", "metric", "mean", "ci_low", "ci_high", "unit"])
+
+
+def paired_differences(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Person-driven minus intervention-driven, paired by replication (common random numbers)."""
+    a = a.sort_values("replication").reset_index(drop=True)
+    b = b.sort_values("replication").reset_index(drop=True)
+    diff = b.drop(columns=["paradigm"], errors="ignore") - a.drop(columns=["paradigm"], errors="ignore")
+    diff["replication"] = a["replication"]
+    return summarise(diff, "difference")
+
+
+def format_number(x: float) -> str:
+    """Compact number for tables: CSV bytes must not depend on the platform's float repr."""
+    if x != x:  # NaN
+        return ""
+    return f"{x:.6g}" if abs(x) < 1e6 else f"{x:.1f}"
+
+
+def write_summary(df: pd.DataFrame, path) -> None:
+    """Write ``summary.csv`` with fixed number formatting (byte-stable)."""
+    out = df.copy()
+    for col in ("mean", "ci_low", "ci_high"):
+        out[col] = out[col].map(format_number)
+    out.to_csv(path, index=False, lineterminator="\n")

@@ -1,0 +1,108 @@
+"""From a scenario file to a complete results folder: the steps behind ``run`` and ``compare``."""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+import time
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from sim.config import Scenario, load_scenario, scenario_hash
+from sim.executor import Executor
+from sim.output.results import EVENTS, MANIFEST, SUMMARY, AtomicFolder
+from sim.output.summary import paired_differences, summarise, write_summary
+from sim.runner import ReplicationResult, concat_events, metrics_frame, run_replication
+
+DEPENDENCIES = ("simpy", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "plotly", "dask", "distributed")
+
+
+def package_version() -> str:
+    """Installed version of narvard-sim."""
+    try:
+        return metadata.version("narvard-sim")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def dependency_versions() -> dict[str, str]:
+    """Versions of the packages that shape the results."""
+    out = {"python": platform.python_version()}
+    for name in DEPENDENCIES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def with_overrides(scenario: Scenario, seed: int | None, replications: int | None) -> Scenario:
+    """The scenario with the command line's seed and replications, if given."""
+    upd = {}
+    if seed is not None:
+        upd["seed"] = seed
+    if replications is not None:
+        upd["replications"] = replications
+    if not upd:
+        return scenario
+    sim = scenario.simulation.model_copy(update=upd)
+    return scenario.model_copy(update={"simulation": sim})
+
+
+def simulate_to_folder(scenario: Scenario, paradigms: tuple[str, ...], out: Path, force: bool,
+                       executor: Executor, scenario_path: str = "",
+                       progress: Callable[[ReplicationResult], None] | None = None,
+                       command: str = "run") -> pd.DataFrame:
+    """Run every replication and write summary.csv, events.parquet and manifest.json atomically."""
+    start = time.perf_counter()
+    reps = scenario.simulation.replications
+    with AtomicFolder(out, force) as tmp:
+        parts_dir = tmp / "parts"
+        parts_dir.mkdir()
+        tasks = [(scenario, r, paradigms, str(parts_dir / f"r{r:04d}.parquet")) for r in range(reps)]
+        results: list[ReplicationResult] = []
+        for res in executor.map(run_replication, tasks):
+            results.append(res)
+            if progress:
+                progress(res)
+        rows = concat_events([t[3] for t in tasks], tmp / EVENTS)
+        for t in tasks:
+            Path(t[3]).unlink()
+        parts_dir.rmdir()
+        frames = {p: metrics_frame(results, p) for p in paradigms}
+        summary = pd.concat([summarise(frames[p], p) for p in paradigms], ignore_index=True)
+        if len(paradigms) == 2:
+            summary = pd.concat([summary, paired_differences(frames[paradigms[0]], frames[paradigms[1]])],
+                                ignore_index=True)
+        write_summary(summary, tmp / SUMMARY)
+        per_rep = pd.concat([f.assign(paradigm=p) for p, f in frames.items()], ignore_index=True)
+        per_rep.to_csv(tmp / "replications.csv", index=False, float_format="%.6g", lineterminator="\n")
+        manifest = {
+            "tool": "narvard-sim",
+            "command": command,
+            "version": package_version(),
+            "dependencies": dependency_versions(),
+            "scenario_file": scenario_path,
+            "scenario_sha256": scenario_hash(scenario),
+            "seed": scenario.simulation.seed,
+            "replications": reps,
+            "paradigms": list(paradigms),
+            "executor": executor.name,
+            "events_rows": rows,
+            "engine_events": int(sum(r.events for r in results)),
+            "replication_seconds": [round(r.seconds, 3) for r in results],
+            "wall_seconds": round(time.perf_counter() - start, 3),
+            "argv": sys.argv,
+            "scenario": scenario.model_dump(mode="json"),
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    return summary
+
+
+def load(path: str | Path, seed: int | None = None, replications: int | None = None) -> Scenario:
+    """Load a scenario file and apply command-line overrides."""
+    return with_overrides(load_scenario(path), seed, replications)

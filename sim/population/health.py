@@ -1,0 +1,139 @@
+"""The exogenous health trajectory: stratum changes, acute deteriorations and deaths.
+
+Drawn once per replication from each person's own HEALTH stream, before any care system
+runs, so both care systems meet exactly the same trajectories. A continuous-time Markov
+chain over the strata with competing risks (move, deteriorate, die); stratum-dependent
+rates from the scenario. Drawn for all persons at once, one competing-risk step per loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config.scenario import STRATA, Scenario
+from sim.population.population import DAYS_PER_YEAR, Population
+from sim.streams import Stream, stream_key, uniforms
+
+ENTER, STRATUM_CHANGE, DETERIORATION, DEATH = 0, 1, 2, 3
+HEALTH_KINDS = ("enter", "stratum_change", "deterioration", "death")
+NEEDS_BED, NEEDS_ASSESSMENT, MINOR = 0, 1, 2
+ACUITY = ("needs_bed", "needs_assessment", "minor")
+_UNIFORMS_PER_STEP = 3  # time to next event, which event, acuity of a deterioration
+
+
+@dataclass
+class Trajectories:
+    """All health events of a replication, sorted by (time, person, kind order)."""
+
+    time: np.ndarray  #: day
+    person: np.ndarray
+    kind: np.ndarray  #: one of ENTER, STRATUM_CHANGE, DETERIORATION, DEATH
+    stratum: np.ndarray  #: stratum index after the event (for a deterioration: at the event)
+    det_index: np.ndarray  #: n-th deterioration of that person (-1 for other kinds)
+    acuity: np.ndarray  #: NEEDS_BED / NEEDS_ASSESSMENT / MINOR (-1 for other kinds)
+    death_time: np.ndarray  #: per person; inf if alive at the horizon
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+
+def rate_tables(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Per stratum: total event rate (per day) and cumulative choice probabilities.
+
+    Choice columns: deterioration, a move to each stratum (in STRATA order), death.
+    """
+    h = scenario.health
+    k = len(STRATA)
+    rates = np.zeros((k, 2 + k))
+    for i, s in enumerate(STRATA):
+        rates[i, 0] = getattr(h.deterioration_rate_per_year, s)
+        for target, r in getattr(h.transition_rates_per_year, s).items():
+            rates[i, 1 + STRATA.index(target)] = r
+        rates[i, 1 + k] = getattr(h.death_rate_per_year, s)
+    total = rates.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cum = np.cumsum(rates, axis=1) / total[:, None]
+    cum = np.nan_to_num(cum, nan=1.0)
+    cum[:, -1] = 1.0
+    return total / DAYS_PER_YEAR, cum
+
+
+def draw_trajectories(scenario: Scenario, pop: Population, seed: int) -> Trajectories:
+    """Draw every person's health trajectory from the entry to death or the horizon."""
+    horizon = scenario.horizon_days
+    total, cum = rate_tables(scenario)
+    share_bed = np.array(scenario.health.share_needs_bed.as_tuple())
+    share_assess = np.array(scenario.health.share_needs_assessment.as_tuple())
+    key = stream_key(seed, Stream.HEALTH)
+    k = len(STRATA)
+
+    n = pop.size
+    out_t, out_p, out_k, out_s, out_d, out_a = [], [], [], [], [], []
+    ids = np.arange(n, dtype=np.int64)
+    out_t.append(pop.entry_time.copy())
+    out_p.append(ids)
+    out_k.append(np.full(n, ENTER, np.int8))
+    out_s.append(pop.stratum_at_entry.astype(np.int8))
+    out_d.append(np.full(n, -1, np.int32))
+    out_a.append(np.full(n, -1, np.int8))
+
+    death_time = np.full(n, np.inf)
+    act = ids.copy()
+    t = pop.entry_time.copy()
+    s = pop.stratum_at_entry.astype(np.int64)
+    ndet = np.zeros(n, np.int32)
+    step = 0
+    while len(act):
+        base = step * _UNIFORMS_PER_STEP
+        u = uniforms(key, act[:, None], base + np.arange(_UNIFORMS_PER_STEP)[None, :])
+        rate = total[s]
+        with np.errstate(divide="ignore"):
+            dt = np.where(rate > 0, -np.log(u[:, 0]) / rate, np.inf)
+        t = t + dt
+        alive = t < horizon
+        act, t, s, u = act[alive], t[alive], s[alive], u[alive]
+        choice = (u[:, 1:2] > cum[s]).sum(axis=1)  # 0 = deterioration, 1..k move, k+1 death
+        is_det = choice == 0
+        is_move = (choice >= 1) & (choice <= k)
+        is_death = choice == k + 1
+        # deteriorations
+        if is_det.any():
+            p = act[is_det]
+            st = s[is_det]
+            ua = u[is_det, 2]
+            acu = np.where(ua < share_bed[st], NEEDS_BED,
+                           np.where(ua < share_bed[st] + share_assess[st], NEEDS_ASSESSMENT, MINOR))
+            out_t.append(t[is_det]); out_p.append(p); out_k.append(np.full(len(p), DETERIORATION, np.int8))
+            out_s.append(st.astype(np.int8)); out_d.append(ndet[p].copy()); out_a.append(acu.astype(np.int8))
+            ndet[p] += 1
+        if is_move.any():
+            s = np.where(is_move, choice - 1, s)
+            out_t.append(t[is_move]); out_p.append(act[is_move])
+            out_k.append(np.full(int(is_move.sum()), STRATUM_CHANGE, np.int8))
+            out_s.append(s[is_move].astype(np.int8))
+            out_d.append(np.full(int(is_move.sum()), -1, np.int32)); out_a.append(np.full(int(is_move.sum()), -1, np.int8))
+        if is_death.any():
+            p = act[is_death]
+            death_time[p] = t[is_death]
+            out_t.append(t[is_death]); out_p.append(p); out_k.append(np.full(len(p), DEATH, np.int8))
+            out_s.append(s[is_death].astype(np.int8))
+            out_d.append(np.full(len(p), -1, np.int32)); out_a.append(np.full(len(p), -1, np.int8))
+            keep = ~is_death
+            act, t, s = act[keep], t[keep], s[keep]
+        step += 1
+
+    time = np.concatenate(out_t)
+    person = np.concatenate(out_p)
+    kind = np.concatenate(out_k)
+    order = np.lexsort((kind, person, time))
+    return Trajectories(
+        time=time[order],
+        person=person[order],
+        kind=kind[order],
+        stratum=np.concatenate(out_s)[order],
+        det_index=np.concatenate(out_d)[order],
+        acuity=np.concatenate(out_a)[order],
+        death_time=death_time,
+    )

@@ -1,0 +1,127 @@
+"""The synthetic 65+ population: who is there at the start, who enters, their attributes.
+
+Attributes for the inclusion criteria come from fixed latent uniforms per person, compared
+with stratum-dependent probabilities (or Poisson quantiles), so they rise monotonically when
+a person's stratum worsens and never need a new draw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import poisson
+
+from sim.config.scenario import STRATA, Scenario
+from sim.streams import Stream, stream_key, uniforms
+
+DAYS_PER_YEAR = 365.25
+
+# Index of each latent uniform in a person's POPULATION stream (never renumber).
+_U_AGE, _U_STRATUM, _U_CHRONIC, _U_MEDS, _U_DEP, _U_HHC, _U_CANCER, _U_WISH = range(8)
+
+
+@dataclass
+class Population:
+    """Everyone who is ever in the area during a run; arrays indexed by person id."""
+
+    entry_time: np.ndarray  #: day of entry (0 for those present at the start)
+    age_at_entry: np.ndarray  #: years
+    stratum_at_entry: np.ndarray  #: index into STRATA
+    u_chronic: np.ndarray
+    u_meds: np.ndarray
+    u_dep: np.ndarray
+    u_hhc: np.ndarray
+    u_cancer: np.ndarray
+    u_wish: np.ndarray
+    n_initial: int
+
+    @property
+    def size(self) -> int:
+        """Number of persons ever present."""
+        return len(self.entry_time)
+
+
+class Attributes:
+    """Attribute look-ups for one scenario: ``f(person, stratum, time)``."""
+
+    def __init__(self, scenario: Scenario, pop: Population):
+        p = scenario.population
+        self.pop = pop
+        # Poisson quantile tables per stratum, evaluated once for every person.
+        self.chronic = np.stack(
+            [poisson.ppf(pop.u_chronic, m).astype(np.int16) for m in p.chronic_diagnoses_mean.as_tuple()]
+        )
+        self.meds = np.stack(
+            [poisson.ppf(pop.u_meds, m).astype(np.int16) for m in p.medications_mean.as_tuple()]
+        )
+        self.dep = np.stack([pop.u_dep < q for q in p.personal_care_dependent.as_tuple()])
+        self.hhc = np.stack([pop.u_hhc < q for q in p.home_health_enrolled.as_tuple()])
+        self.cancer = pop.u_cancer < p.incurable_cancer_given_palliative
+        self.wish = pop.u_wish < p.wishes_palliative_team
+
+    def age(self, person: int, t: float) -> float:
+        """Age in years at day ``t``."""
+        return float(self.pop.age_at_entry[person] + (t - self.pop.entry_time[person]) / DAYS_PER_YEAR)
+
+
+def _draw_entrants(scenario: Scenario, key_area: np.uint64) -> np.ndarray:
+    rate = scenario.population.entrants_per_year / DAYS_PER_YEAR
+    horizon = scenario.horizon_days
+    if rate <= 0:
+        return np.empty(0)
+    times: list[np.ndarray] = []
+    last, start = 0.0, 0
+    block = max(64, int(rate * horizon * 1.2) + 64)
+    while True:
+        u = uniforms(key_area, 0, np.arange(start, start + block))
+        t = last + np.cumsum(-np.log(u) / rate)
+        times.append(t[t < horizon])
+        if t[-1] >= horizon:
+            break
+        last, start = float(t[-1]), start + block
+    return np.concatenate(times)
+
+
+def make_population(scenario: Scenario, seed: int) -> Population:
+    """Draw the initial population and the entrants from their own streams."""
+    p = scenario.population
+    n0 = p.persons_65plus
+    entrant_times = _draw_entrants(scenario, stream_key(seed, Stream.AREA))
+    n = n0 + len(entrant_times)
+    ids = np.arange(n, dtype=np.uint64)
+    key = stream_key(seed, Stream.POPULATION)
+    u = uniforms(key, ids[:, None], np.arange(8)[None, :])
+
+    span = p.age_max - 65.0
+    # Truncated exponential by inversion: age - 65 ~ Exp(mean) conditioned on < span.
+    trunc = 1.0 - np.exp(-span / p.age_excess_mean_years)
+    excess = -p.age_excess_mean_years * np.log1p(-u[:, _U_AGE] * trunc)
+    age = 65.0 + excess
+    movers = u[:, _U_AGE] < p.share_entrants_moving_in
+    # Entrants: most turn 65; movers-in get an age from the same distribution (re-using the
+    # uniform scaled to stay independent of the mover flag).
+    u_mover = np.minimum(u[:, _U_AGE] / max(p.share_entrants_moving_in, 1e-12), 1.0 - 1e-12)
+    mover_age = 65.0 - p.age_excess_mean_years * np.log1p(-u_mover * trunc)
+    is_entrant = ids >= n0
+    age = np.where(is_entrant, np.where(movers, mover_age, 65.0), age)
+
+    shares0 = np.cumsum(p.stratum_shares.as_tuple())
+    shares_e = np.cumsum(p.entrant_stratum_shares.as_tuple())
+    st0 = np.minimum(np.searchsorted(shares0, u[:, _U_STRATUM], side="right"), len(STRATA) - 1)
+    ste = np.minimum(np.searchsorted(shares_e, u[:, _U_STRATUM], side="right"), len(STRATA) - 1)
+    stratum = np.where(is_entrant, ste, st0).astype(np.int8)
+
+    entry = np.concatenate([np.zeros(n0), entrant_times])
+    return Population(
+        entry_time=entry,
+        age_at_entry=age,
+        stratum_at_entry=stratum,
+        u_chronic=u[:, _U_CHRONIC],
+        u_meds=u[:, _U_MEDS],
+        u_dep=u[:, _U_DEP],
+        u_hhc=u[:, _U_HHC],
+        u_cancer=u[:, _U_CANCER],
+        u_wish=u[:, _U_WISH],
+        n_initial=n0,
+    )

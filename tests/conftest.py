@@ -1,0 +1,38 @@
+"""Shared fixtures: small scenarios that run in a fraction of a second."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.config import load_scenario
+from sim.config.loader import resolve, validate
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = ROOT / "scenarios" / "default.toml"
+
+
+def small_scenario(persons: int = 1500, years: float = 1.0, warmup: float = 0.5, seed: int = 7,
+                   replications: int = 2, **sections):
+    """The default scenario, shrunk; ``sections`` deep-override parts of it (dicts)."""
+    from sim.config.loader import _deep_merge
+
+    data = resolve(DEFAULT)
+    data = _deep_merge(data, {
+        "simulation": {"seed": seed, "years": years, "warmup_years": warmup, "replications": replications},
+        "population": {"persons_65plus": persons, "entrants_per_year": persons * 0.047},
+        "capacity": {"beds": max(4, persons * 120 // 18000), "short_term_places": max(2, persons * 60 // 18000)},
+    })
+    data = _deep_merge(data, sections)
+    return validate(data, "small")
+
+
+@pytest.fixture
+def default_scenario():
+    return load_scenario(DEFAULT)
+
+
+@pytest.fixture
+def small():
+    return small_scenario()
