@@ -25,6 +25,13 @@ from sim.streams import Stream, stream_key, uniforms
 # Person locations.
 NOT_ENTERED, HOME, HOSPITAL, SHORT_TERM, DEAD = range(5)
 _RELAPSE_DEPTH = 8  # relapse chains longer than this reuse the last depth's numbers
+# Home visits of service concepts (marginal cost 0: the teams are paid as fixed yearly costs).
+_HOME_VISIT = {
+    D["team_home"]: ("team_visit", "mobile_team"),
+    D["physician_home"]: ("physician_visit", "home_physician"),
+    D["palliative_home"]: ("palliative_visit", "palliative_team"),
+    D["plan_nurse"]: ("home_health_visit", "home_health"),
+}
 
 
 class Model:
@@ -189,6 +196,7 @@ class Model:
                 self.location[p] = HOME
                 self.last_accrual[p] = t
                 self.note(p, t, "enter")
+                self.care.on_enter(p, t)
         if self.horizon > env.now:
             yield env.timeout(self.horizon - env.now)
         self._end()
@@ -237,14 +245,16 @@ class Model:
         route, detail = self.care.route(p, acuity, s, t, u)
         c = self.costs
         if route == cs.PREVENTED:
-            pass
+            self.note(p, t, _HOME_VISIT[detail][0], D["prevented"], _HOME_VISIT[detail][1])
+        elif route == cs.TEAM_HOME:
+            kind, provider = _HOME_VISIT[detail]
+            self.book(p, t, kind, provider, 0.0, 1.0, 0.0, detail)
         elif route in (cs.ED_ADMIT, cs.ED_ONLY):
             self.book(p, t, "ed_visit", "ed", 0.0, 1.0, c.ed_visit, detail)
         elif route == cs.NURSE or route == cs.PLAN_NURSE:
             self.book(p, t, "home_health_visit", "home_health", 0.0, 1.0, c.home_health_visit, detail)
         elif route == cs.PRIMARY:
             self.book(p, t, "primary_care_visit", "primary_care", 0.0, 1.0, c.primary_care_visit, detail)
-        # TEAM_HOME: the concept books its own visit in on_deterioration_at_home.
         if route in cs.ADMITTED:
             proc = self.env.process(
                 self._admission(p, acuity, u, z, det_index, depth, route == cs.DIRECT_ADMIT)
@@ -277,6 +287,7 @@ class Model:
         self.admissions.setdefault(p, []).append(t0)
         self.accrue(p, t0)
         self.location[p] = HOSPITAL
+        self.care.on_admission(p, t0)
         avoidable = acuity != 0
         bed = self.beds.request()
         stc = None
@@ -290,7 +301,7 @@ class Model:
                 self.los_sigma * z - 0.5 * self.los_sigma**2)
             yield env.timeout(los)
             t_ready = env.now
-            if u[cs.U_STC] < self.stc_share[s] * self.care.short_term_care_multiplier(p):
+            if u[cs.U_STC] < self.stc_share[s] * self.care.plan_discharge(p, t_ready):
                 to_stc = True
                 stc = self.short_term.request()
                 yield stc

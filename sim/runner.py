@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 from sim.care import CARE_SYSTEMS
 from sim.config.scenario import Scenario
 from sim.model import Model
+from sim.output.concepts import ConceptAccumulator
 from sim.output.recorder import Recorder, open_sink
 from sim.output.summary import MetricAccumulator, population_counts
 from sim.population import Attributes, draw_trajectories, make_population
@@ -50,11 +51,13 @@ def run_replication(scenario: Scenario, replication: int, paradigms: tuple[str, 
     try:
         for paradigm in paradigms:
             acc = MetricAccumulator(scenario.warmup_days, scenario.horizon_days, scenario.capacity.beds)
-            rec = Recorder(replication, paradigm, sink=sink, keep=keep, on_chunk=acc.add)
+            concepts = ConceptAccumulator(scenario.warmup_days, scenario.horizon_days)
+            rec = Recorder(replication, paradigm, sink=sink, keep=keep,
+                           on_chunk=lambda t, a=acc, c=concepts: (a.add(t), c.add(t)))
             model = Model(scenario, pop, traj, seed, CARE_SYSTEMS[paradigm], rec, attrs)
             model.run()
             n_events += next(model.env._eid)  # events scheduled by the engine (its id counter)
-            acc.extra.update(model.care.metrics())
+            acc.extra.update(concepts.result())
             metrics[paradigm] = acc.result(counts)
             if keep:
                 tables[paradigm] = rec.to_table()

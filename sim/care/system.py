@@ -62,8 +62,11 @@ class CareSystem:
         """Multiplier on the medical length of stay."""
         return 1.0
 
-    def short_term_care_multiplier(self, p: int) -> float:
-        """Multiplier on the probability of discharge to short-term care."""
+    def plan_discharge(self, p: int, t: float) -> float:
+        """Discharge planning when medically ready: multiplier on the short-term-care probability.
+
+        A service concept may take the person on here (Trygg hemgång starts at discharge).
+        """
         return 1.0
 
     def relapse_multiplier(self, p: int) -> float:
@@ -80,6 +83,12 @@ class CareSystem:
     # -- notifications -------------------------------------------------------------------
     def on_start(self) -> None:
         """Called once when the run starts (start concept processes)."""
+
+    def on_enter(self, p: int, t: float) -> None:
+        """A person enters the area (or is there at the start)."""
+
+    def on_admission(self, p: int, t: float) -> None:
+        """A person is admitted to hospital."""
 
     def on_discharge(self, p: int, t: float, to_short_term_care: bool) -> None:
         """A person leaves hospital (``to_short_term_care`` if to a short-term place)."""
@@ -98,7 +107,3 @@ class CareSystem:
 
     def on_end(self, t: float) -> None:
         """The horizon is reached."""
-
-    def metrics(self) -> dict[str, float]:
-        """Care-system figures for the summary (caseloads, refusals); none today."""
-        return {}

@@ -262,6 +262,7 @@ class MobileTeam(Strict):
     outpatient_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
     relapse_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
     referral_from_nurse: bool
+    visits_per_week: Rate = Field(description="team home visits per enrolled person and week")
 
     @model_validator(mode="after")
     def _hours(self) -> MobileTeam:
@@ -286,6 +287,7 @@ class HomePhysician(Strict):
 
     enabled: bool
     list_max: Capacity
+    area_share: Share = Field(description="share of the area's persons living where the physician works")
     medical_interventions_min: Annotated[int, Field(ge=0)] = Field(
         description="medical interventions in home health care, counted as chronic diagnoses"
     )
@@ -306,6 +308,7 @@ class SafeDischarge(Strict):
     relapse_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
     short_term_care_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
     home_help_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
+    reablement_days: NonNegDays = Field(description="how long the lower home-help grant lasts after the start")
     visits_per_day: Rate
 
 

@@ -1,0 +1,59 @@
+"""Enrolment with a caseload limit: the shape every service concept shares."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim.output.recorder import D
+
+if TYPE_CHECKING:
+    from sim.model import Model
+
+
+class Enrolment:
+    """Persons enrolled in a concept, at most ``capacity`` at once.
+
+    An enrolment is recorded when it ends, as one row of ``kind`` with ``time`` = the start,
+    ``duration`` = the days enrolled and ``detail`` = why it ended (``censored`` at the horizon).
+    """
+
+    kind = ""
+    provider = ""
+
+    def __init__(self, model: Model, capacity: int):
+        self.model = model
+        self.capacity = capacity
+        self.members: dict[int, float] = {}
+
+    def __contains__(self, p: int) -> bool:
+        return p in self.members
+
+    def full(self) -> bool:
+        """No free place."""
+        return len(self.members) >= self.capacity
+
+    def enrol(self, p: int, t: float) -> None:
+        """Take ``p`` on; routine volume so far is counted under the old care first."""
+        self.model.accrue(p, t)
+        self.members[p] = t
+
+    def leave(self, p: int, t: float, reason: str) -> None:
+        """End ``p``'s enrolment and record it."""
+        if p not in self.members:
+            return
+        self.model.accrue(p, t)
+        start = self.members.pop(p)
+        self.model.note(p, start, self.kind, D[reason], self.provider, duration=t - start, quantity=1.0)
+        self.after_leave(p, t)
+
+    def after_leave(self, p: int, t: float) -> None:
+        """Hook: a place became free."""
+
+    def dropped(self, p: int, t: float) -> None:
+        """The person died."""
+        self.leave(p, t, "died")
+
+    def end(self, t: float) -> None:
+        """Censor every enrolment at the horizon."""
+        for p in list(self.members):
+            self.leave(p, t, "censored")

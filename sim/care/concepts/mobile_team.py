@@ -1,0 +1,134 @@
+"""Mobile närsjukvårdsteam: a geriatrician and two specialist nurses, weekdays 08-17.
+
+About 24 persons enrolled at once (CAP-1). Inclusion when at least 4 of 6 criteria hold,
+from the person's attributes and the simulated record (admissions in the last 12 months).
+Intensive enrolment for a limited period, then discharge to the home physician or basal
+home health care when stabilised.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from sim.care import system as cs
+from sim.care.concepts.base import Enrolment
+from sim.config.scenario import STRATA
+from sim.output.recorder import D
+from sim.population.health import NEEDS_BED
+
+UNSTABLE = STRATA.index("unstable")
+PALLIATIVE = STRATA.index("palliative")
+
+
+class MobileTeam(Enrolment):
+    """The närsjukvårdsteam's caseload, referrals, queue and routing."""
+
+    kind = "team_enrol"
+    provider = "mobile_team"
+
+    def __init__(self, model, params, direct_admission: bool):
+        super().__init__(model, params.caseload_max)
+        self.p = params
+        self.direct = direct_admission
+        self.queue: deque[int] = deque()
+        self.on_leave = None  # set by the care system: where a discharged patient goes next
+
+    # -- inclusion --------------------------------------------------------------------
+    def criteria_met(self, p: int, t: float) -> int:
+        """How many of the six inclusion criteria hold for ``p`` at ``t``."""
+        m, a, q = self.model, self.model.attrs, self.p
+        s = m.stratum[p]
+        return (
+            int(a.chronic[s, p] >= q.chronic_diagnoses_min)
+            + int(m.admissions_last(p, t) >= q.admissions_12m_min)
+            + int(a.meds[s, p] >= q.medications_min)
+            + int(a.dep[s, p])
+            + int(a.age(p, t) >= q.age_min)
+            + int(a.hhc[s, p])
+        )
+
+    def eligible(self, p: int, t: float) -> bool:
+        """At least ``criteria_required`` criteria, and not in the palliative stratum."""
+        return self.model.stratum[p] != PALLIATIVE and self.criteria_met(p, t) >= self.p.criteria_required
+
+    def refer(self, p: int, t: float) -> None:
+        """A referral (at discharge or from the home health nurse); recorded if eligible."""
+        if p in self.members or p in self.queue or not self.eligible(p, t):
+            return
+        if self.full():
+            if self.p.queue_when_full:
+                self.queue.append(p)
+                self.model.note(p, t, "team_referral", D["queued"], self.provider)
+            else:
+                self.model.note(p, t, "team_referral", D["full"], self.provider)
+            return
+        self.model.note(p, t, "team_referral", D["accepted"], self.provider)
+        self.start(p, t)
+
+    def start(self, p: int, t: float) -> None:
+        """Enrol and schedule the review at the minimum enrolment time."""
+        self.enrol(p, t)
+        ev = self.model.env.timeout(self.p.min_enrolment_days)
+        ev.callbacks.append(lambda _e: self._review(p, t))
+
+    def _review(self, p: int, started: float) -> None:
+        if self.members.get(p) != started:
+            return
+        t = self.model.env.now
+        if self.model.stratum[p] != UNSTABLE:
+            self.leave(p, t, "stabilised")
+            return
+        ev = self.model.env.timeout(self.p.max_enrolment_days - self.p.min_enrolment_days)
+        ev.callbacks.append(lambda _e: self._time_limit(p, started))
+
+    def _time_limit(self, p: int, started: float) -> None:
+        if self.members.get(p) == started:
+            self.leave(p, self.model.env.now, "time_limit")
+
+    def after_leave(self, p: int, t: float) -> None:
+        if self.on_leave is not None:
+            self.on_leave(p, t)
+        while self.queue and not self.full():
+            q = self.queue.popleft()
+            if self.model.location[q] not in (0, 4) and self.eligible(q, t):  # entered, alive
+                self.model.note(q, t, "team_referral", D["accepted"], self.provider)
+                self.start(q, t)
+
+    def stratum_changed(self, p: int, t: float, new: int) -> None:
+        """Stabilised patients leave after the minimum time; palliative ones go to that team."""
+        if p not in self.members:
+            return
+        if new == PALLIATIVE:
+            self.leave(p, t, "not_eligible")
+        elif new != UNSTABLE and t - self.members[p] >= self.p.min_enrolment_days:
+            self.leave(p, t, "stabilised")
+
+    def dropped(self, p: int, t: float) -> None:
+        """Death: the enrolment ends and a queued person may take the place."""
+        if p in self.queue:
+            self.queue.remove(p)
+        self.leave(p, t, "died")
+
+    # -- care ---------------------------------------------------------------------------
+    def in_hours(self, t: float) -> bool:
+        """Team hours: day 0 of the run is a Monday at 00:00."""
+        hour = (t % 1.0) * 24.0
+        return (t % 7.0) < self.p.weekdays and self.p.hours_start <= hour < self.p.hours_end
+
+    def route(self, care, p: int, acuity: int, s: int, t: float, u) -> tuple[int, int]:
+        """Proactive prevention; at home or a direct admission in hours; the plan out of hours."""
+        if u[cs.U_PREVENT] < self.p.prevent_share:
+            return cs.PREVENTED, D["team_home"]
+        if self.in_hours(t):
+            if acuity == NEEDS_BED:
+                return (cs.DIRECT_ADMIT, D["direct"]) if self.direct else (cs.ED_ADMIT, D["via_ed"])
+            if u[cs.U_HOME] < self.p.home_treat_share:
+                return cs.TEAM_HOME, D["team_home"]
+            return care.default_route(p, acuity, s, u)
+        if acuity != NEEDS_BED and u[cs.U_HOME] < self.p.plan_nurse_share:
+            return cs.PLAN_NURSE, D["plan_nurse"]
+        if acuity == NEEDS_BED:
+            return cs.ED_ADMIT, D["plan_ed"]
+        # Out of hours without the nurse: the ED, which admits as it does today.
+        admit = acuity != 2 and u[cs.U_ADMIT] < care.admit_assess[s]
+        return (cs.ED_ADMIT if admit else cs.ED_ONLY), D["plan_ed"]

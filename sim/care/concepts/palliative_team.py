@@ -1,0 +1,50 @@
+"""Mobile palliative team: two physicians and three nurses, around the clock.
+
+Inclusion: palliative stratum, incurable cancer, the patient's own wish (the breakpoint
+conversation and complex symptoms are taken as part of being in the palliative stratum).
+Meets symptoms at home and arranges open returns (direct admissions) instead of the ED.
+"""
+
+from __future__ import annotations
+
+from sim.care import system as cs
+from sim.care.concepts.base import Enrolment
+from sim.config.scenario import STRATA
+from sim.output.recorder import D
+from sim.population.health import NEEDS_BED
+
+PALLIATIVE = STRATA.index("palliative")
+
+
+class PalliativeTeam(Enrolment):
+    """The palliative team's caseload and routing."""
+
+    kind = "palliative_enrol"
+    provider = "palliative_team"
+
+    def __init__(self, model, params, direct_admission: bool):
+        super().__init__(model, params.caseload_max)
+        self.p = params
+        self.direct = direct_admission
+
+    def refer(self, p: int, t: float) -> None:
+        """Referral when the person is palliative, has incurable cancer and wishes it."""
+        m = self.model
+        if p in self.members or m.stratum[p] != PALLIATIVE:
+            return
+        if not (m.attrs.cancer[p] and m.attrs.wish[p]):
+            return
+        if self.full():
+            m.note(p, t, self.kind, D["full"], self.provider)
+            return
+        self.enrol(p, t)
+
+    def route(self, care, p: int, acuity: int, s: int, t: float, u) -> tuple[int, int]:
+        """Around the clock: prevention, symptoms met at home, open return to the ward."""
+        if u[cs.U_PREVENT] < self.p.prevent_share:
+            return cs.PREVENTED, D["palliative_home"]
+        if acuity == NEEDS_BED:
+            return (cs.DIRECT_ADMIT, D["direct"]) if self.direct else (cs.ED_ADMIT, D["via_ed"])
+        if u[cs.U_HOME] < self.p.home_treat_share:
+            return cs.TEAM_HOME, D["palliative_home"]
+        return care.default_route(p, acuity, s, u)
