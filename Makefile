@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/narvard run scenarios/default.toml --out results/default --force
+	$(BIN)/narvard compare scenarios/default.toml --out results/default --force
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q

@@ -144,6 +144,12 @@ class Health(Strict):
         description="share of deteriorations that need timely medical assessment but not a bed;"
         " admissions of these are the 'avoidable' class"
     )
+    terminal_episode_share: SharePerStratum = Field(
+        description="share of deaths preceded by a terminal deterioration (by stratum at death)"
+    )
+    terminal_lead_days_mean: PositiveDays = Field(
+        description="mean days from the terminal deterioration to death (exponential)"
+    )
 
 
 class Routing(Strict):

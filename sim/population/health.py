@@ -60,6 +60,45 @@ def rate_tables(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
     return total / DAYS_PER_YEAR, cum
 
 
+_TERMINAL_BASE = 1 << 40  # HEALTH-stream indices of terminal episodes, far from the step indices
+
+
+def _terminal_episodes(scenario: Scenario, key, death_time: np.ndarray, pop: Population,
+                       traj_parts, ndet: np.ndarray) -> None:
+    """Insert the terminal deterioration that precedes a share of deaths.
+
+    Known in advance because the whole trajectory is drawn before any care runs; the care
+    system then decides whether the person dies in hospital or at home.
+    """
+    out_t, out_p, out_k, out_s, out_d, out_a = traj_parts
+    died = np.flatnonzero(np.isfinite(death_time))
+    if not len(died):
+        return
+    # Stratum at death: the last stratum recorded for the person.
+    times = np.concatenate(out_t)
+    persons = np.concatenate(out_p)
+    kinds = np.concatenate(out_k)
+    strata = np.concatenate(out_s)
+    is_death = kinds == DEATH
+    stratum_at_death = np.zeros(pop.size, np.int64)
+    stratum_at_death[persons[is_death]] = strata[is_death]
+    del times
+    u = uniforms(key, died[:, None], _TERMINAL_BASE + np.arange(2)[None, :])
+    share = np.array(scenario.health.terminal_episode_share.as_tuple())
+    st = stratum_at_death[died]
+    lead = -scenario.health.terminal_lead_days_mean * np.log(u[:, 1])
+    t = death_time[died] - lead
+    keep = (u[:, 0] < share[st]) & (t > pop.entry_time[died])
+    p, t, st = died[keep], t[keep], st[keep]
+    out_t.append(t)
+    out_p.append(p)
+    out_k.append(np.full(len(p), DETERIORATION, np.int8))
+    out_s.append(st.astype(np.int8))
+    out_d.append(ndet[p].copy())
+    out_a.append(np.full(len(p), NEEDS_ASSESSMENT, np.int8))
+    ndet[p] += 1
+
+
 def draw_trajectories(scenario: Scenario, pop: Population, seed: int) -> Trajectories:
     """Draw every person's health trajectory from the entry to death or the horizon."""
     horizon = scenario.horizon_days
@@ -124,6 +163,8 @@ def draw_trajectories(scenario: Scenario, pop: Population, seed: int) -> Traject
             act, t, s = act[keep], t[keep], s[keep]
         step += 1
 
+    _terminal_episodes(scenario, key, death_time, pop, traj_parts=(out_t, out_p, out_k, out_s, out_d, out_a),
+                       ndet=ndet)
     time = np.concatenate(out_t)
     person = np.concatenate(out_p)
     kind = np.concatenate(out_k)
