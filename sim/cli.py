@@ -10,6 +10,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -20,7 +21,7 @@ from sim.pipeline import load, simulate_to_folder
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="narvard-sim: the same elderly persons under intervention-driven and person-driven care.")
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True)
 
 SHOWN = (
@@ -46,14 +47,23 @@ def _terminate(signum, frame):  # SIGTERM: unwind like Ctrl-C so partial results
 
 
 def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+    # soft_wrap: one problem stays one line (for grep and for CI logs); escape: messages
+    # quote user input, which may contain [brackets].
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def _num(x: float) -> str:
+    """Three significant figures, thousands separated: enough for a console table."""
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    return f"{x:.3g}"
 
 
 def show_summary(summary: pd.DataFrame, title: str) -> None:
     """Print the summary as a table: one row per metric, one column per paradigm."""
     table = Table(title=title, show_lines=False, caption="rates per 1,000 persons 65+ per year; costs SEK per person 65+ per year")
-    table.add_column("metric")
+    table.add_column("metric", no_wrap=True)
     paradigms = list(dict.fromkeys(summary["paradigm"]))
     for p in paradigms:
         table.add_column(f"{p} (95 % CI)", justify="right")
@@ -68,8 +78,8 @@ def show_summary(summary: pd.DataFrame, title: str) -> None:
                 cells.append("")
                 continue
             r = r.iloc[0]
-            ci = "" if pd.isna(r.ci_low) else f" ({r.ci_low:,.1f} – {r.ci_high:,.1f})"
-            cells.append(f"{r['mean']:,.1f}{ci}")
+            ci = "" if pd.isna(r.ci_low) else f" [{_num(r.ci_low)}, {_num(r.ci_high)}]"
+            cells.append(f"{_num(r['mean'])}{ci}")
         table.add_row(metric, *cells)
     console.print(table)
 
@@ -122,6 +132,38 @@ def compare(scenario: ScenarioArg, seed: SeedOpt = None, replications: RepsOpt =
     """Run both care systems on the same persons and trajectories; paired differences."""
     _simulate(scenario, ("intervention", "person"), seed, replications, out, force, executor,
               scheduler, workers, "compare")
+
+
+@app.command()
+def timeline(results: Annotated[Path, typer.Argument(help="a results folder from `narvard compare`")],
+             person: Annotated[int | None, typer.Option(help="person id (default: a typical unstable person)")] = None,
+             replication: Annotated[int, typer.Option(help="which replication")] = 0,
+             months: Annotated[float, typer.Option(min=1.0, help="window length (months)")] = 18.0,
+             out: Annotated[Path | None, typer.Option(help="output folder (default: the results folder)")] = None) -> None:
+    """One person's months under both care systems: CSV and an HTML chart."""
+    from sim.output.timeline import person_timeline, timeline_totals
+    from sim.plots import timeline_figure
+
+    try:
+        rows, pid = person_timeline(results, person, replication, months)
+    except ResultsError as exc:
+        _fail(str(exc))
+    out = out or results
+    out.mkdir(parents=True, exist_ok=True)
+    csv = out / f"timeline_person_{pid}.csv"
+    html = out / f"timeline_person_{pid}.html"
+    rows.to_csv(csv, index=False, float_format="%.4f", lineterminator="\n")
+    timeline_figure(rows, pid).write_html(html, include_plotlyjs=True)
+    totals = timeline_totals(rows)
+    table = Table(title=f"Person {pid}, {months:g} months")
+    for col in ("paradigm", "kind", "payer", "quantity", "cost SEK"):
+        table.add_column(col, justify="right" if col in ("quantity", "cost SEK") else "left")
+    for r in totals.itertuples():
+        table.add_row(r.paradigm, r.kind, r.payer, f"{r.quantity:,.1f}", f"{r.cost:,.0f}")
+    console.print(table)
+    for p, c in rows.groupby("paradigm")["cost"].sum().items():
+        console.print(f"{p}: {c:,.0f} SEK")
+    console.print(f"written {csv} and {html}")
 
 
 def main() -> None:  # pragma: no cover - console entry point
