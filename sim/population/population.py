@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import poisson
+from scipy import special
 
 from sim.config.scenario import STRATA, Scenario
 from sim.streams import Stream, stream_key, uniforms
@@ -42,6 +42,19 @@ class Population:
         return len(self.entry_time)
 
 
+def poisson_quantile(u: np.ndarray, mean: float) -> np.ndarray:
+    """Poisson quantiles of uniforms on (0, 1): the smallest ``k`` with ``P(X <= k) >= u``.
+
+    Equal to ``scipy.stats.poisson.ppf(u, mean)`` (same CDF, ``scipy.special.pdtr``), but a
+    search in a table of the CDF instead of an inversion per person: about 100 times faster,
+    which matters for a region of 330,000 persons.
+    """
+    k = np.arange(64)
+    while special.pdtr(k[-1], mean) < 1.0:
+        k = np.arange(2 * len(k))
+    return np.searchsorted(special.pdtr(k, mean), u, side="left").astype(np.int16)
+
+
 class Attributes:
     """Attribute look-ups for one scenario: ``f(person, stratum, time)``."""
 
@@ -50,10 +63,10 @@ class Attributes:
         self.pop = pop
         # Poisson quantile tables per stratum, evaluated once for every person.
         self.chronic = np.stack(
-            [poisson.ppf(pop.u_chronic, m).astype(np.int16) for m in p.chronic_diagnoses_mean.as_tuple()]
+            [poisson_quantile(pop.u_chronic, m) for m in p.chronic_diagnoses_mean.as_tuple()]
         )
         self.meds = np.stack(
-            [poisson.ppf(pop.u_meds, m).astype(np.int16) for m in p.medications_mean.as_tuple()]
+            [poisson_quantile(pop.u_meds, m) for m in p.medications_mean.as_tuple()]
         )
         self.dep = np.stack([pop.u_dep < q for q in p.personal_care_dependent.as_tuple()])
         self.hhc = np.stack([pop.u_hhc < q for q in p.home_health_enrolled.as_tuple()])
