@@ -18,6 +18,8 @@ class Executor:
     """Maps a function over argument tuples; results in submission order."""
 
     name = "serial"
+    #: Workers write files where the client can read them (see ``sim.runner.run_replications``).
+    shared_filesystem = True
 
     def map(self, fn: Callable[..., Any], tasks: Sequence[tuple]) -> Iterator[Any]:
         """Yield ``fn(*task)`` for each task, in order."""
@@ -68,6 +70,8 @@ class DaskExecutor(Executor):
     """A Dask distributed cluster: ``Client(address)``, or a given client (tests)."""
 
     name = "dask"
+    #: Workers may run on other machines: event-log parts travel back as bytes.
+    shared_filesystem = False
 
     def __init__(self, address: str | None = None, client=None):
         from dask.distributed import Client
@@ -80,10 +84,11 @@ class DaskExecutor(Executor):
         # the caller may write files).
         futures = [self.client.submit(fn, *t, pure=False) for t in tasks]
         try:
-            for f in futures:
-                yield f.result()
+            for i in range(len(futures)):
+                yield futures[i].result()
+                futures[i] = None  # let the cluster release the result
         except BaseException:
-            self.client.cancel(futures)
+            self.client.cancel([f for f in futures if f is not None])
             raise
 
     def close(self) -> None:

@@ -16,7 +16,7 @@ from sim.config import Scenario, load_scenario, scenario_hash
 from sim.executor import Executor
 from sim.output.results import EVENTS, MANIFEST, SUMMARY, AtomicFolder
 from sim.output.summary import paired_differences, summarise, write_summary
-from sim.runner import ReplicationResult, concat_events, metrics_frame, run_replication
+from sim.runner import ReplicationResult, concat_events, metrics_frame, run_replications
 
 DEPENDENCIES = ("simpy", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "plotly", "dask", "distributed")
 
@@ -65,7 +65,7 @@ def simulate_to_folder(scenario: Scenario, paradigms: tuple[str, ...], out: Path
         parts_dir.mkdir()
         tasks = [(scenario, r, paradigms, str(parts_dir / f"r{r:04d}.parquet")) for r in range(reps)]
         results: list[ReplicationResult] = []
-        for res in executor.map(run_replication, tasks):
+        for res in run_replications(executor, tasks):
             results.append(res)
             if progress:
                 progress(res)

@@ -78,10 +78,10 @@ def metrics_frame(results: list[ReplicationResult], paradigm: str) -> pd.DataFra
 
 def concat_events(parts: list[str], out: Path) -> int:
     """Concatenate per-replication Parquet parts, in order, into one file; rows written."""
-    from sim.output.recorder import SCHEMA
+    from sim.output.recorder import SCHEMA, WRITER_OPTIONS
 
     n = 0
-    with pq.ParquetWriter(str(out), SCHEMA, compression="zstd") as writer:
+    with pq.ParquetWriter(str(out), SCHEMA, **WRITER_OPTIONS) as writer:
         for part in parts:
             f = pq.ParquetFile(part)
             for i in range(f.num_row_groups):
@@ -89,3 +89,43 @@ def concat_events(parts: list[str], out: Path) -> int:
                 writer.write_table(table)
                 n += table.num_rows
     return n
+
+
+def replication_part(scenario: Scenario, replication: int, paradigms: tuple[str, ...],
+                     events_path: str | None = None) -> tuple[ReplicationResult, bytes]:
+    """Run one replication on a worker and return its event-log part as Parquet bytes.
+
+    For executors whose workers may not share a filesystem with the client (Dask): the worker
+    writes the part to its own temporary folder, reads it back and deletes it; the client
+    writes the bytes where it wants them (``events_path`` is only recorded in the result).
+    """
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(suffix=".parquet", prefix=f"narvard-r{replication:04d}-")
+    os.close(fd)
+    try:
+        res = run_replication(scenario, replication, paradigms, tmp)
+        data = Path(tmp).read_bytes()
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    res.events_path = events_path
+    return res, data
+
+
+def run_replications(executor, tasks: list[tuple]):
+    """Run ``(scenario, replication, paradigms, events_path)`` tasks on an executor, in order.
+
+    Executors with a shared filesystem (serial, local processes) write each part where the
+    task says; the others (``executor.shared_filesystem`` false: Dask, whose workers may be
+    on other machines) send the part's bytes back and this process writes them. Either way
+    the parts hold the same rows, and the final events file is rewritten from them, so the
+    results are byte-identical whatever the executor.
+    """
+    if getattr(executor, "shared_filesystem", True):
+        yield from executor.map(run_replication, tasks)
+        return
+    for res, data in executor.map(replication_part, tasks):
+        if res.events_path:
+            Path(res.events_path).write_bytes(data)
+        yield res
