@@ -166,6 +166,43 @@ def timeline(results: Annotated[Path, typer.Argument(help="a results folder from
     console.print(f"written {csv} and {html}")
 
 
+from sim.measure.command import measure_command  # noqa: E402  (measurement designs, calibration targets)
+
+app.command("measure")(measure_command)
+
+
+@app.command("switch-off")
+def switch_off(scenario: ScenarioArg, seed: SeedOpt = None, replications: RepsOpt = None,
+               out: Annotated[Path | None, typer.Option(help="CSV file to write")] = None,
+               executor: ExecOpt = "processes", scheduler: SchedOpt = None, workers: WorkersOpt = None) -> None:
+    """Switch off each service concept alone: what is left of the effect (the trio's vulnerability)."""
+    from sim.output.summary import write_summary
+    from sim.switch_off import switch_off_table
+
+    try:
+        sc = load(scenario, seed, replications)
+        ex = make_executor(executor, workers, scheduler)
+    except (ScenarioError, ValueError) as exc:
+        _fail(str(exc))
+    with ex:
+        table = switch_off_table(sc, ex)
+    wide = Table(title=f"{sc.meta.name}: person − intervention per variant (95 % CI)")
+    wide.add_column("metric", no_wrap=True)
+    names = list(dict.fromkeys(table["variant"]))
+    for n in names:
+        wide.add_column(n, justify="right")
+    for metric in dict.fromkeys(table["metric"]):
+        cells = []
+        for n in names:
+            r = table[(table["variant"] == n) & (table["metric"] == metric)].iloc[0]
+            cells.append(f"{_num(r['mean'])} [{_num(r.ci_low)}, {_num(r.ci_high)}]")
+        wide.add_row(metric, *cells)
+    console.print(wide)
+    if out:
+        write_summary(table, out)
+        console.print(f"written {out}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     """Entry point."""
     sys.exit(app())

@@ -1,0 +1,77 @@
+"""``narvard measure RESULTS_DIR``: every target's design on a results folder."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sim.config import ScenarioError
+from sim.measure.designs import MeasureError
+from sim.measure.report import MEASURES, MEASURES_DETAIL, measure_folder, write_measures
+from sim.measure.targets import load_targets
+from sim.output.results import ResultsError
+
+DEFAULT_TARGETS = Path("calibration/targets.toml")
+console = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True)
+
+
+def _pct(x: float) -> str:
+    return "" if x != x else f"{100 * x:+.0f} %"
+
+
+def _num(x: float, relative: bool) -> str:
+    if x != x:
+        return ""
+    return _pct(x) if relative else f"{x:,.3g}"
+
+
+def show_measures(table: pd.DataFrame, detail: pd.DataFrame, title: str) -> None:
+    """Print reported vs naive and causal figures, with the gap."""
+    t = Table(title=title, caption="relative changes after vs before (or vs comparable patients); 95 % CI over replications")
+    for col in ("target", "reported", "band", "naive (95 % CI)", "causal (95 % CI)", "no-concept change", "in band"):
+        t.add_column(col, justify="left" if col == "target" else "right")
+    d = detail.set_index("target")
+    for _, r in table.iterrows():
+        rel = d.loc[r["target"], "kind"] == "design"
+        band = "" if r["band_low"] != r["band_low"] else f"{_num(r['band_low'], rel)} – {_num(r['band_high'], rel)}"
+
+        def cell(prefix: str, r=r, rel=rel) -> str:
+            m = r[f"{prefix}_mean"]
+            if m != m:
+                return ""
+            lo, hi = r[f"{prefix}_ci_low"], r[f"{prefix}_ci_high"]
+            ci = "" if lo != lo else f" ({_num(lo, rel)} – {_num(hi, rel)})"
+            return f"{_num(m, rel)}{ci}"
+
+        wb = r["within_band"]
+        t.add_row(r["target"], _num(r["reported"], rel), band, cell("naive"), cell("causal"),
+                  _num(d.loc[r["target"], "counterfactual_mean"], rel),
+                  "" if wb is None or wb != wb else ("yes" if wb else "no"))
+    console.print(t)
+    notes = detail[detail["note"].astype(str).str.len() > 0]
+    for _, r in notes.iterrows():
+        err.print(f"{r['target']}: {r['note']}")
+
+
+def measure_command(
+    results: Annotated[Path, typer.Argument(help="results folder of `narvard compare` (both paradigms)")],
+    targets: Annotated[Path, typer.Option(help="targets and designs (TOML)")] = DEFAULT_TARGETS,
+) -> None:
+    """Compute every target's measurement design: naive (as the studies measured) and causal."""
+    try:
+        tf = load_targets(targets)
+        table, detail = measure_folder(results, tf)
+    except (ScenarioError, ResultsError, MeasureError) as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    write_measures(table, results / MEASURES)
+    write_measures(detail, results / MEASURES_DETAIL)
+    show_measures(table, detail, f"measures: {results}")
+    console.print(f"written {results / MEASURES} and {results / MEASURES_DETAIL}")

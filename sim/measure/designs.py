@@ -1,0 +1,211 @@
+"""Measurement designs computed from the event log: the naive and the causal statistic.
+
+For one design (a :class:`~sim.measure.targets.Cohort` and a
+:class:`~sim.measure.targets.Metric`) and one replication:
+
+* the **cohort** is the set of index rows (kind ``cohort.index``, or ``discharge``: the end
+  of an admission that was not censored and that the person survived) of the measured run
+  (``cohort.paradigm``, normally the person-driven run) with an index date in the period;
+* **naive** (what the studies measured, on the measured run alone):
+
+  - ``before_after``: ``A / B - 1``, with ``A`` the cohort total over ``[t, t + after)`` and
+    ``B`` over ``[t - before, t)``, ``t`` each member's index date;
+  - ``control``: ``mean_A / mean_C - 1``, with ``mean_C`` the mean per index of a comparable
+    control cohort over the same window (by default from the intervention-driven run: the
+    area as it was before the concept existed);
+
+* **causal**: ``A / A_cf - 1``, with ``A_cf`` the total over the *same* windows of the *same*
+  persons (same replication, person ids and index dates) in the paired run of the other
+  paradigm, which meets the same health trajectories (common random numbers);
+* **counterfactual change** (the gap): ``A_cf / B - 1`` (or ``mean A_cf / mean_C - 1``):
+  what the naive design would have shown without the concept. It is regression to the mean
+  (a cohort selected at a peak of use), deaths after the index date (both runs share them,
+  so they cancel in the causal figure but not in the naive one) and selection. Exactly
+  ``(1 + naive) = (1 + causal) * (1 + counterfactual)``.
+
+Rows are placed in time as the metric says (``point``, ``interval`` pro-rated by overlap,
+``stay`` = the bed-days of the stay); a window takes the part of each row inside it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.measure.targets import Cohort, ControlCohort, Metric
+
+DAYS_PER_YEAR = 365.25
+_TOL = 1e-6
+EVENT_COLUMNS = ["replication", "paradigm", "person", "time", "kind", "duration", "quantity",
+                 "stratum", "readmission", "avoidable", "detail"]
+OTHER = {"person": "intervention", "intervention": "person"}
+
+
+class MeasureError(ValueError):
+    """A design cannot be computed on these results (run too short, column missing...)."""
+
+
+def normalise_events(events: pd.DataFrame) -> pd.DataFrame:
+    """The columns the designs use, with categorical columns as plain strings."""
+    missing = [c for c in EVENT_COLUMNS if c not in events.columns]
+    if missing:
+        raise MeasureError(f"event log lacks columns: {', '.join(missing)}")
+    out = events[EVENT_COLUMNS].copy()
+    for col in ("paradigm", "kind", "stratum", "detail"):
+        out[col] = out[col].astype(str)
+    return out
+
+
+def _in_period(t: pd.Series, period: tuple[float, float], warmup: float) -> pd.Series:
+    a = warmup + period[0] * DAYS_PER_YEAR
+    b = warmup + period[1] * DAYS_PER_YEAR
+    return (t >= a) & (t < b)
+
+
+def death_times(events: pd.DataFrame, paradigm: str) -> pd.DataFrame:
+    """Death day per (replication, person) in one paradigm's rows."""
+    d = events[(events["paradigm"] == paradigm) & (events["kind"] == "death")]
+    return d.groupby(["replication", "person"], as_index=False)["time"].min().rename(columns={"time": "death"})
+
+
+def index_rows(events: pd.DataFrame, rule: Cohort | ControlCohort, warmup: float,
+               paradigm: str | None = None) -> pd.DataFrame:
+    """Index events of a cohort rule: columns ``replication, person, t`` (one row per index)."""
+    paradigm = paradigm or rule.paradigm
+    ev = events[events["paradigm"] == paradigm]
+    if rule.index == "discharge":
+        adm = ev[(ev["kind"] == "admission") & (ev["detail"] != "censored")]
+        rows = adm.assign(t=adm["time"] + adm["duration"])
+        deaths = death_times(events, paradigm)
+        rows = rows.merge(deaths, on=["replication", "person"], how="left")
+        # A stay that ends in death is no discharge.
+        rows = rows[~(rows["death"] <= rows["t"] + _TOL)]
+    else:
+        rows = ev[ev["kind"] == rule.index].assign(t=lambda d: d["time"])
+    if rule.strata:
+        rows = rows[rows["stratum"].isin(rule.strata)]
+    rows = rows[_in_period(rows["t"], rule.period_years, warmup)]
+    rows = rows[["replication", "person", "t"]].sort_values(["replication", "person", "t"])
+    if rule.first_only:
+        rows = rows.drop_duplicates(["replication", "person"], keep="first")
+    return rows.reset_index(drop=True)
+
+
+def metric_rows(events: pd.DataFrame, metric: Metric, paradigm: str) -> pd.DataFrame:
+    """Rows of a metric placed in time: ``replication, person, start, end, qty``."""
+    ev = events[(events["paradigm"] == paradigm) & (events["kind"] == metric.kind)]
+    if metric.flag is not None:
+        ev = ev[ev[metric.flag].astype(bool)]
+    if metric.details:
+        ev = ev[ev["detail"].isin(metric.details)]
+    if metric.exclude_details:
+        ev = ev[~ev["detail"].isin(metric.exclude_details)]
+    qty = np.ones(len(ev)) if metric.value == "count" else ev["quantity"].to_numpy(float)
+    time = ev["time"].to_numpy(float)
+    dur = ev["duration"].to_numpy(float)
+    if metric.spread == "point" or metric.value == "count":
+        start, end = time, time
+    elif metric.spread == "interval":
+        start, end = time, time + dur
+    else:  # stay: the bed-days at the end of the stay (after any wait for a bed)
+        end = time + dur
+        start = end - np.minimum(qty, dur)
+    return pd.DataFrame({"replication": ev["replication"].to_numpy(), "person": ev["person"].to_numpy(),
+                         "start": start, "end": end, "qty": qty})
+
+
+def window_sums(rows: pd.DataFrame, idx: pd.DataFrame, lo: float, hi: float) -> np.ndarray:
+    """Per index row: the metric inside ``[t + lo, t + hi)`` (intervals pro-rated by overlap)."""
+    if idx.empty:
+        return np.zeros(0)
+    ids = idx[["replication", "person", "t"]].reset_index(drop=True).assign(_i=lambda d: np.arange(len(d)))
+    m = ids.merge(rows, on=["replication", "person"], how="inner")
+    if m.empty:
+        return np.zeros(len(ids))
+    w0 = m["t"].to_numpy() + lo
+    w1 = m["t"].to_numpy() + hi
+    s, e, q = m["start"].to_numpy(), m["end"].to_numpy(), m["qty"].to_numpy()
+    length = e - s
+    point = length <= 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.where(point, ((s >= w0) & (s < w1)).astype(float),
+                        np.clip(np.minimum(e, w1) - np.maximum(s, w0), 0.0, None) / np.where(point, 1.0, length))
+    contrib = q * frac
+    return np.bincount(m["_i"].to_numpy(), weights=contrib, minlength=len(ids))
+
+
+def check_fits(cohort: Cohort, warmup: float, horizon: float, name: str = "") -> None:
+    """The design's windows must lie inside the run: ``[0, horizon]``."""
+    rules = [(cohort.period_years, cohort.before_days)]
+    if cohort.control is not None:
+        rules.append((cohort.control.period_years, 0.0))
+    for period, before in rules:
+        a = warmup + period[0] * DAYS_PER_YEAR - before
+        b = warmup + period[1] * DAYS_PER_YEAR + cohort.after_days
+        if a < -_TOL or b > horizon + _TOL:
+            raise MeasureError(
+                f"design {name or '?'}: windows run from day {a:.0f} to day {b:.0f}, outside the run"
+                f" (0 to {horizon:.0f}); lengthen the run (warm-up, years) or shorten the period"
+            )
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b - 1.0 if b > 0 else float("nan")
+
+
+def compute_design(events: pd.DataFrame, cohort: Cohort, metric: Metric, warmup: float,
+                   horizon: float, name: str = "") -> pd.DataFrame:
+    """Per-replication figures of one design.
+
+    ``events``: :func:`normalise_events` output (both paradigms for the causal figure).
+    Returns one row per replication: ``naive, causal, counterfactual`` (relative changes as
+    fractions), ``persons`` (cohort members), ``index_rows``, ``before`` (or the control's
+    mean), ``after``, ``after_cf`` and ``died_share`` (share of index rows followed by a death
+    inside the after window).
+    """
+    check_fits(cohort, warmup, horizon, name)
+    measured = cohort.paradigm
+    other = OTHER[measured]
+    reps = sorted(events["replication"].unique())
+    idx = index_rows(events, cohort, warmup)
+    rows_m = metric_rows(events, metric, measured)
+    rows_o = metric_rows(events, metric, other)
+    has_other = bool((events["paradigm"] == other).any())
+    after = window_sums(rows_m, idx, 0.0, cohort.after_days)
+    after_cf = window_sums(rows_o, idx, 0.0, cohort.after_days) if has_other else np.full(len(idx), np.nan)
+    if cohort.comparison == "before_after":
+        before = window_sums(rows_m, idx, -cohort.before_days, 0.0)
+        ctrl = None
+    else:
+        before = np.full(len(idx), np.nan)
+        c = cohort.control
+        cidx = index_rows(events, c, warmup)
+        ctrl = cidx.assign(v=window_sums(metric_rows(events, metric, c.paradigm), cidx, 0.0, cohort.after_days))
+    deaths = death_times(events, measured)
+    d = idx.merge(deaths, on=["replication", "person"], how="left")["death"].to_numpy(float)
+    died = (d >= idx["t"].to_numpy()) & (d < idx["t"].to_numpy() + cohort.after_days)
+    frame = idx.assign(after=after, after_cf=after_cf, before=before, died=died)
+    out = []
+    for r in reps:
+        f = frame[frame["replication"] == r]
+        n = len(f)
+        a, acf = float(f["after"].sum()), float(f["after_cf"].sum())
+        if cohort.comparison == "before_after":
+            b = float(f["before"].sum())
+            naive, cf = _ratio(a, b), _ratio(acf, b)
+            base = b
+        else:
+            cv = ctrl.loc[ctrl["replication"] == r, "v"]
+            base = float(cv.mean()) if len(cv) else float("nan")
+            ma = a / n if n else float("nan")
+            mcf = acf / n if n else float("nan")
+            naive = _ratio(ma, base) if n and base == base else float("nan")
+            cf = _ratio(mcf, base) if n and base == base else float("nan")
+        causal = _ratio(a, acf) if n and has_other else float("nan")
+        out.append({
+            "replication": r, "naive": naive if n else float("nan"), "causal": causal,
+            "counterfactual": cf if n else float("nan"), "persons": int(f["person"].nunique()),
+            "index_rows": n, "before": base, "after": a, "after_cf": acf,
+            "died_share": float(f["died"].mean()) if n else float("nan"),
+        })
+    return pd.DataFrame(out)
