@@ -16,14 +16,13 @@ import simpy
 from scipy.special import ndtri
 
 from sim.care import system as cs
+from sim.care.system import DEAD, HOME, HOSPITAL, NOT_ENTERED, SHORT_TERM  # noqa: F401 (re-exported)
 from sim.config.scenario import Scenario
 from sim.output.recorder import D, K, PR, PY, Recorder
 from sim.population.health import DEATH, DETERIORATION, ENTER, STRATUM_CHANGE, Trajectories
 from sim.population.population import DAYS_PER_YEAR, Attributes, Population
 from sim.streams import Stream, stream_key, uniforms
 
-# Person locations.
-NOT_ENTERED, HOME, HOSPITAL, SHORT_TERM, DEAD = range(5)
 _RELAPSE_DEPTH = 8  # relapse chains longer than this reuse the last depth's numbers
 # Home visits of service concepts (marginal cost 0: the teams are paid as fixed yearly costs).
 _HOME_VISIT = {
@@ -120,10 +119,16 @@ class Model:
         return sum(1 for a in self.admissions.get(p, ()) if t - days <= a <= t)
 
     def book(self, p: int, t: float, kind: str, provider: str, duration: float, quantity: float,
-             unit_cost: float, detail: int = 0, readmission: bool = False, avoidable: bool = False) -> None:
-        """Record a contact, booked to the provider's payer."""
+             unit_cost: float, detail: int = 0, readmission: bool = False, avoidable: bool = False,
+             stratum: int | None = None) -> None:
+        """Record a contact, booked to the provider's payer.
+
+        ``stratum``: the person's stratum at ``t``, for a stay booked when it ends (the
+        stratum may have changed since ``t``); the current stratum by default.
+        """
+        s = int(self.stratum[p]) if stratum is None else stratum
         self.rec.record(p, t, K[kind], PR[provider], self.payer[provider], duration, quantity,
-                        quantity * unit_cost, int(self.stratum[p]), detail, readmission, avoidable)
+                        quantity * unit_cost, s, detail, readmission, avoidable)
 
     def note(self, p: int, t: float, kind: str, detail: int = 0, provider: str = "none",
              duration: float = 0.0, quantity: float = 0.0) -> None:
@@ -301,6 +306,7 @@ class Model:
                 self.los_sigma * z - 0.5 * self.los_sigma**2)
             yield env.timeout(los)
             t_ready = env.now
+            s_ready = int(self.stratum[p])
             if u[cs.U_STC] < self.stc_share[s] * self.care.plan_discharge(p, t_ready):
                 to_stc = True
                 stc = self.short_term.request()
@@ -325,10 +331,10 @@ class Model:
         if cause == "end":
             detail = D["censored"]
         self.book(p, t0, "admission", "hospital", t1 - t0, bed_days, c.bed_day, detail,
-                  readmission=bool(readmit), avoidable=avoidable)
+                  readmission=bool(readmit), avoidable=avoidable, stratum=s)
         if t_ready is not None and t1 > t_ready:
             self.book(p, t_ready, "delayed_discharge", "short_term_care" if to_stc else "home_help",
-                      t1 - t_ready, t1 - t_ready, c.delayed_discharge_day)
+                      t1 - t_ready, t1 - t_ready, c.delayed_discharge_day, stratum=s_ready)
         if cause is not None:
             if stc is not None:
                 self.short_term.release(stc)
@@ -341,6 +347,7 @@ class Model:
                   * self.care.routine_multipliers(p, t1)[1], c.outpatient_visit, D["followup"])
         if stc is not None:
             self.location[p] = SHORT_TERM
+            s_stc = int(self.stratum[p])
             # U_LAG is free here: the home-care lag applies only to those going straight home.
             stay = -self.scenario.hospital.short_term_care_los_mean_days * math.log(u[cs.U_LAG])
             try:
@@ -349,7 +356,7 @@ class Model:
                 cause = exc.cause
             self.short_term.release(stc)
             self.book(p, t1, "short_term_care", "short_term_care", env.now - t1, env.now - t1,
-                      c.short_term_care_day, D["censored"] if cause == "end" else 0)
+                      c.short_term_care_day, D["censored"] if cause == "end" else 0, stratum=s_stc)
             if cause is not None:
                 self.episode.pop(p, None)
                 return

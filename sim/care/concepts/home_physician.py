@@ -38,7 +38,7 @@ class HomePhysician(Enrolment):
         s = m.stratum[p]
         return bool(self.covered[p] and m.attrs.hhc[s, p]
                     and m.attrs.chronic[s, p] >= self.p.medical_interventions_min
-                    and m.location[p] not in (0, 4))
+                    and m.location[p] not in (cs.NOT_ENTERED, cs.DEAD))
 
     def check(self, p: int, t: float) -> None:
         """List or unlist ``p`` after a change in their state."""

@@ -14,7 +14,7 @@ from sim.care import system as cs
 from sim.care.concepts.base import Enrolment
 from sim.config.scenario import STRATA
 from sim.output.recorder import D
-from sim.population.health import NEEDS_BED
+from sim.population.health import MINOR, NEEDS_BED
 
 UNSTABLE = STRATA.index("unstable")
 PALLIATIVE = STRATA.index("palliative")
@@ -90,7 +90,7 @@ class MobileTeam(Enrolment):
             self.on_leave(p, t)
         while self.queue and not self.full():
             q = self.queue.popleft()
-            if self.model.location[q] not in (0, 4) and self.eligible(q, t):  # entered, alive
+            if self.model.location[q] not in (cs.NOT_ENTERED, cs.DEAD) and self.eligible(q, t):
                 self.model.note(q, t, "team_referral", D["accepted"], self.provider)
                 self.start(q, t)
 
@@ -130,5 +130,5 @@ class MobileTeam(Enrolment):
         if acuity == NEEDS_BED:
             return cs.ED_ADMIT, D["plan_ed"]
         # Out of hours without the nurse: the ED, which admits as it does today.
-        admit = acuity != 2 and u[cs.U_ADMIT] < care.admit_assess[s]
+        admit = acuity != MINOR and u[cs.U_ADMIT] < care.admit_assess[s]
         return (cs.ED_ADMIT if admit else cs.ED_ONLY), D["plan_ed"]

@@ -7,6 +7,7 @@ of a relapse in the first weeks and, through reablement, the home help granted a
 
 from __future__ import annotations
 
+from sim.care import system as cs
 from sim.care.concepts.base import Enrolment
 from sim.config.scenario import STRATA
 from sim.output.recorder import D
@@ -59,7 +60,7 @@ class SafeDischarge(Enrolment):
     def dropped(self, p: int, t: float) -> None:
         """Death or a new admission ends the period."""
         self.pending.discard(p)
-        self.leave(p, t, "died" if self.model.location[p] == 4 else "hospital")
+        self.leave(p, t, "died" if self.model.location[p] == cs.DEAD else "hospital")
 
     def active(self, p: int) -> bool:
         """In the team's period now."""
