@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from sim.config.scenario import Scenario
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class ScenarioError(ValueError):
@@ -48,24 +51,34 @@ def resolve(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     """Read a scenario and merge it over its ``base`` files (paths relative to it)."""
     path = path.resolve()
     if path in _seen:
-        raise ScenarioError(path, ["base: circular base chain"])
+        chain = " -> ".join(p.name for p in (*_seen[_seen.index(path):], path))
+        raise ScenarioError(_seen[-1], [f"base: circular base chain ({chain})"])
     data = read_toml(path)
     bases = data.pop("base", [])
     if isinstance(bases, str):
         bases = [bases]
     if not isinstance(bases, list) or not all(isinstance(b, str) for b in bases):
-        raise ScenarioError(path, ["base: expected a file name or a list of file names"])
+        raise ScenarioError(path, [f"base: expected a file name or a list of file names (got {bases!r})"])
     merged: dict[str, Any] = {}
     for b in bases:
+        if not (path.parent / b).is_file():
+            raise ScenarioError(path, [f"base: file {b!r} not found (looked for {path.parent / b})"])
         merged = _deep_merge(merged, resolve(path.parent / b, (*_seen, path)))
     return _deep_merge(merged, data)
+
+
+def _key(part: str | int) -> str:
+    """A field name as written in a dotted path; quoted when it is not a plain name."""
+    text = str(part)
+    return text if _PLAIN_KEY.fullmatch(text) else repr(text)
 
 
 def format_validation_error(exc: ValidationError) -> list[str]:
     """One line per problem: the dotted field path and what was expected."""
     lines = []
     for err in exc.errors():
-        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+        # "[key]": pydantic's marker for a bad mapping key; the key itself is the part before.
+        loc = ".".join(_key(x) for x in err["loc"] if x != "[key]") or "(top level)"
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown field"
@@ -78,10 +91,15 @@ def format_validation_error(exc: ValidationError) -> list[str]:
     return lines
 
 
-def validate(data: dict[str, Any], path: Path | str = "<scenario>") -> Scenario:
-    """Validate a merged scenario mapping."""
+def validate(data: dict[str, Any], path: Path | str = "<scenario>", strict: bool = True) -> Scenario:
+    """Validate a merged scenario mapping.
+
+    ``strict``: types as written, no coercion (``beds = "120"``, ``beds = true`` and
+    ``beds = 120.5`` are errors; an integer where a float is expected is fine). Code that
+    builds scenarios from numpy numbers may pass ``strict=False``.
+    """
     try:
-        scenario = Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data, strict=strict)
     except ValidationError as exc:
         raise ScenarioError(path, format_validation_error(exc)) from None
     from sim.config.checks import semantic_problems

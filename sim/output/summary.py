@@ -154,7 +154,8 @@ class MetricAccumulator:
 
     def result(self, counts: dict[str, float]) -> dict[str, float]:
         """The replication's metrics."""
-        py = counts["person_years"]
+        # No person-years (everyone died in the warm-up): rates are undefined, not a crash.
+        py = counts["person_years"] or float("nan")
         out: dict[str, float] = {m: v / py * 1000.0 for m, v in self.sums.items()}
         out["cost_region_sek"] = self.cost["region"] / py
         out["cost_municipality_sek"] = self.cost["municipality"] / py
