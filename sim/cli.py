@@ -170,6 +170,10 @@ from sim.measure.command import measure_command  # noqa: E402  (measurement desi
 
 app.command("measure")(measure_command)
 
+from sim.calibration.command import calibrate_command  # noqa: E402  (optuna fit to the targets)
+
+app.command("calibrate")(calibrate_command)
+
 
 @app.command("switch-off")
 def switch_off(scenario: ScenarioArg, seed: SeedOpt = None, replications: RepsOpt = None,

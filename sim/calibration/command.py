@@ -1,0 +1,82 @@
+"""``narvard calibrate [TARGETS] [--budget N] [--resume]``."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sim.config import ScenarioError
+from sim.config.loader import resolve
+from sim.executor import make_executor
+from sim.measure.command import DEFAULT_TARGETS, show_measures
+from sim.measure.targets import load_targets
+
+console = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True)
+
+
+def _terminate(signum, frame):  # SIGTERM: stop like Ctrl-C; the study keeps the finished trials
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def calibrate_command(
+    targets: Annotated[Path, typer.Argument(help="targets, designs and the calibration table (TOML)")] = DEFAULT_TARGETS,
+    budget: Annotated[int | None, typer.Option(min=1, help="completed trials in the study (default: the file's)")] = None,
+    replications: Annotated[int | None, typer.Option("--replications", "-n", min=1,
+                                                     help="replications per trial")] = None,
+    final_replications: Annotated[int | None, typer.Option(min=2, help="replications of the final run")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="go on with the stored study instead of a new one")] = False,
+    out: Annotated[Path | None, typer.Option(help="output folder (default: the targets file's folder)")] = None,
+    executor: Annotated[str, typer.Option(help="serial, processes or dask")] = "processes",
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
+    workers: Annotated[int | None, typer.Option(help="parallel trials (default: all cores)")] = None,
+) -> None:
+    """Fit the service concepts' effect sizes to the reported outcomes (optuna TPE), resumable."""
+    from sim.calibration.fit import calibrate
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        tf = load_targets(targets)
+        if tf.calibration is None:
+            raise ScenarioError(targets, ["calibration: missing table"])
+        scenario_data = resolve(targets.parent / tf.calibration.scenario)
+        ex = make_executor(executor, workers, scheduler)
+    except (ScenarioError, ValueError) as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    n_workers = workers or getattr(ex, "workers", 1) if executor != "dask" else (workers or 2)
+    out = out or targets.parent
+    t0 = time.perf_counter()
+
+    def progress(number: int, loss: float) -> None:
+        err.print(f"trial {number}: loss {loss:.3f} ({time.perf_counter() - t0:.0f} s)", highlight=False)
+
+    try:
+        with ex:
+            res = calibrate(tf, scenario_data, out, ex, n_workers, budget, replications,
+                            final_replications, resume, progress=progress)
+    except (ScenarioError, KeyError, ValueError) as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        err.print(f"interrupted: the finished trials are kept in {out / tf.calibration.storage};"
+                  " go on with --resume")
+        raise typer.Exit(130) from None
+    show_measures(res.fit, res.fit_detail, f"fit at the best parameters (loss {res.best_loss:.3f})")
+    t = Table(title="identifiability: spread of each parameter among the best trials")
+    for col in ("parameter", "best", "best trials range", "share of range", "importance", "verdict"):
+        t.add_column(col, justify="left" if col in ("parameter", "verdict") else "right")
+    for r in res.identifiability.itertuples():
+        imp = "" if r.importance != r.importance else f"{r.importance:.2f}"
+        t.add_row(r.parameter, f"{r.best:.3g}", f"{r.top_min:.3g} – {r.top_max:.3g}",
+                  f"{r.top_spread_share:.2f}", imp, r.verdict)
+    console.print(t)
+    console.print(f"{len(res.trials)} trials, {res.seconds:.0f} s; written: "
+                  + ", ".join(res.files.values()))

@@ -1,0 +1,322 @@
+"""Calibration of the service concepts' effect sizes to the reported outcomes.
+
+The search is optuna's TPE sampler; each trial is one evaluation of the model at a set of free
+parameters: ``replications_per_trial`` paired replications (both care systems on the same
+persons), every measurement design of ``targets.toml`` computed on them, and the loss
+
+    loss = sum over targets with weight > 0 of  weight * ((naive_mean - reported) / scale)^2
+
+(``scale`` = half the band width unless given). The naive figure is fitted, because it is
+what the studies measured. Every trial uses the same replication seeds (common random
+numbers), so two trials differ by their parameters, not by their noise. Trials are evaluated
+in batches, one per worker, through :mod:`sim.executor` (ask/tell).
+
+The study lives in an SQLite file (optuna RDB storage), so an interrupted calibration goes on
+with ``--resume``: completed trials are kept, trials that were running are marked failed.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.config.loader import validate
+from sim.executor import Executor
+from sim.measure.report import measure_events, needed_kinds, read_needed_events
+from sim.measure.targets import Parameter, TargetFile
+from sim.runner import metrics_frame, run_replication
+
+PARADIGMS = ("intervention", "person")
+NAN_PENALTY = 25.0  #: loss of a fitted target the trial cannot compute (no cohort), per weight
+
+
+def set_path(data: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
+    """A copy of a nested mapping with ``a.b.c`` set to ``value`` (the path must exist)."""
+    out = copy.deepcopy(data)
+    node = out
+    keys = dotted.split(".")
+    for k in keys[:-1]:
+        if not isinstance(node.get(k), dict):
+            raise KeyError(f"{dotted}: no table {k!r} in the scenario")
+        node = node[k]
+    if keys[-1] not in node:
+        raise KeyError(f"{dotted}: no field {keys[-1]!r} in the scenario")
+    node[keys[-1]] = value
+    return out
+
+
+def apply_params(data: dict[str, Any], params: dict[str, float]) -> dict[str, Any]:
+    """The scenario mapping with the free parameters set."""
+    for k, v in params.items():
+        data = set_path(data, k, v)
+    return data
+
+
+def loss_of(table: pd.DataFrame, targets: TargetFile) -> float:
+    """Weighted squared misses of the naive figures (see the module docstring)."""
+    t = table.set_index("target")
+    total = 0.0
+    for tid, target in targets.targets.items():
+        if target.weight <= 0 or target.reported is None:
+            continue
+        m = t.loc[tid, "naive_mean"]
+        if m != m:
+            total += target.weight * NAN_PENALTY
+        else:
+            total += target.weight * ((m - target.reported) / target.loss_scale()) ** 2
+    return float(total)
+
+
+def evaluate(scenario_data: dict[str, Any], params: dict[str, float], replications: list[int],
+             targets: TargetFile) -> dict[str, Any]:
+    """One trial: run the paired replications at ``params`` and measure every target.
+
+    Returns ``loss``, ``measures`` (the measures table as records) and ``seconds``.
+    """
+    from sim.measure.report import measure_table
+
+    t0 = time.perf_counter()
+    per_rep = _evaluate_per_rep(scenario_data, params, replications, targets)
+    table, detail = measure_table({tid: pd.DataFrame(r) for tid, r in per_rep.items()}, targets)
+    return {"loss": loss_of(table, targets), "measures": table.to_dict("records"),
+            "detail": detail.to_dict("records"), "seconds": time.perf_counter() - t0}
+
+
+@dataclass
+class CalibrationResult:
+    """What a calibration produced."""
+
+    best_params: dict[str, float]
+    best_loss: float
+    trials: pd.DataFrame
+    fit: pd.DataFrame
+    fit_detail: pd.DataFrame
+    identifiability: pd.DataFrame
+    seconds: float
+    files: dict[str, str] = field(default_factory=dict)
+
+
+def _distributions(params: dict[str, Parameter]):
+    import optuna
+
+    return {k: optuna.distributions.FloatDistribution(p.low, p.high, log=p.log) for k, p in params.items()}
+
+
+def open_study(storage_path: Path, name: str, seed: int, resume: bool):
+    """The optuna study in an SQLite file; a fresh one unless ``resume``."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = f"sqlite:///{storage_path}"
+    if not resume:
+        try:
+            optuna.delete_study(study_name=name, storage=storage)
+        except KeyError:
+            pass
+    sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=10, multivariate=True)
+    study = optuna.create_study(study_name=name, storage=storage, sampler=sampler,
+                                direction="minimize", load_if_exists=True)
+    if resume:
+        for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+            study.tell(t.number, state=optuna.trial.TrialState.FAIL)
+    return study
+
+
+def search(study, scenario_data: dict[str, Any], targets: TargetFile, params: dict[str, Parameter],
+           budget: int, replications: list[int], executor: Executor, workers: int,
+           progress=None) -> None:
+    """Run trials until the study holds ``budget`` completed trials (ask/tell in batches)."""
+    import optuna
+
+    dists = _distributions(params)
+    while True:
+        done = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
+        left = budget - done
+        if left <= 0:
+            return
+        batch = [study.ask(dists) for _ in range(min(workers, left))]
+        tasks = [(scenario_data, dict(t.params), replications, targets) for t in batch]
+        try:
+            for trial, res in zip(batch, executor.map(evaluate, tasks), strict=True):
+                trial.set_user_attr("naive", {m["target"]: m["naive_mean"] for m in res["measures"]})
+                trial.set_user_attr("seconds", res["seconds"])
+                loss = res["loss"]
+                study.tell(trial, loss if math.isfinite(loss) else None,
+                           state=None if math.isfinite(loss) else optuna.trial.TrialState.FAIL)
+                if progress:
+                    progress(trial.number, loss)
+        except BaseException:
+            for trial in batch:
+                try:
+                    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                except Exception:  # already told
+                    pass
+            raise
+
+
+def trials_frame(study, params: dict[str, Parameter]) -> pd.DataFrame:
+    """Completed trials: number, loss, parameters and the naive figure of each target."""
+    import optuna
+
+    rows = []
+    for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
+        row = {"trial": t.number, "loss": t.value, **{k: t.params.get(k) for k in params}}
+        row.update({f"naive:{k}": v for k, v in t.user_attrs.get("naive", {}).items()})
+        rows.append(row)
+    return pd.DataFrame(rows).sort_values("loss").reset_index(drop=True) if rows else pd.DataFrame()
+
+
+def identifiability(trials: pd.DataFrame, params: dict[str, Parameter], top_share: float = 0.1,
+                    min_top: int = 5, importances: dict[str, float] | None = None) -> pd.DataFrame:
+    """Which parameters the targets pin down: their spread among the best trials.
+
+    For each parameter, over the top ``top_share`` of completed trials (at least ``min_top``):
+    the best value, min, max and the spread as a share of the search range. A parameter whose
+    good trials cover less than a quarter of its range is ``pinned``; one whose good trials
+    cover half or more is ``loose`` (the targets hardly constrain it); ``partly`` in between.
+    ``importance`` is optuna's fANOVA importance of the parameter for the loss, if computed.
+    """
+    n = len(trials)
+    k = min(n, max(min_top, int(math.ceil(top_share * n))))
+    top = trials.nsmallest(k, "loss")
+    rows = []
+    for name, p in params.items():
+        v = top[name].to_numpy(float)
+        spread = (v.max() - v.min()) / (p.high - p.low) if len(v) else float("nan")
+        verdict = "pinned" if spread < 0.25 else ("loose" if spread >= 0.5 else "partly")
+        rows.append({"parameter": name, "best": float(trials.iloc[0][name]) if n else float("nan"),
+                     "top_min": float(v.min()) if len(v) else float("nan"),
+                     "top_max": float(v.max()) if len(v) else float("nan"),
+                     "range_low": p.low, "range_high": p.high, "top_spread_share": spread,
+                     "importance": (importances or {}).get(name, float("nan")),
+                     "verdict": verdict, "top_trials": k})
+    return pd.DataFrame(rows)
+
+
+def param_importances(study) -> dict[str, float]:
+    """fANOVA importances of the parameters for the loss (empty if it cannot be computed)."""
+    import optuna
+
+    try:
+        return dict(optuna.importance.get_param_importances(study))
+    except Exception:  # too few trials, a constant loss...
+        return {}
+
+
+def write_fitted(path: Path, best: dict[str, float], header: str) -> None:
+    """A partial scenario overlay (TOML) with the fitted values, grouped by table."""
+    tables: dict[str, list[tuple[str, float]]] = {}
+    for dotted, v in sorted(best.items()):
+        table, _, key = dotted.rpartition(".")
+        tables.setdefault(table, []).append((key, v))
+    lines = [f"# {line}" if line else "#" for line in header.splitlines()]
+    for table, items in tables.items():
+        lines += ["", f"[{table}]"]
+        lines += [f"{key} = {round(v, 4)!r}" for key, v in items]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def final_run(scenario_data: dict[str, Any], best: dict[str, float], targets: TargetFile,
+              replications: list[int], executor: Executor) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Replications at the best parameters, one task per replication; the measures table."""
+    from sim.measure.report import measure_table
+
+    tasks = [(scenario_data, best, [r], targets) for r in replications]
+    per_target: dict[str, list[dict]] = {}
+    # Re-measure over all replications together: collect each replication's per-target rows.
+    results = list(executor.map(_evaluate_per_rep, tasks))
+    for res in results:
+        for tid, recs in res.items():
+            per_target.setdefault(tid, []).extend(recs)
+    per_rep = {tid: pd.DataFrame(recs) for tid, recs in per_target.items()}
+    return measure_table(per_rep, targets)
+
+
+def _evaluate_per_rep(scenario_data, params, replications, targets) -> dict[str, list[dict]]:
+    """Per-replication design figures (for intervals over the final replications)."""
+    from sim.measure.report import per_replication
+
+    scenario = validate(apply_params(scenario_data, params), "calibration final run")
+    kinds = needed_kinds(targets)
+    with tempfile.TemporaryDirectory(prefix="narvard-cal-") as tmp:
+        frames, results = [], []
+        for r in replications:
+            part = Path(tmp) / f"part{r}"
+            part.mkdir()
+            res = run_replication(scenario, r, PARADIGMS, events_path=str(part / "events.parquet"))
+            results.append(res)
+            frames.append(read_needed_events(part, kinds))
+    events = pd.concat(frames, ignore_index=True)
+    reps = pd.concat([metrics_frame(results, p).assign(paradigm=p) for p in PARADIGMS], ignore_index=True)
+    out = per_replication(events, targets, scenario.warmup_days, scenario.horizon_days, reps)
+    return {tid: f.to_dict("records") for tid, f in out.items()}
+
+
+def calibrate(targets: TargetFile, scenario_data: dict[str, Any], out_dir: Path, executor: Executor,
+              workers: int, budget: int | None = None, replications_per_trial: int | None = None,
+              final_replications: int | None = None, resume: bool = False, seed: int | None = None,
+              progress=None, write: bool = True) -> CalibrationResult:
+    """Fit the free parameters of ``targets.calibration`` and write the outputs to ``out_dir``.
+
+    Files: ``fitted.toml`` (overlay), ``fit.csv`` (as measures.csv, at the best parameters over
+    the final replications), ``fit_detail.csv``, ``fit.html`` (reported vs simulated),
+    ``trials.csv``, ``identifiability.csv``, and the optuna study (SQLite).
+    """
+    cal = targets.calibration
+    if cal is None:
+        raise ValueError("targets file has no [calibration] table")
+    start = time.perf_counter()
+    budget = budget or cal.budget
+    reps = list(range(replications_per_trial or cal.replications_per_trial))
+    final = list(range(final_replications or cal.final_replications))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # validate the free parameter paths before any trial runs
+    mid = {k: (p.low + p.high) / 2 for k, p in cal.parameters.items()}
+    validate(apply_params(scenario_data, mid), "calibration scenario")
+    study = open_study(out_dir / cal.storage, cal.study_name, cal.seed if seed is None else seed, resume)
+    search(study, scenario_data, targets, cal.parameters, budget, reps, executor, workers, progress)
+    trials = trials_frame(study, cal.parameters)
+    best = {k: float(study.best_params[k]) for k in cal.parameters}
+    fit, detail = final_run(scenario_data, best, targets, final, executor)
+    ident = identifiability(trials, cal.parameters, importances=param_importances(study))
+    result = CalibrationResult(best, float(study.best_value), trials, fit, detail, ident,
+                               time.perf_counter() - start)
+    if write:
+        files = {
+            "fitted": out_dir / cal.fitted, "fit": out_dir / "fit.csv", "fit_detail": out_dir / "fit_detail.csv",
+            "chart": out_dir / "fit.html", "trials": out_dir / "trials.csv",
+            "identifiability": out_dir / "identifiability.csv",
+        }
+        write_fitted(files["fitted"], best,
+                     "Fitted by `narvard calibrate` (sim/calibration/fit.py) against calibration/targets.toml:\n"
+                     f"{len(trials)} completed trials, {len(reps)} replications per trial, best loss"
+                     f" {study.best_value:.3f}.\nA partial scenario overlay: scenarios use it through their"
+                     " `base` list.\nDo not edit by hand; rerun the calibration.")
+        for key in ("fit", "fit_detail", "trials", "identifiability"):
+            frame = {"fit": fit, "fit_detail": detail, "trials": trials, "identifiability": ident}[key]
+            frame.to_csv(files[key], index=False, float_format="%.6g", lineterminator="\n")
+        from sim.calibration.plots import identifiability_figure
+        from sim.measure.report import plot_fit
+
+        plot_fit(fit, "Calibration: reported vs simulated (naive and causal, 95 % CI)").write_html(
+            files["chart"], include_plotlyjs="cdn")
+        identifiability_figure(trials, cal.parameters).write_html(out_dir / "identifiability.html",
+                                                                   include_plotlyjs="cdn")
+        files["identifiability_chart"] = out_dir / "identifiability.html"
+        result.files = {k: str(v) for k, v in files.items()}
+    return result
+
+
+def top_interval(trials: pd.DataFrame, name: str, share: float = 0.1, min_top: int = 5) -> tuple[float, float]:
+    """Min and max of a parameter among the best trials."""
+    k = min(len(trials), max(min_top, int(math.ceil(share * len(trials)))))
+    v = trials.nsmallest(k, "loss")[name].to_numpy(float)
+    return float(np.min(v)), float(np.max(v))
