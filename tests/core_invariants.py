@@ -134,6 +134,28 @@ def check_one_place(df: pd.DataFrame) -> list[str]:
     return out
 
 
+# Kinds the model core books; the service concepts' own rows are checked by their tests.
+CORE_KINDS = ("enter", "stratum_change", "deterioration", "death", "ed_visit", "admission",
+              "delayed_discharge", "short_term_care", *ROUTINE_KINDS)
+
+
+def check_strata(df: pd.DataFrame, kinds: tuple[str, ...] = CORE_KINDS) -> list[str]:
+    """A row's stratum is the person's stratum at the row's ``time`` (its start, for a stay).
+
+    The stratum at a time is the one set by the last enter / stratum_change row at or before
+    it. A stay booked when it ends must still carry the stratum it started in.
+    """
+    states = df[df.kind.isin(("enter", "stratum_change"))][["person", "time", "stratum"]]
+    rows = df[df.kind.isin(kinds) & (df.person >= 0)][["person", "time", "kind", "stratum"]]
+    m = pd.merge_asof(rows.sort_values("time"), states.rename(columns={"stratum": "stratum_then"}).sort_values("time"),
+                      on="time", by="person")
+    bad = m[m.stratum != m.stratum_then]
+    if len(bad):
+        return [f"{len(bad)} rows whose stratum is not the one at their time: "
+                f"{bad.kind.value_counts().to_dict()}, e.g. {bad.head(3).to_dict('records')}"]
+    return []
+
+
 def event_log_counts(df: pd.DataFrame, warmup: float, horizon: float) -> dict[str, int]:
     """persons_start / _entered / _died / _end rebuilt from enter and death rows only."""
     enter = df[df.kind == "enter"].set_index("person").time
@@ -160,4 +182,5 @@ def all_problems(df: pd.DataFrame, scenario, entry: np.ndarray, death: np.ndarra
     """Every invariant above, for one replication and paradigm."""
     cap = scenario.capacity
     return (check_nonnegative(df) + check_capacity(df, cap.beds, cap.short_term_places)
-            + check_life_span(df, entry, death) + check_one_place(df) + check_event_counts(df))
+            + check_life_span(df, entry, death) + check_one_place(df) + check_event_counts(df)
+            + check_strata(df))

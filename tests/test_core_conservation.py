@@ -3,7 +3,8 @@
 Persons are conserved (alive at start + entered - died = alive at end, in the metrics and in
 the enter/death rows); no bed or short-term place is held by more persons than there are
 places; nothing has a negative duration or quantity; nothing happens to a person before entry
-or after death; a person is in one place at a time. Both care systems, including scarce ones.
+or after death; a person is in one place at a time; each row carries the stratum the person
+was in at its time (a stay: when it began). Both care systems, including scarce ones.
 The checks themselves are in :mod:`tests.core_invariants`; the first tests here show that
 they do fail on a log that breaks them.
 """
@@ -99,6 +100,10 @@ def test_checks_catch_broken_logs():
     neg = df.copy()
     neg.loc[adm[0], "duration"] = -1.0
     assert ci.check_nonnegative(neg)
+    # An admission labelled with another stratum than the one the person was in.
+    relabel = df.copy()
+    relabel.loc[adm[0], "stratum"] = "palliative" if df.loc[adm[0], "stratum"] != "palliative" else "stable"
+    assert any("stratum is not the one at their time" in x for x in ci.check_strata(relabel))
 
 
 # ---------------------------------------------------------------- conservation
