@@ -10,6 +10,7 @@ from a tolerance picked by hand.
   rows over the exposure from enter / stratum_change / death rows), against the scenario rate.
 - Acuity shares of deteriorations met at home, against share_needs_bed / share_needs_assessment.
 - Terminal deteriorations: the extra deteriorations before deaths, against their expected count.
+- Length of stay: lognormal with the stratum's mean and the scenario's coefficient of variation.
 - The pure Markov stratum chain (:mod:`sim.population.health`): sojourn times exponential with
   mean 1 / (total rate of leaving the stratum), and exits to each target in proportion to rates.
 """
@@ -169,6 +170,38 @@ def test_terminal_deteriorations_add_expected_count():
     assert abs(z) < stats.norm.ppf(1 - ALPHA / 2), f"observed {observed}, expected {chain + term_mean:.0f}, z={z:.2f}"
     # The test can tell: the chain alone would be rejected (the terminal episodes are there).
     assert (observed - chain) / np.sqrt(chain) > stats.norm.ppf(1 - ALPHA / 2)
+
+
+def test_length_of_stay_lognormal():
+    """Bed-days of an admission are lognormal with the stratum's mean and the scenario's CV.
+
+    No short-term care and no wait for home care, so the bed-days are the medical length of
+    stay alone; deaths are (almost) switched off so that no stay is cut short. Stays are kept
+    if their bed was granted at least 300 days before the horizon (P(LOS > 300 d) < 1e-9 here),
+    so censoring at the horizon cannot favour short stays. log(LOS) ~ Normal(log m - s^2/2, s)
+    with s^2 = log(1 + cv^2): Kolmogorov-Smirnov per stratum of admission.
+    """
+    s = small_scenario(persons=3000, years=2.0, warmup=0.0, seed=404, replications=3,
+                       capacity={"beds": 400},
+                       health={"death_rate_per_year": {"stable": 0.0, "fluctuating": 0.0, "unstable": 0.0,
+                                                       "palliative": 1e-9},
+                               "terminal_episode_share": dict.fromkeys(STRATA, 0.0)},
+                       hospital={"short_term_care_share": dict.fromkeys(STRATA, 0.0),
+                                 "home_care_lag_mean_days": 0.0})
+    adm = []
+    for rep in range(3):
+        df = ci.frame(run_replication(s, rep, ("intervention",), keep=True).tables["intervention"])
+        a = df[df.kind == "admission"]
+        adm.append(a[(a.time + a.duration - a.quantity) < s.horizon_days - 300.0])
+    adm = pd.concat(adm)
+    assert (adm.detail != "censored").all()
+    sigma = np.sqrt(np.log1p(s.hospital.los_cv**2))
+    a = ALPHA / len(STRATA)
+    for st, mean in zip(STRATA, s.hospital.los_mean_days.as_tuple(), strict=True):
+        x = np.log(adm[adm.stratum == st].quantity.to_numpy())
+        assert len(x) > 100, st
+        p = stats.kstest(x, "norm", args=(np.log(mean) - sigma**2 / 2, sigma)).pvalue
+        assert p > a, f"{st}: mean LOS {np.exp(x).mean():.2f} d vs {mean}, p={p:.2g}"
 
 
 # ---------------------------------------------------------------- the pure Markov chain
