@@ -10,6 +10,7 @@ from a tolerance picked by hand.
   rows over the exposure from enter / stratum_change / death rows), against the scenario rate.
 - Acuity shares of deteriorations met at home, against share_needs_bed / share_needs_assessment.
 - Terminal deteriorations: the extra deteriorations before deaths, against their expected count.
+- The population at entry: strata, ages, the entrants' Poisson arrivals, the movers-in.
 - Length of stay: lognormal with the stratum's mean and the scenario's coefficient of variation.
 - The pure Markov stratum chain (:mod:`sim.population.health`): sojourn times exponential with
   mean 1 / (total rate of leaving the stratum), and exits to each target in proportion to rates.
@@ -202,6 +203,45 @@ def test_length_of_stay_lognormal():
         assert len(x) > 100, st
         p = stats.kstest(x, "norm", args=(np.log(mean) - sigma**2 / 2, sigma)).pvalue
         assert p > a, f"{st}: mean LOS {np.exp(x).mean():.2f} d vs {mean}, p={p:.2g}"
+
+
+# ---------------------------------------------------------------- the population at entry
+def test_population_at_entry():
+    """Initial strata, ages and the entrants' arrival process follow the scenario.
+
+    Exact or distribution-free tests, ALPHA split over six: strata chi-square against
+    stratum_shares; ages KS against 65 + an exponential truncated at age_max; entrants' count
+    in its exact Poisson interval (rate x horizon, pooled over seeds); their arrival times KS
+    uniform on the run (given the count, a Poisson process's times are uniform); the share
+    moving in (older than 65) in its exact binomial (Clopper-Pearson) interval, and their
+    ages KS against the same truncated exponential as the initial population's.
+    """
+    s = small_scenario(persons=20000, years=2.0, warmup=0.5, population={"entrants_per_year": 2000.0})
+    p = s.population
+    a = ALPHA / 6
+    pops = [make_population(s, replication_seed(s.simulation.seed, r)) for r in range(5)]
+    n0 = p.persons_65plus
+    initial = np.concatenate([q.stratum_at_entry[:n0] for q in pops])
+    obs = np.bincount(initial, minlength=len(STRATA))
+    assert stats.chisquare(obs, len(initial) * np.array(p.stratum_shares.as_tuple())).pvalue > a
+    span, mean = p.age_max - 65.0, p.age_excess_mean_years
+    excess = np.concatenate([q.age_at_entry[:n0] for q in pops]) - 65.0
+    assert excess.min() >= 0 and excess.max() < span
+
+    def cdf(x):
+        return -np.expm1(-np.asarray(x) / mean) / -np.expm1(-span / mean)
+
+    assert stats.kstest(excess, cdf).pvalue > a
+    entrants = [q.entry_time[n0:] for q in pops]
+    n = sum(len(e) for e in entrants)
+    expected = len(pops) * p.entrants_per_year * s.horizon_days / DAYS_PER_YEAR
+    assert stats.chi2.ppf(a / 2, 2 * n) / 2 <= expected <= stats.chi2.ppf(1 - a / 2, 2 * n + 2) / 2
+    assert stats.kstest(np.concatenate(entrants) / s.horizon_days, "uniform").pvalue > a
+    movers = sum(int((q.age_at_entry[n0:] > 65.0).sum()) for q in pops)
+    ci_ = stats.binomtest(movers, n).proportion_ci(1 - a, method="exact")
+    assert ci_.low <= p.share_entrants_moving_in <= ci_.high
+    mover_excess = np.concatenate([q.age_at_entry[n0:] for q in pops]) - 65.0
+    assert stats.kstest(mover_excess[mover_excess > 0], cdf).pvalue > a
 
 
 # ---------------------------------------------------------------- the pure Markov chain
