@@ -43,6 +43,7 @@ def scenarios(draw):
     move = draw(st.floats(0.3, 3.0))
     die = draw(st.floats(0.3, 3.0))
     los = draw(st.floats(0.3, 3.0))
+    relapse = draw(st.sampled_from([0.0, 1.0, 1.0 / max(hosp["relapse_probability_30d"].values())]))
     persons = draw(st.integers(200, 1500))
     scarce = draw(st.booleans())
     beds = draw(st.integers(1, 3)) if scarce else draw(st.integers(4, max(5, persons // 60)))
@@ -68,6 +69,9 @@ def scenarios(draw):
         hospital={
             "los_mean_days": _scaled(hosp["los_mean_days"], los),
             "short_term_care_los_mean_days": hosp["short_term_care_los_mean_days"] * los,
+            # up to certain relapses, so relapse chains run deeper than their stream depth
+            "relapse_probability_30d": _scaled(hosp["relapse_probability_30d"], relapse),
+            "home_care_lag_mean_days": draw(st.sampled_from([0.0, hosp["home_care_lag_mean_days"], 10.0])),
         },
         concepts=concepts,
     ), draw(st.integers(0, 3))
