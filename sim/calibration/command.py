@@ -37,6 +37,7 @@ def calibrate_command(
     executor: Annotated[str, typer.Option(help="serial, processes or dask")] = "processes",
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
     workers: Annotated[int | None, typer.Option(help="parallel trials (default: all cores)")] = None,
+    profile: Annotated[int, typer.Option(min=0, help="profile points per parameter after the search (0: none)")] = 5,
 ) -> None:
     """Fit the service concepts' effect sizes to the reported outcomes (optuna TPE), resumable."""
     from sim.calibration.fit import calibrate
@@ -61,7 +62,8 @@ def calibrate_command(
     try:
         with ex:
             res = calibrate(tf, scenario_data, out, ex, n_workers, budget, replications,
-                            final_replications, resume, progress=progress)
+                            final_replications, resume, progress=progress,
+                            profile_points=profile)
     except (ScenarioError, KeyError, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(2) from None
@@ -70,13 +72,13 @@ def calibrate_command(
                   " go on with --resume")
         raise typer.Exit(130) from None
     show_measures(res.fit, res.fit_detail, f"fit at the best parameters (loss {res.best_loss:.3f})")
-    t = Table(title="identifiability: spread of each parameter among the best trials")
-    for col in ("parameter", "best", "best trials range", "share of range", "importance", "verdict"):
+    t = Table(title="identifiability: each parameter among the trials that fit (loss within the fitted targets' weight of the best)")
+    for col in ("parameter", "best", "range among trials that fit", "profile interval", "importance", "verdict"):
         t.add_column(col, justify="left" if col in ("parameter", "verdict") else "right")
     for r in res.identifiability.itertuples():
         imp = "" if r.importance != r.importance else f"{r.importance:.2f}"
-        t.add_row(r.parameter, f"{r.best:.3g}", f"{r.top_min:.3g} – {r.top_max:.3g}",
-                  f"{r.top_spread_share:.2f}", imp, r.verdict)
+        t.add_row(r.parameter, f"{r.best:.3g}", f"{r.fit_min:.3g} – {r.fit_max:.3g}",
+                  f"{r.profile_low:.3g} – {r.profile_high:.3g}" if hasattr(r, "profile_low") else "", imp, r.verdict)
     console.print(t)
     console.print(f"{len(res.trials)} trials, {res.seconds:.0f} s; written: "
                   + ", ".join(res.files.values()))

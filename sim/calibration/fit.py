@@ -174,31 +174,83 @@ def trials_frame(study, params: dict[str, Parameter]) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values("loss").reset_index(drop=True) if rows else pd.DataFrame()
 
 
-def identifiability(trials: pd.DataFrame, params: dict[str, Parameter], top_share: float = 0.1,
-                    min_top: int = 5, importances: dict[str, float] | None = None) -> pd.DataFrame:
-    """Which parameters the targets pin down: their spread among the best trials.
+def identifiability(trials: pd.DataFrame, params: dict[str, Parameter], delta: float,
+                    top_share: float = 0.1, min_top: int = 5,
+                    importances: dict[str, float] | None = None) -> pd.DataFrame:
+    """Which parameters the targets pin down: their spread among the trials that fit well.
 
-    For each parameter, over the top ``top_share`` of completed trials (at least ``min_top``):
-    the best value, min, max and the spread as a share of the search range. A parameter whose
-    good trials cover less than a quarter of its range is ``pinned``; one whose good trials
-    cover half or more is ``loose`` (the targets hardly constrain it); ``partly`` in between.
+    The trials that fit are those whose loss is within ``delta`` of the best (``delta`` = the
+    summed weights of the fitted targets: on average each target one loss scale, i.e. half a
+    band, further off than at the best), together with the top ``top_share`` of trials (at least
+    ``min_top``). For each parameter: the best value, the range among the trials that fit, and
+    that range as a share of the search range. Under a quarter of the range: ``pinned``; half
+    or more: ``loose`` (the targets hardly constrain it); ``partly`` in between. With a profile (see
+    :func:`profile`) the verdict uses the profile interval instead.
     ``importance`` is optuna's fANOVA importance of the parameter for the loss, if computed.
     """
     n = len(trials)
     k = min(n, max(min_top, int(math.ceil(top_share * n))))
-    top = trials.nsmallest(k, "loss")
+    best_loss = float(trials["loss"].min()) if n else float("nan")
+    good = trials[(trials["loss"] <= best_loss + delta) | trials.index.isin(trials.nsmallest(k, "loss").index)]
     rows = []
     for name, p in params.items():
-        v = top[name].to_numpy(float)
+        v = good[name].to_numpy(float)
         spread = (v.max() - v.min()) / (p.high - p.low) if len(v) else float("nan")
         verdict = "pinned" if spread < 0.25 else ("loose" if spread >= 0.5 else "partly")
-        rows.append({"parameter": name, "best": float(trials.iloc[0][name]) if n else float("nan"),
-                     "top_min": float(v.min()) if len(v) else float("nan"),
-                     "top_max": float(v.max()) if len(v) else float("nan"),
-                     "range_low": p.low, "range_high": p.high, "top_spread_share": spread,
+        rows.append({"parameter": name,
+                     "best": float(trials.loc[trials["loss"].idxmin(), name]) if n else float("nan"),
+                     "fit_min": float(v.min()) if len(v) else float("nan"),
+                     "fit_max": float(v.max()) if len(v) else float("nan"),
+                     "range_low": p.low, "range_high": p.high, "fit_spread_share": spread,
                      "importance": (importances or {}).get(name, float("nan")),
-                     "verdict": verdict, "top_trials": k})
+                     "verdict": verdict, "trials_that_fit": len(good), "loss_delta": delta})
     return pd.DataFrame(rows)
+
+
+def profile(scenario_data: dict[str, Any], best: dict[str, float], targets: TargetFile,
+            params: dict[str, Parameter], points: int, replications: list[int], executor: Executor,
+            delta: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A one-parameter-at-a-time profile of the loss through the best point.
+
+    Each parameter is set to ``points`` evenly spaced values of its range (the others at the
+    best), with the same replications as the search (common random numbers). The interval is
+    where the loss stays within ``delta`` of the loss at the best, with the edges interpolated
+    linearly between grid points. Returns the grid (``parameter, value, loss, loss_at_best``) and
+    the intervals (``parameter, low, high``).
+    """
+    tasks, keys = [(scenario_data, dict(best), replications, targets)], [("", float("nan"))]
+    for name, p in params.items():
+        for v in np.linspace(p.low, p.high, points):
+            tasks.append((scenario_data, {**best, name: float(v)}, replications, targets))
+            keys.append((name, float(v)))
+    losses = [r["loss"] for r in executor.map(evaluate, tasks)]
+    at_best = losses[0]
+    limit = at_best + delta
+    rows = [{"parameter": k, "value": v, "loss": loss} for (k, v), loss in zip(keys[1:], losses[1:], strict=True)]
+    grid = pd.DataFrame(rows)
+    out = []
+    for name in params:
+        g = pd.concat([grid[grid["parameter"] == name],
+                       pd.DataFrame([{"parameter": name, "value": best[name], "loss": at_best}])])
+        g = g.sort_values("value").reset_index(drop=True)
+        x, y = g["value"].to_numpy(float), g["loss"].to_numpy(float)
+        i = int(np.flatnonzero(np.isclose(x, best[name]) & np.isclose(y, at_best))[0])
+        lo = hi = x[i]
+        j = i
+        while j > 0 and y[j - 1] <= limit:
+            j -= 1
+        lo = x[j] if j == 0 or y[j - 1] <= limit else x[j] - (x[j] - x[j - 1]) * (limit - y[j]) / max(y[j - 1] - y[j], 1e-12)
+        j = i
+        while j < len(x) - 1 and y[j + 1] <= limit:
+            j += 1
+        hi = x[j] if j == len(x) - 1 else x[j] + (x[j + 1] - x[j]) * (limit - y[j]) / max(y[j + 1] - y[j], 1e-12)
+        out.append({"parameter": name, "low": float(lo), "high": float(hi)})
+    return grid.assign(loss_at_best=at_best), pd.DataFrame(out)
+
+
+def fitted_weight(targets: TargetFile) -> float:
+    """Summed weights of the targets the loss uses (the ``delta`` of :func:`identifiability`)."""
+    return float(sum(t.weight for t in targets.targets.values() if t.weight > 0 and t.reported is not None))
 
 
 def param_importances(study) -> dict[str, float]:
@@ -263,7 +315,7 @@ def _evaluate_per_rep(scenario_data, params, replications, targets) -> dict[str,
 def calibrate(targets: TargetFile, scenario_data: dict[str, Any], out_dir: Path, executor: Executor,
               workers: int, budget: int | None = None, replications_per_trial: int | None = None,
               final_replications: int | None = None, resume: bool = False, seed: int | None = None,
-              progress=None, write: bool = True) -> CalibrationResult:
+              progress=None, write: bool = True, profile_points: int = 0) -> CalibrationResult:
     """Fit the free parameters of ``targets.calibration`` and write the outputs to ``out_dir``.
 
     Files: ``fitted.toml`` (overlay), ``fit.csv`` (as measures.csv, at the best parameters over
@@ -286,7 +338,16 @@ def calibrate(targets: TargetFile, scenario_data: dict[str, Any], out_dir: Path,
     trials = trials_frame(study, cal.parameters)
     best = {k: float(study.best_params[k]) for k in cal.parameters}
     fit, detail = final_run(scenario_data, best, targets, final, executor)
-    ident = identifiability(trials, cal.parameters, importances=param_importances(study))
+    ident = identifiability(trials, cal.parameters, fitted_weight(targets),
+                            importances=param_importances(study))
+    prof_grid = None
+    if profile_points >= 2:
+        prof_grid, prof = profile(scenario_data, best, targets, cal.parameters, profile_points, reps,
+                                  executor, fitted_weight(targets))
+        ident = ident.merge(prof.rename(columns={"low": "profile_low", "high": "profile_high"}), on="parameter")
+        width = (ident["profile_high"] - ident["profile_low"]) / (ident["range_high"] - ident["range_low"])
+        ident["profile_share"] = width
+        ident["verdict"] = np.where(width < 0.25, "pinned", np.where(width >= 0.5, "loose", "partly"))
     result = CalibrationResult(best, float(study.best_value), trials, fit, detail, ident,
                                time.perf_counter() - start)
     if write:
@@ -295,6 +356,9 @@ def calibrate(targets: TargetFile, scenario_data: dict[str, Any], out_dir: Path,
             "chart": out_dir / "fit.html", "trials": out_dir / "trials.csv",
             "identifiability": out_dir / "identifiability.csv",
         }
+        if prof_grid is not None:
+            files["profile"] = out_dir / "profile.csv"
+            prof_grid.to_csv(files["profile"], index=False, float_format="%.6g", lineterminator="\n")
         write_fitted(files["fitted"], best,
                      "Fitted by `narvard calibrate` (sim/calibration/fit.py) against calibration/targets.toml:\n"
                      f"{len(trials)} completed trials, {len(reps)} replications per trial, best loss"
@@ -313,10 +377,3 @@ def calibrate(targets: TargetFile, scenario_data: dict[str, Any], out_dir: Path,
         files["identifiability_chart"] = out_dir / "identifiability.html"
         result.files = {k: str(v) for k, v in files.items()}
     return result
-
-
-def top_interval(trials: pd.DataFrame, name: str, share: float = 0.1, min_top: int = 5) -> tuple[float, float]:
-    """Min and max of a parameter among the best trials."""
-    k = min(len(trials), max(min_top, int(math.ceil(share * len(trials)))))
-    v = trials.nsmallest(k, "loss")[name].to_numpy(float)
-    return float(np.min(v)), float(np.max(v))
