@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from concurrent.futures import BrokenExecutor
 from pathlib import Path
 from typing import Annotated
 
@@ -105,8 +106,10 @@ def _simulate(scenario_path: Path, paradigms: tuple[str, ...], seed, replication
                                          progress=lambda _r: bar.advance(task), command=command)
         except ResultsError as exc:
             _fail(str(exc))
+        except BrokenExecutor as exc:  # a worker process died (killed, out of memory, os._exit)
+            _fail(f"a worker process died ({exc}); nothing written to {out}")
         except KeyboardInterrupt:
-            err.print(f"interrupted: nothing written to {out}")
+            err.print(f"interrupted: nothing written to {out}", soft_wrap=True)
             raise typer.Exit(130) from None
     show_summary(summary, f"{scenario.meta.name}: {reps} replications, seed {scenario.simulation.seed}")
     console.print(f"results written to {out}/ (summary.csv, events.parquet, manifest.json)")

@@ -9,6 +9,7 @@ number), so results are the same on every executor; they come back in submission
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -29,11 +30,24 @@ class Executor:
     def close(self) -> None:
         """Release workers."""
 
+    def abort(self) -> None:
+        """Stop at once after an interrupt or a failure: no task may still be running after it
+        returns (an interrupted run removes the folder its tasks write into). The executor
+        stays usable. Serial: nothing runs any more; Dask: ``map`` cancels, and its tasks
+        write no local files."""
+
     def __enter__(self) -> Executor:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _worker_signals() -> None:
+    """In a worker: Ctrl-C is the main process's to handle (it stops the workers), and SIGTERM
+    ends the worker at once (a forked worker would otherwise inherit the CLI's handler)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 class ProcessExecutor(Executor):
@@ -50,7 +64,8 @@ class ProcessExecutor(Executor):
             yield from Executor.map(self, fn, tasks)
             return
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)))
+            self._pool = ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)),
+                                             initializer=_worker_signals)
         futures = [self._pool.submit(fn, *t) for t in tasks]
         try:
             for f in futures:
@@ -64,6 +79,14 @@ class ProcessExecutor(Executor):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+    def abort(self) -> None:
+        # Queued tasks cannot be cancelled and running ones would finish first: the workers
+        # are terminated (Python 3.14 has ProcessPoolExecutor.terminate_workers for this).
+        if self._pool is not None:
+            for proc in list((getattr(self._pool, "_processes", None) or {}).values()):
+                proc.terminate()
+        self.close()  # the next map starts a new pool
 
 
 class DaskExecutor(Executor):

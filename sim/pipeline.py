@@ -65,10 +65,14 @@ def simulate_to_folder(scenario: Scenario, paradigms: tuple[str, ...], out: Path
         parts_dir.mkdir()
         tasks = [(scenario, r, paradigms, str(parts_dir / f"r{r:04d}.parquet")) for r in range(reps)]
         results: list[ReplicationResult] = []
-        for res in run_replications(executor, tasks):
-            results.append(res)
-            if progress:
-                progress(res)
+        try:
+            for res in run_replications(executor, tasks):
+                results.append(res)
+                if progress:
+                    progress(res)
+        except BaseException:
+            getattr(executor, "abort", lambda: None)()  # no worker may write into tmp once it is removed
+            raise
         rows = concat_events([t[3] for t in tasks], tmp / EVENTS)
         for t in tasks:
             Path(t[3]).unlink()

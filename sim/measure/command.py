@@ -9,6 +9,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sim.config import ScenarioError
@@ -69,7 +70,7 @@ def measure_command(
         tf = load_targets(targets)
         table, detail = measure_folder(results, tf)
     except (ScenarioError, ResultsError, MeasureError) as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     write_measures(table, results / MEASURES)
     write_measures(detail, results / MEASURES_DETAIL)

@@ -162,8 +162,9 @@ def measure_folder(folder: Path | str, targets: TargetFile) -> tuple[pd.DataFram
     manifest = read_manifest(folder)
     warmup, horizon = run_window(manifest)
     events = read_needed_events(folder, needed_kinds(targets))
-    reps_path = folder / "replications.csv"
-    reps = pd.read_csv(reps_path) if reps_path.is_file() else None
+    from sim.output.results import REPLICATIONS, read_replications
+
+    reps = read_replications(folder) if (folder / REPLICATIONS).is_file() else None
     return measure_events(events, targets, warmup, horizon, reps)
 
 

@@ -1,0 +1,219 @@
+"""Unit: a corrupt or foreign results folder gets a one-line ResultsError naming the file.
+
+Tier: unit (readers in :mod:`sim.output.results`) and functional (the ``measure`` and
+``timeline`` commands on broken folders: exit code 2, one line, no traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from sim.executor import Executor
+from sim.output.results import (
+    EVENTS,
+    MANIFEST,
+    SUMMARY,
+    ResultsError,
+    manifest_scenario,
+    read_events,
+    read_manifest,
+    read_replications,
+    read_summary,
+)
+from sim.pipeline import simulate_to_folder
+from tests.conftest import ROOT, small_scenario
+
+
+@pytest.fixture(scope="module")
+def complete(tmp_path_factory) -> Path:
+    """A complete ``compare`` results folder of a small scenario."""
+    out = tmp_path_factory.mktemp("results") / "good"
+    simulate_to_folder(small_scenario(persons=400, years=0.5, warmup=0.2, replications=2),
+                       ("intervention", "person"), out, False, Executor())
+    return out
+
+
+@pytest.fixture
+def folder(complete, tmp_path) -> Path:
+    """A fresh copy of the complete folder, to break."""
+    return Path(shutil.copytree(complete, tmp_path / "res"))
+
+
+def error(fn, *args) -> str:
+    with pytest.raises(ResultsError) as info:
+        fn(*args)
+    msg = str(info.value)
+    assert "\n" not in msg, msg
+    return msg
+
+
+def test_complete_folder_reads(complete):
+    m = read_manifest(complete)
+    assert m["paradigms"] == ["intervention", "person"]
+    assert len(read_events(complete)) > 0
+    assert set(read_summary(complete)["paradigm"]) == {"intervention", "person", "difference"}
+    assert len(read_replications(complete)) == 4
+    assert manifest_scenario(m, complete).population.persons_65plus == 400
+
+
+def test_missing_or_empty_folder(tmp_path):
+    assert "no such directory" in error(read_manifest, tmp_path / "nope")
+    assert "no such directory" in error(read_events, tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    assert f"{tmp_path / 'empty' / MANIFEST}: missing" in error(read_manifest, tmp_path / "empty")
+    assert f"{tmp_path / 'empty' / EVENTS}: missing" in error(read_events, tmp_path / "empty")
+    assert f"{tmp_path / 'empty' / SUMMARY}: missing" in error(read_summary, tmp_path / "empty")
+    (tmp_path / "file").write_text("x")
+    assert "no such directory" in error(read_manifest, tmp_path / "file")
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (b"", "not valid JSON"),
+        (b'{"tool": "narvard-sim", "seed": ', "not valid JSON"),
+        (b"\xff\xfe\x00garbage", "not valid JSON"),
+        (b"[1, 2, 3]", "not a narvard-sim manifest"),
+        (b'{"tool": "mlflow", "run_id": "abc"}', "not a narvard-sim manifest"),
+        (b'{"name": "some-package", "version": "1.0"}', "not a narvard-sim manifest"),
+        (b'{"tool": "narvard-sim"}', "field 'scenario' missing"),
+        (b"[" * 100000 + b"]" * 100000, "not"),  # deeply nested: no RecursionError escapes
+    ],
+)
+def test_manifest_corrupt_or_foreign(folder, content, match):
+    (folder / MANIFEST).write_bytes(content)
+    msg = error(read_manifest, folder)
+    assert msg.startswith(str(folder / MANIFEST))
+    assert match in msg
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "match"),
+    [
+        ("seed", "42", "field 'seed' must be a non-negative integer"),
+        ("seed", -1, "field 'seed'"),
+        ("replications", 0, "field 'replications' must be a positive integer"),
+        ("replications", True, "field 'replications'"),
+        ("paradigms", [], "field 'paradigms' must be a non-empty list"),
+        ("paradigms", "intervention", "field 'paradigms'"),
+        ("scenario", "default.toml", "field 'scenario' must hold the resolved scenario"),
+        ("scenario", {"simulation": {"years": "3"}}, "field 'scenario.simulation.warmup_years'"),
+    ],
+)
+def test_manifest_wrong_types(folder, field, value, match):
+    m = json.loads((folder / MANIFEST).read_text())
+    m[field] = value
+    (folder / MANIFEST).write_text(json.dumps(m))
+    assert match in error(read_manifest, folder)
+
+
+def test_manifest_scenario_validated_again(folder):
+    from sim.config import ScenarioError
+
+    m = json.loads((folder / MANIFEST).read_text())
+    m["scenario"]["capacity"]["beds"] = -5
+    (folder / MANIFEST).write_text(json.dumps(m))
+    with pytest.raises(ScenarioError, match=r"manifest\.json \(scenario\): capacity\.beds"):
+        manifest_scenario(read_manifest(folder), folder)
+
+
+def test_events_truncated_anywhere(folder):
+    data = (folder / EVENTS).read_bytes()
+    n = len(data)
+    for cut in sorted({0, 1, 4, 100, n // 3, n // 2, n - 9, n - 8, n - 4, n - 1}):
+        (folder / EVENTS).write_bytes(data[:cut])
+        msg = error(read_events, folder)
+        assert msg.startswith(f"{folder / EVENTS}: cannot read Parquet"), msg
+
+
+def test_events_damaged_pages(folder):
+    """Bytes overwritten inside the data: an error naming the file, or (undetectable) rows."""
+    data = bytearray((folder / EVENTS).read_bytes())
+    for at in range(64, len(data) - 4096, max(1, (len(data) - 4096) // 25)):
+        damaged = bytearray(data)
+        damaged[at:at + 64] = b"\x00" * 64
+        (folder / EVENTS).write_bytes(bytes(damaged))
+        try:
+            read_events(folder)
+        except ResultsError as exc:
+            assert str(exc).startswith(f"{folder / EVENTS}: "), exc
+
+
+def test_events_not_parquet(folder):
+    (folder / EVENTS).write_text("replication,person\n0,1\n")
+    assert "cannot read Parquet" in error(read_events, folder)
+
+
+def test_events_foreign_parquet(folder):
+    pq.write_table(pa.table({"a": [1, 2], "b": ["x", "y"]}), folder / EVENTS)
+    msg = error(read_events, folder)
+    assert "not a narvard event log (columns missing: replication, paradigm, person" in msg
+
+
+def test_events_wrong_column_types(folder):
+    table = pq.read_table(folder / EVENTS)
+    i = table.schema.get_field_index("person")
+    table = table.set_column(i, "person", pa.array([str(x) for x in table["person"].to_pylist()]))
+    pq.write_table(table, folder / EVENTS)
+    assert "column types: person is string, expected int64" in error(read_events, folder)
+
+
+def test_events_unknown_column_requested(folder):
+    assert "no such event-log columns: nope" in error(read_events, folder, ["person", "nope"])
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (b"", "not a readable CSV table"),
+        (b"\xff\xfe\xfa\x00\x01", "not a readable CSV table"),
+        (b"a,b\n1,2\n", "columns missing: paradigm, metric, mean"),
+        (b"paradigm,metric,mean,ci_low,ci_high,unit\nx,y,abc,1,2,u\n", "column 'mean' is not numeric"),
+    ],
+)
+def test_summary_corrupt(folder, content, match):
+    (folder / SUMMARY).write_bytes(content)
+    msg = error(read_summary, folder)
+    assert msg.startswith(str(folder / SUMMARY)) and match in msg
+
+
+# ---- the commands that read results: one line, exit 2, no traceback --------------------------
+
+BREAKAGES = {
+    "empty folder": lambda f: [p.unlink() for p in f.iterdir()],
+    "no manifest": lambda f: (f / MANIFEST).unlink(),
+    "manifest not JSON": lambda f: (f / MANIFEST).write_text("{not json"),
+    "manifest of another tool": lambda f: (f / MANIFEST).write_text('{"tool": "other", "seed": 1}'),
+    "events truncated": lambda f: (f / EVENTS).write_bytes((f / EVENTS).read_bytes()[:5000]),
+    "events foreign": lambda f: pq.write_table(pa.table({"a": [1]}), f / EVENTS),
+    "events missing": lambda f: (f / EVENTS).unlink(),
+    "replications corrupt": lambda f: (f / "replications.csv").write_bytes(b"\xff\xfe\x00\x01"),
+}
+
+
+def run_cli(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sim", *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.mark.parametrize("breakage", sorted(BREAKAGES))
+@pytest.mark.parametrize("command", ["measure", "timeline"])
+def test_commands_on_broken_folders(folder, command, breakage):
+    BREAKAGES[breakage](folder)
+    if command == "timeline" and breakage in ("no manifest", "manifest not JSON", "manifest of another tool",
+                                              "replications corrupt"):
+        pytest.skip("timeline reads only the event log")
+    proc = run_cli(command, folder)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: ") and str(folder) in lines[0], lines[0]
