@@ -177,6 +177,10 @@ from sim.calibration.command import calibrate_command  # noqa: E402  (optuna fit
 
 app.command("calibrate")(calibrate_command)
 
+from sim.reproduce import reproduce_command  # noqa: E402  (re-run from a manifest, compare bytes)
+
+app.command("reproduce")(reproduce_command)
+
 
 @app.command("switch-off")
 def switch_off(scenario: ScenarioArg, seed: SeedOpt = None, replications: RepsOpt = None,
