@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import math
+import os
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -31,7 +32,7 @@ from sim.pipeline import simulate_to_folder
 ROOT = Path(__file__).resolve().parents[1]
 FILES = sorted((ROOT / "scenarios").glob("*.toml"))
 BASES = {f.name: resolve(f) for f in FILES}
-EXAMPLES = 2000
+EXAMPLES = int(os.environ.get("NARVARD_FUZZ_EXAMPLES", "2000"))  # CI: 2,000; raise it for a long hunt
 RUN_ONE_IN = 3  # of the accepted scenarios, about one in this many is also run
 
 STATS: Counter[str] = Counter()
