@@ -1,0 +1,80 @@
+"""Shared helpers of the benchmarks: scenarios, paradigms, printing.
+
+Benchmarks print figures; they never assert on time (the machine is shared and noisy).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sim.care import CARE_SYSTEMS  # noqa: E402
+from sim.config.loader import _deep_merge, resolve, validate  # noqa: E402
+
+DEFAULT = ROOT / "scenarios" / "default.toml"
+DEFAULT_PERSONS = 18000
+
+
+def paradigms() -> tuple[str, ...]:
+    """Both care systems when the person-driven one is registered, else intervention only."""
+    return ("intervention", "person") if "person" in CARE_SYSTEMS else ("intervention",)
+
+
+def default_scenario(replications: int = 1):
+    """The default scenario with ``replications`` replications."""
+    return scaled_scenario(DEFAULT_PERSONS, None, replications=replications)
+
+
+def scaled_scenario(persons: int, years: float | None, warmup: float | None = None,
+                    replications: int = 1, path: Path = DEFAULT):
+    """A scenario file scaled to ``persons``: entrants and every capacity in proportion.
+
+    ``years``/``warmup``: measured period and warm-up in years (None keeps the file's).
+    Team caseloads and team costs scale too (more teams of the same kind, not larger ones).
+    """
+    data = resolve(path)
+    f = persons / data["population"]["persons_65plus"]
+    over: dict = {
+        "simulation": {"replications": replications},
+        "population": {"persons_65plus": persons,
+                       "entrants_per_year": data["population"]["entrants_per_year"] * f},
+        "capacity": {
+            "beds": max(1, round(data["capacity"]["beds"] * f)),
+            "short_term_places": max(1, round(data["capacity"]["short_term_places"] * f)),
+            "home_health_nurses_fte": data["capacity"]["home_health_nurses_fte"] * f,
+        },
+    }
+    if years is not None:
+        over["simulation"]["years"] = years
+    if warmup is not None:
+        over["simulation"]["warmup_years"] = warmup
+    concepts = data.get("concepts", {})
+    caps = {"mobile_team": ("caseload_max", "mobile_team_year"),
+            "palliative_team": ("caseload_max", "palliative_team_year"),
+            "home_physician": ("list_max", "home_physician_year"),
+            "safe_discharge": ("caseload_max", "safe_discharge_team_year")}
+    for concept, (cap, cost) in caps.items():
+        if concept in concepts and cap in concepts[concept]:
+            over.setdefault("concepts", {})[concept] = {cap: max(1, round(concepts[concept][cap] * f))}
+            if cost in data.get("costs", {}):
+                over.setdefault("costs", {})[cost] = data["costs"][cost] * f
+    return validate(_deep_merge(data, over), f"{path.name} scaled to {persons} persons")
+
+
+def spread(values: list[float]) -> str:
+    """Median and range of repeated measurements, as text."""
+    if len(values) == 1:
+        return f"{values[0]:.3g}"
+    return f"{statistics.median(values):.3g} (range {min(values):.3g}-{max(values):.3g}, n={len(values)})"
+
+
+def header(title: str) -> None:
+    """Print a section header with the machine's load (the machine is shared)."""
+    load = os.getloadavg()
+    print(f"\n=== {title} === (cores {os.cpu_count()}, load average {load[0]:.2f} {load[1]:.2f})", flush=True)
