@@ -39,6 +39,35 @@ def scaled_scenario(persons: int, years: float | None, warmup: float | None = No
     Team caseloads and team costs scale too (more teams of the same kind, not larger ones).
     """
     data = resolve(path)
+    over = scaled_overrides(data, persons, years, warmup, replications)
+    return validate(_deep_merge(data, over), f"{path.name} scaled to {persons} persons")
+
+
+def write_scaled(out: Path, persons: int, years: float | None, warmup: float | None = None,
+                 replications: int = 1, path: Path = DEFAULT) -> Path:
+    """The same scaled scenario as a TOML file with ``base = <path>`` (for the command line)."""
+    over = scaled_overrides(resolve(path), persons, years, warmup, replications)
+    lines = [f'base = ["{path}"]', "", "[meta]", f'name = "scaled-{persons}"', ""]
+
+    def section(name, d):
+        scalars = {k: v for k, v in d.items() if not isinstance(v, dict)}
+        if scalars:
+            lines.append(f"[{name}]")
+            lines.extend(f"{k} = {v!r}" for k, v in scalars.items())
+            lines.append("")
+        for k, v in d.items():
+            if isinstance(v, dict):
+                section(f"{name}.{k}", v)
+
+    for name, d in over.items():
+        section(name, d)
+    out.write_text("\n".join(lines))
+    return out
+
+
+def scaled_overrides(data: dict, persons: int, years: float | None, warmup: float | None,
+                     replications: int) -> dict:
+    """The overrides behind :func:`scaled_scenario` (a nested dict of numbers)."""
     f = persons / data["population"]["persons_65plus"]
     over: dict = {
         "simulation": {"replications": replications},
@@ -64,7 +93,7 @@ def scaled_scenario(persons: int, years: float | None, warmup: float | None = No
             over.setdefault("concepts", {})[concept] = {cap: max(1, round(concepts[concept][cap] * f))}
             if cost in data.get("costs", {}):
                 over.setdefault("costs", {})[cost] = data["costs"][cost] * f
-    return validate(_deep_merge(data, over), f"{path.name} scaled to {persons} persons")
+    return over
 
 
 def spread(values: list[float]) -> str:
