@@ -21,6 +21,7 @@ from sim.config.scenario import Scenario
 from sim.output.recorder import D, K, PR, PY, Recorder
 from sim.population.health import DEATH, DETERIORATION, ENTER, STRATUM_CHANGE, Trajectories
 from sim.population.population import DAYS_PER_YEAR, Attributes, Population
+from sim.resources import PooledResource
 from sim.streams import Stream, stream_key, uniforms
 
 _RELAPSE_DEPTH = 8  # relapse chains longer than this reuse the last depth's numbers
@@ -29,6 +30,7 @@ _HOME_VISIT = {
     D["team_home"]: ("team_visit", "mobile_team"),
     D["physician_home"]: ("physician_visit", "home_physician"),
     D["palliative_home"]: ("palliative_visit", "palliative_team"),
+    D["safe_discharge_home"]: ("safe_discharge_visit", "safe_discharge"),
     D["plan_nurse"]: ("home_health_visit", "home_health"),
 }
 
@@ -54,8 +56,8 @@ class Model:
         self.attrs = attrs or Attributes(scenario, pop)
         self.env = simpy.Environment()
         cap = scenario.capacity
-        self.beds = simpy.Resource(self.env, capacity=cap.beds)
-        self.short_term = simpy.Resource(self.env, capacity=cap.short_term_places)
+        self.beds = PooledResource(self.env, capacity=cap.beds)
+        self.short_term = PooledResource(self.env, capacity=cap.short_term_places)
         self.warmup = scenario.warmup_days
         self.horizon = scenario.horizon_days
         self.care_key = stream_key(seed, Stream.CARE)
@@ -131,11 +133,14 @@ class Model:
                         quantity * unit_cost, s, detail, readmission, avoidable)
 
     def note(self, p: int, t: float, kind: str, detail: int = 0, provider: str = "none",
-             duration: float = 0.0, quantity: float = 0.0) -> None:
-        """Record a state change or concept event that costs nothing in itself."""
+             duration: float = 0.0, quantity: float = 0.0, stratum: int | None = None) -> None:
+        """Record a state change or concept event that costs nothing in itself.
+
+        ``stratum``: as in :meth:`book`, for a period recorded when it ends.
+        """
         payer = self.payer[provider] if provider != "none" else 0
-        self.rec.record(p, t, K[kind], PR[provider], payer, duration, quantity, 0.0,
-                        int(self.stratum[p]), detail)
+        s = int(self.stratum[p]) if stratum is None else stratum
+        self.rec.record(p, t, K[kind], PR[provider], payer, duration, quantity, 0.0, s, detail)
 
     # ------------------------------------------------------------------ routine volume
     def accrue(self, p: int, t: float) -> None:

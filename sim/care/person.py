@@ -41,7 +41,7 @@ class PersonCare(cs.CareSystem):
 
     # -- routing --------------------------------------------------------------------------
     def route(self, p, acuity, s, t, u):
-        for concept in (self.palliative, self.team, self.physician):
+        for concept in (self.palliative, self.team, self.physician, self.safe):
             if concept is not None and p in concept:
                 return concept.route(self, p, acuity, s, t, u)
         return self.default_route(p, acuity, s, u)

@@ -48,7 +48,10 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 def resolve(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """Read a scenario and merge it over its ``base`` files (paths relative to it)."""
+    """Read a scenario: its ``base`` files, then its own values, then its ``overlay`` files.
+
+    Paths are relative to the file; later files override earlier ones.
+    """
     path = path.resolve()
     if path in _seen:
         chain = " -> ".join(p.name for p in (*_seen[_seen.index(path):], path))
@@ -59,12 +62,24 @@ def resolve(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         bases = [bases]
     if not isinstance(bases, list) or not all(isinstance(b, str) for b in bases):
         raise ScenarioError(path, [f"base: expected a file name or a list of file names (got {bases!r})"])
+    overlays = data.pop("overlay", [])
+    if isinstance(overlays, str):
+        overlays = [overlays]
+    if not isinstance(overlays, list) or not all(isinstance(b, str) for b in overlays):
+        raise ScenarioError(path, [f"overlay: expected a file name or a list of file names (got {overlays!r})"])
     merged: dict[str, Any] = {}
     for b in bases:
         if not (path.parent / b).is_file():
             raise ScenarioError(path, [f"base: file {b!r} not found (looked for {path.parent / b})"])
         merged = _deep_merge(merged, resolve(path.parent / b, (*_seen, path)))
-    return _deep_merge(merged, data)
+    merged = _deep_merge(merged, data)
+    # Overlays come after the file's own values: calibration/fitted.toml replaces the
+    # effect sizes a scenario states as assumptions.
+    for b in overlays:
+        if not (path.parent / b).is_file():
+            raise ScenarioError(path, [f"overlay: file {b!r} not found (looked for {path.parent / b})"])
+        merged = _deep_merge(merged, resolve(path.parent / b, (*_seen, path)))
+    return merged
 
 
 def _key(part: str | int) -> str:

@@ -315,6 +315,9 @@ class SafeDischarge(Strict):
     short_term_care_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
     home_help_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
     reablement_days: NonNegDays = Field(description="how long the lower home-help grant lasts after the start")
+    prevent_share: Share = Field(
+        description="share of deteriorations in the team's period met before they need the ED"
+    )
     visits_per_day: Rate
 
 

@@ -24,6 +24,7 @@ class Enrolment:
         self.model = model
         self.capacity = capacity
         self.members: dict[int, float] = {}
+        self.start_stratum: dict[int, int] = {}
 
     def __contains__(self, p: int) -> bool:
         return p in self.members
@@ -36,6 +37,7 @@ class Enrolment:
         """Take ``p`` on; routine volume so far is counted under the old care first."""
         self.model.accrue(p, t)
         self.members[p] = t
+        self.start_stratum[p] = int(self.model.stratum[p])
 
     def leave(self, p: int, t: float, reason: str) -> None:
         """End ``p``'s enrolment and record it."""
@@ -43,7 +45,9 @@ class Enrolment:
             return
         self.model.accrue(p, t)
         start = self.members.pop(p)
-        self.model.note(p, start, self.kind, D[reason], self.provider, duration=t - start, quantity=1.0)
+        # The row is dated at the start, so it carries the stratum the person had then.
+        self.model.note(p, start, self.kind, D[reason], self.provider, duration=t - start,
+                        quantity=1.0, stratum=self.start_stratum.pop(p))
         self.after_leave(p, t)
 
     def after_leave(self, p: int, t: float) -> None:

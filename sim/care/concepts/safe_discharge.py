@@ -66,6 +66,12 @@ class SafeDischarge(Enrolment):
         """In the team's period now."""
         return p in self.members
 
+    def route(self, care, p: int, acuity: int, s: int, t: float, u) -> tuple[int, int]:
+        """In the team's period: a share of deteriorations caught early at home."""
+        if u[cs.U_PREVENT] < self.p.prevent_share:
+            return cs.PREVENTED, D["safe_discharge_home"]
+        return care.default_route(p, acuity, s, u)
+
     def help_multiplier(self, p: int, t: float) -> float:
         """Home-help multiplier from reablement."""
         end = self.reablement_until.get(p)
