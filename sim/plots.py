@@ -6,6 +6,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from sim.output.timeline import cumulative_cost
+
 # Lanes of the patient example, top to bottom, and the kinds shown in each.
 LANES = {
     "ED": ("ed_visit",),
@@ -37,6 +39,7 @@ def timeline_figure(rows: pd.DataFrame, person: int) -> go.Figure:
     ``cost`` in SEK).
     """
     paradigms = [p for p in ("intervention", "person") if p in set(rows["paradigm"])]
+    cumulative = cumulative_cost(rows)
     fig = make_subplots(rows=len(paradigms) + 1, cols=1, shared_xaxes=True, vertical_spacing=0.06,
                         subplot_titles=[_TITLES[p] for p in paradigms] + ["Cumulative cost (SEK)"],
                         row_heights=[0.38] * len(paradigms) + [0.24])
@@ -66,10 +69,9 @@ def timeline_figure(rows: pd.DataFrame, person: int) -> go.Figure:
                               "<br>%{customdata[2]} (%{customdata[3]})<extra></extra>",
             ), row=i, col=1)
         fig.update_yaxes(categoryorder="array", categoryarray=lanes, row=i, col=1)
-        c = rows[rows["paradigm"] == p].sort_values("day")
-        fig.add_trace(go.Scatter(x=c["day"], y=c["cost"].cumsum(), mode="lines", line_shape="hv",
-                                 line_color=_COLOURS[p], name=_TITLES[p]),
-                      row=len(paradigms) + 1, col=1)
+        c = cumulative[cumulative["paradigm"] == p]
+        fig.add_trace(go.Scatter(x=c["day"], y=c["cost"], mode="lines", line_color=_COLOURS[p],
+                                 name=_TITLES[p]), row=len(paradigms) + 1, col=1)
     fig.update_xaxes(title_text="day", row=len(paradigms) + 1, col=1)
     fig.update_layout(title=f"Person {person}: the same health, two care systems",
                       barmode="overlay", height=900, template="plotly_white",

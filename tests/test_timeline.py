@@ -49,3 +49,20 @@ def test_run_folder_without_both_systems_is_refused(tmp_path):
     simulate_to_folder(small_scenario(persons=300, years=0.5, replications=1), ("intervention",), out, False, Executor())
     with pytest.raises(ResultsError, match="narvard compare"):
         person_timeline(out)
+
+
+def test_cumulative_cost_ends_at_total_and_never_falls(compared):
+    from sim.output.timeline import cumulative_cost
+
+    rows, _ = person_timeline(compared)
+    cum = cumulative_cost(rows)
+    for paradigm, d in cum.groupby("paradigm"):
+        total = rows.loc[rows["paradigm"] == paradigm, "cost"].sum()
+        assert d["cost"].iloc[-1] == pytest.approx(total, rel=1e-9)
+        assert (d["cost"].diff().dropna() >= -1e-9).all()
+
+
+def test_routine_rows_are_cut_at_the_window_end(compared):
+    rows, _ = person_timeline(compared, months=6)
+    routine = rows[rows["detail"] == "routine"]
+    assert (routine["day"] + routine["duration"] <= 6 * 30.44 + 1e-9).all()

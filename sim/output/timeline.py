@@ -17,6 +17,7 @@ TIMELINE_COLUMNS = ["paradigm", "day", "time", "kind", "provider", "payer", "dur
 # Rows that are neither contacts nor state changes of the person.
 _NOT_PERSONAL = ("nurse_demand_hours", "nurse_available_hours", "nurse_lost_hours", "fixed_cost")
 _INDEX_KINDS = ("team_enrol", "palliative_enrol", "safe_discharge", "physician_list")
+_MIN_TEAM_DAYS = 60.0  # a typical team patient has had at least this much of the team (days)
 
 
 def _events(folder, replication: int) -> pd.DataFrame:
@@ -39,7 +40,12 @@ def typical_person(ev: pd.DataFrame, months: float = 18.0) -> tuple[int, float]:
     was unstable), the one whose intervention-driven cost over the window is the median.
     """
     person_run = ev[ev["paradigm"] == "person"]
-    enrol = person_run[person_run["kind"] == "team_enrol"].groupby("person")["time"].min()
+    team = person_run[person_run["kind"] == "team_enrol"]
+    # The team's patients who had its intensive period (not those discharged within weeks).
+    long_enough = team.groupby("person")["duration"].sum() >= _MIN_TEAM_DAYS
+    enrol = team[team["person"].isin(long_enough[long_enough].index)].groupby("person")["time"].min()
+    if enrol.empty:
+        enrol = team.groupby("person")["time"].min()
     if enrol.empty:
         unstable = ev[(ev["stratum"] == "unstable") & (ev["paradigm"] == "intervention")]
         enrol = unstable.groupby("person")["time"].min()
@@ -75,9 +81,36 @@ def person_timeline(folder, person: int | None = None, replication: int = 0,
     start = max(0.0, index - span / 3)
     rows = ev[(ev["person"] == person) & (ev["time"] >= start) & (ev["time"] < start + span)
               & ~ev["kind"].isin(_NOT_PERSONAL)].copy()
+    # Accrued routine volume that runs past the window is cut at its end, pro rata.
+    end = start + span
+    over = (rows["duration"] > 0) & (rows["detail"] == "routine") & (rows["time"] + rows["duration"] > end)
+    if over.any():
+        keep = (end - rows.loc[over, "time"]) / rows.loc[over, "duration"]
+        for col in ("duration", "quantity", "cost"):
+            rows.loc[over, col] = rows.loc[over, col] * keep
     rows["day"] = rows["time"] - start
     rows = rows.sort_values(["paradigm", "time", "kind"], kind="stable")[TIMELINE_COLUMNS]
     return rows.reset_index(drop=True), person
+
+
+def cumulative_cost(rows: pd.DataFrame, step: float = 1.0) -> pd.DataFrame:
+    """Cumulative cost by day for each care system (SEK).
+
+    Contacts count on their day; accrued routine volume (home help, routine visits) is
+    spread evenly over its interval, as it was delivered.
+    """
+    out = []
+    last = float(rows["day"].max() + rows["duration"].clip(lower=0).max()) if len(rows) else 0.0
+    grid = np.arange(0.0, max(last, 0.0) + step, step)
+    for paradigm, d in rows.groupby("paradigm"):
+        spread = (d["detail"] == "routine") & (d["duration"] > 0)
+        total = np.zeros_like(grid)
+        for day, dur, cost in d.loc[spread, ["day", "duration", "cost"]].itertuples(index=False):
+            total += cost * np.clip((grid - day) / dur, 0.0, 1.0)
+        for day, cost in d.loc[~spread, ["day", "cost"]].itertuples(index=False):
+            total += np.where(grid >= day, cost, 0.0)
+        out.append(pd.DataFrame({"paradigm": paradigm, "day": grid, "cost": total}))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["paradigm", "day", "cost"])
 
 
 def timeline_totals(rows: pd.DataFrame) -> pd.DataFrame:
