@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/narvard compare scenarios/default.toml --out results/default --force
+	$(BIN)/narvard measure results/default
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
