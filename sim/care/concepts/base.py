@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sim.care import system as cs
 from sim.output.recorder import D
+from sim.population.health import NEEDS_BED
 
 if TYPE_CHECKING:
     from sim.model import Model
@@ -52,6 +54,20 @@ class Enrolment:
 
     def after_leave(self, p: int, t: float) -> None:
         """Hook: a place became free."""
+
+    def home_route(self, care, p: int, acuity: int, s: int, u, home: str) -> tuple[int, int]:
+        """The mobile logic: prevent, admit directly when a bed is needed, else meet at home.
+
+        Uses the concept's ``prevent_share`` and ``home_treat_share`` and ``self.direct``;
+        ``home`` names the detail of its home visits. What it does not meet goes today's way.
+        """
+        if u[cs.U_PREVENT] < self.p.prevent_share:
+            return cs.PREVENTED, D[home]
+        if acuity == NEEDS_BED:
+            return (cs.DIRECT_ADMIT, D["direct"]) if self.direct else (cs.ED_ADMIT, D["via_ed"])
+        if u[cs.U_HOME] < self.p.home_treat_share:
+            return cs.TEAM_HOME, D[home]
+        return care.default_route(p, acuity, s, u)
 
     def dropped(self, p: int, t: float) -> None:
         """The person died."""

@@ -13,8 +13,6 @@ import numpy as np
 
 from sim.care import system as cs
 from sim.care.concepts.base import Enrolment
-from sim.output.recorder import D
-from sim.population.health import NEEDS_BED
 from sim.streams import uniforms
 
 
@@ -66,10 +64,4 @@ class HomePhysician(Enrolment):
 
     def route(self, care, p: int, acuity: int, s: int, t: float, u) -> tuple[int, int]:
         """Early: some deteriorations prevented, some met at home, beds by direct admission."""
-        if u[cs.U_PREVENT] < self.p.prevent_share:
-            return cs.PREVENTED, D["physician_home"]
-        if acuity == NEEDS_BED:
-            return (cs.DIRECT_ADMIT, D["direct"]) if self.direct else (cs.ED_ADMIT, D["via_ed"])
-        if u[cs.U_HOME] < self.p.home_treat_share:
-            return cs.TEAM_HOME, D["physician_home"]
-        return care.default_route(p, acuity, s, u)
+        return self.home_route(care, p, acuity, s, u, "physician_home")

@@ -117,14 +117,10 @@ class MobileTeam(Enrolment):
 
     def route(self, care, p: int, acuity: int, s: int, t: float, u) -> tuple[int, int]:
         """Proactive prevention; at home or a direct admission in hours; the plan out of hours."""
+        if self.in_hours(t):
+            return self.home_route(care, p, acuity, s, u, "team_home")
         if u[cs.U_PREVENT] < self.p.prevent_share:
             return cs.PREVENTED, D["team_home"]
-        if self.in_hours(t):
-            if acuity == NEEDS_BED:
-                return (cs.DIRECT_ADMIT, D["direct"]) if self.direct else (cs.ED_ADMIT, D["via_ed"])
-            if u[cs.U_HOME] < self.p.home_treat_share:
-                return cs.TEAM_HOME, D["team_home"]
-            return care.default_route(p, acuity, s, u)
         if acuity != NEEDS_BED and u[cs.U_HOME] < self.p.plan_nurse_share:
             return cs.PLAN_NURSE, D["plan_nurse"]
         if acuity == NEEDS_BED:

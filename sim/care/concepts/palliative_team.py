@@ -7,11 +7,9 @@ Meets symptoms at home and arranges open returns (direct admissions) instead of 
 
 from __future__ import annotations
 
-from sim.care import system as cs
 from sim.care.concepts.base import Enrolment
 from sim.config.scenario import STRATA
 from sim.output.recorder import D
-from sim.population.health import NEEDS_BED
 
 PALLIATIVE = STRATA.index("palliative")
 
@@ -41,10 +39,4 @@ class PalliativeTeam(Enrolment):
 
     def route(self, care, p: int, acuity: int, s: int, t: float, u) -> tuple[int, int]:
         """Around the clock: prevention, symptoms met at home, open return to the ward."""
-        if u[cs.U_PREVENT] < self.p.prevent_share:
-            return cs.PREVENTED, D["palliative_home"]
-        if acuity == NEEDS_BED:
-            return (cs.DIRECT_ADMIT, D["direct"]) if self.direct else (cs.ED_ADMIT, D["via_ed"])
-        if u[cs.U_HOME] < self.p.home_treat_share:
-            return cs.TEAM_HOME, D["palliative_home"]
-        return care.default_route(p, acuity, s, u)
+        return self.home_route(care, p, acuity, s, u, "palliative_home")
