@@ -87,3 +87,56 @@ def test_calibration_recovers_known_parameters(tmp_path):
     fit = (tmp_path / "fit.csv").read_text().splitlines()
     assert fit[0].startswith("target,reported,band_low,band_high,naive_mean")
     assert (tmp_path / "fit.html").is_file() and (tmp_path / "identifiability.csv").is_file()
+
+
+def _table(rows: dict[str, tuple[float, float, float]]):
+    import pandas as pd
+
+    return pd.DataFrame([{"target": k, "naive_mean": m, "naive_ci_low": lo, "naive_ci_high": hi}
+                         for k, (m, lo, hi) in rows.items()])
+
+
+def _loss_targets() -> TargetFile:
+    return TargetFile.model_validate({
+        "metrics": {"help": {"kind": "home_help", "spread": "interval"}},
+        "cohorts": {"c": {"index": "safe_discharge", "period_years": [0, 1], "before_days": 90, "after_days": 90}},
+        "targets": {
+            # one-sided ("over 60 %"), as RON-2
+            "ONE": {"description": "one-sided", "reported": -0.62, "band": [-1.0, -0.6], "scale": 0.05,
+                    "cohort": "c", "metric": "help"},
+            # no range given: reported +/- 0.05, weight 2
+            "PT": {"description": "point", "reported": -0.8, "weight": 2.0, "cohort": "c", "metric": "help"},
+            "OFF": {"description": "not fitted", "reported": 0.0, "weight": 0.0, "cohort": "c", "metric": "help"},
+        },
+    })
+
+
+def test_loss_is_zero_anywhere_inside_a_one_sided_band():
+    from sim.calibration.fit import loss_of, loss_terms
+
+    tf = _loss_targets()
+    # far from the reported -0.62 but inside "over 60 %": a point-based loss would charge (0.33/0.05)^2
+    inside = _table({"ONE": (-0.95, -0.97, -0.93), "PT": (-0.76, -0.78, -0.74), "OFF": (5.0, 4.0, 6.0)})
+    assert loss_terms(inside, tf) == {"ONE": 0.0, "PT": 0.0}
+    assert loss_of(inside, tf) == 0.0
+    # the band edges count as inside
+    assert loss_of(_table({"ONE": (-0.6, -0.6, -0.6), "PT": (-0.85, -0.85, -0.85), "OFF": (1, 1, 1)}), tf) == 0.0
+
+
+def test_loss_is_the_distance_from_the_band_in_units_of_noise():
+    from sim.calibration.fit import NAN_PENALTY, loss_terms
+
+    tf = _loss_targets()
+    # outside: distance to the nearer edge over max(interval half-width, floor), times the weight
+    terms = loss_terms(_table({"ONE": (-0.4, -0.41, -0.39), "PT": (-0.6, -0.62, -0.58), "OFF": (0, 0, 0)}), tf)
+    assert terms["ONE"] == pytest.approx((0.2 / 0.05) ** 2)        # floor = the given scale 0.05
+    assert terms["PT"] == pytest.approx(2.0 * (0.15 / 0.05) ** 2)  # floor = half the default band
+    # a noisy figure (interval half-width 0.1 > floor) counts less for the same distance
+    noisy = loss_terms(_table({"ONE": (-0.4, -0.5, -0.3), "PT": (-0.6, -0.7, -0.5), "OFF": (0, 0, 0)}), tf)
+    assert noisy["ONE"] == pytest.approx((0.2 / 0.1) ** 2)
+    assert noisy["PT"] == pytest.approx(2.0 * (0.15 / 0.1) ** 2)
+    # one replication (no interval): the floor alone; no cohort: the penalty
+    nan = float("nan")
+    single = loss_terms(_table({"ONE": (-0.5, nan, nan), "PT": (nan, nan, nan), "OFF": (0, 0, 0)}), tf)
+    assert single["ONE"] == pytest.approx((0.1 / 0.05) ** 2)
+    assert single["PT"] == pytest.approx(2.0 * NAN_PENALTY)

@@ -4,10 +4,15 @@ The search is optuna's TPE sampler; each trial is one evaluation of the model at
 parameters: ``replications_per_trial`` paired replications (both care systems on the same
 persons), every measurement design of ``targets.toml`` computed on them, and the loss
 
-    loss = sum over targets with weight > 0 of  weight * ((naive_mean - reported) / scale)^2
+    loss = sum over targets with weight > 0 of  weight * (distance(naive_mean, band) / scale)^2
 
-(``scale`` = half the band width unless given). The naive figure is fitted, because it is
-what the studies measured. Every trial uses the same replication seeds (common random
+``distance`` is zero inside the target's band (the source's own range, else reported ± 0.05)
+and the distance to the nearer edge outside it, so a one-sided figure ("over 60 %", "up to
+80 %") costs nothing anywhere on its side. ``scale`` = max(the half-width of the trial's naive
+95 % interval, the target's noise floor): a noisy target is missed by less in units of its
+noise, so it does not dominate; the floor is the target's ``scale`` if given, else half the
+band width (see :func:`target_loss`). The naive figure is fitted, because it is what the
+studies measured. Every trial uses the same replication seeds (common random
 numbers), so two trials differ by their parameters, not by their noise. Trials are evaluated
 in batches, one per worker, through :mod:`sim.executor` (ask/tell).
 
@@ -60,19 +65,43 @@ def apply_params(data: dict[str, Any], params: dict[str, float]) -> dict[str, An
     return data
 
 
-def loss_of(table: pd.DataFrame, targets: TargetFile) -> float:
-    """Weighted squared misses of the naive figures (see the module docstring)."""
+def band_distance(mean: float, band: tuple[float, float]) -> float:
+    """How far ``mean`` lies outside ``band`` (0 inside, edges included)."""
+    return float(max(band[0] - mean, 0.0, mean - band[1]))
+
+
+def target_loss(mean: float, ci_low: float, ci_high: float, target) -> float:
+    """One target's unweighted loss: (distance from the band / scale)^2.
+
+    ``scale`` = max(half-width of the naive 95 % interval, the target's noise floor
+    ``loss_scale()``: its ``scale`` if given, else half the band width); without an interval
+    (one replication) the floor alone. NaN mean (no cohort): ``NAN_PENALTY``.
+    """
+    if mean != mean:
+        return NAN_PENALTY
+    d = band_distance(mean, target.band_or_default())
+    if d == 0.0:
+        return 0.0
+    half = (ci_high - ci_low) / 2.0 if ci_low == ci_low and ci_high == ci_high else 0.0
+    return (d / max(half, target.loss_scale())) ** 2
+
+
+def loss_terms(table: pd.DataFrame, targets: TargetFile) -> dict[str, float]:
+    """Each fitted target's weighted contribution to the loss (see the module docstring)."""
     t = table.set_index("target")
-    total = 0.0
+    out = {}
     for tid, target in targets.targets.items():
         if target.weight <= 0 or target.reported is None:
             continue
-        m = t.loc[tid, "naive_mean"]
-        if m != m:
-            total += target.weight * NAN_PENALTY
-        else:
-            total += target.weight * ((m - target.reported) / target.loss_scale()) ** 2
-    return float(total)
+        r = t.loc[tid]
+        out[tid] = target.weight * target_loss(float(r["naive_mean"]), float(r["naive_ci_low"]),
+                                               float(r["naive_ci_high"]), target)
+    return out
+
+
+def loss_of(table: pd.DataFrame, targets: TargetFile) -> float:
+    """The calibration loss: the sum of :func:`loss_terms`."""
+    return float(sum(loss_terms(table, targets).values()))
 
 
 def evaluate(scenario_data: dict[str, Any], params: dict[str, float], replications: list[int],
