@@ -140,3 +140,134 @@ def test_loss_is_the_distance_from_the_band_in_units_of_noise():
     single = loss_terms(_table({"ONE": (-0.5, nan, nan), "PT": (nan, nan, nan), "OFF": (0, 0, 0)}), tf)
     assert single["ONE"] == pytest.approx((0.1 / 0.05) ** 2)
     assert single["PT"] == pytest.approx(2.0 * NAN_PENALTY)
+
+
+CLI_TARGETS = """
+[metrics.help]
+kind = "home_help"
+spread = "interval"
+
+[cohorts.discharged]
+index = "safe_discharge"
+period_years = [0.0, 0.5]
+before_days = 120
+after_days = 120
+
+[targets.H]
+description = "home help"
+reported = -0.5
+band = [-0.65, -0.35]
+cohort = "discharged"
+metric = "help"
+
+[calibration]
+scenario = "scenario.toml"
+budget = 1
+replications_per_trial = 1
+final_replications = 2
+seed = 3
+
+[calibration.parameters]
+"concepts.safe_discharge.home_help_multiplier" = { low = 0.05, high = 1.0 }
+"""
+
+CLI_SCENARIO = """
+base = [{default!r}]
+
+[meta]
+name = "calibration-test"
+description = "small"
+
+[simulation]
+seed = 11
+years = 1.0
+warmup_years = 0.5
+replications = 1
+
+[population]
+persons_65plus = 2500
+entrants_per_year = 117.5
+
+[capacity]
+beds = 16
+short_term_places = 8
+"""
+
+
+def _cli_folder(tmp_path):
+    (tmp_path / "scenario.toml").write_text(CLI_SCENARIO.format(default=str(DEFAULT)))
+    (tmp_path / "targets.toml").write_text(CLI_TARGETS)
+    return tmp_path / "targets.toml"
+
+
+def _study_trials(path) -> int:
+    import optuna
+
+    return {s.study_name: s.n_trials
+            for s in optuna.get_all_study_summaries(f"sqlite:///{path}", include_best_trial=False)}.get("narvard", -1)
+
+
+def test_stored_study_is_refused_without_resume_unless_fresh(tmp_path):
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    tf_path = _cli_folder(tmp_path)
+    store = tmp_path / "optuna.sqlite3"
+    args = ["calibrate", str(tf_path), "--executor", "serial", "--profile", "0"]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert _study_trials(store) == 1
+    # a second run without --resume must not delete the stored study
+    again = CliRunner().invoke(app, args + ["--budget", "2"])
+    assert again.exit_code == 2
+    msg = again.output.strip()
+    assert "already holds study 'narvard'" in msg and "--resume" in msg and "--fresh" in msg
+    assert len(msg.splitlines()) == 1, msg
+    assert _study_trials(store) == 1
+    both = CliRunner().invoke(app, args + ["--resume", "--fresh"])
+    assert both.exit_code == 2 and "exclude each other" in both.output
+    # --fresh deletes it and starts over: trial numbers restart at 0
+    fresh = CliRunner().invoke(app, args + ["--fresh", "--budget", "2"])
+    assert fresh.exit_code == 0, fresh.output
+    assert _study_trials(store) == 2
+    trials = (tmp_path / "trials.csv").read_text().splitlines()
+    assert sorted(int(line.split(",")[0]) for line in trials[1:]) == [0, 1]
+
+
+def test_resume_refuses_a_study_made_for_something_else(tmp_path):
+    from sim.calibration.fit import StudyError, fingerprint, open_study
+
+    data, tf = scenario_data(), targets()
+    store = tmp_path / "optuna.sqlite3"
+    prints = fingerprint(data, tf, [0])
+    open_study(store, "narvard", 0, resume=False, prints=prints)
+    # the same inputs resume; a free parameter's value in the scenario does not count (every trial
+    # sets it, and fitted.toml, which the scenario loads, changes with each calibration)
+    moved = set_path(data, "concepts.safe_discharge.home_help_multiplier", 0.123)
+    assert fingerprint(moved, tf, [0]) == prints
+    assert open_study(store, "narvard", 0, resume=True, prints=fingerprint(moved, tf, [0])) is not None
+
+    def refused(prints_now, what):
+        with pytest.raises(StudyError, match=what) as exc:
+            open_study(store, "narvard", 0, resume=True, prints=prints_now)
+        assert "--fresh" in str(exc.value)
+        return str(exc.value)
+
+    refused(fingerprint(set_path(data, "hospital.readmission_window_days", 20), tf, [0]), "the scenario")
+    changed = refused(fingerprint(data, targets({"H": -0.6, "O": -0.5}), [0]), "the targets")
+    assert "scenario" not in changed and "ranges" not in changed
+    dumped = tf.model_dump()
+    dumped["calibration"]["parameters"]["concepts.mobile_team.outpatient_multiplier"]["high"] = 0.9
+    wider = TargetFile.model_validate(dumped)
+    refused(fingerprint(data, wider, [0]), "the free parameters or their ranges")
+    refused(fingerprint(data, tf, [0, 1]), "the replications per trial")
+    # through calibrate(): refused before any trial runs
+    with pytest.raises(StudyError, match="the targets"):
+        calibrate(targets({"H": -0.6, "O": -0.5}), data, tmp_path, Executor(), workers=1, resume=True)
+    # a study without a fingerprint (older version) is not resumed blindly
+    import optuna
+
+    optuna.create_study(study_name="old", storage=f"sqlite:///{store}")
+    with pytest.raises(StudyError, match="no fingerprint"):
+        open_study(store, "old", 0, resume=True, prints=prints)

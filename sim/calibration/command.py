@@ -1,4 +1,4 @@
-"""``narvard calibrate [TARGETS] [--budget N] [--resume]``."""
+"""``narvard calibrate [TARGETS] [--budget N] [--resume | --fresh]``."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ def calibrate_command(
     replications: Annotated[int | None, typer.Option("--replications", "-n", min=1,
                                                      help="replications per trial")] = None,
     final_replications: Annotated[int | None, typer.Option(min=2, help="replications of the final run")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="go on with the stored study instead of a new one")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="go on with the stored study (refused if the scenario, targets, parameter ranges or replications differ)")] = False,
+    fresh: Annotated[bool, typer.Option("--fresh", help="delete a stored study and start a new one (without it a stored study is refused)")] = False,
     out: Annotated[Path | None, typer.Option(help="output folder (default: the targets file's folder)")] = None,
     executor: Annotated[str, typer.Option(help="serial, processes or dask")] = "processes",
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
@@ -63,9 +64,9 @@ def calibrate_command(
         with ex:
             res = calibrate(tf, scenario_data, out, ex, n_workers, budget, replications,
                             final_replications, resume, progress=progress,
-                            profile_points=profile)
+                            profile_points=profile, fresh=fresh)
     except (ScenarioError, KeyError, ValueError) as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         err.print(f"interrupted: the finished trials are kept in {out / tf.calibration.storage};"

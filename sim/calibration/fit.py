@@ -139,20 +139,101 @@ def _distributions(params: dict[str, Parameter]):
     return {k: optuna.distributions.FloatDistribution(p.low, p.high, log=p.log) for k, p in params.items()}
 
 
-def open_study(storage_path: Path, name: str, seed: int, resume: bool):
-    """The optuna study in an SQLite file; a fresh one unless ``resume``."""
-    import optuna
+class StudyError(ValueError):
+    """A stored study that must not be replaced or resumed as asked (one-line message)."""
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = f"sqlite:///{storage_path}"
-    if not resume:
+
+FINGERPRINT_PARTS = {
+    "scenario": "the scenario (resolved parameters)",
+    "targets": "the targets and their designs",
+    "parameters": "the free parameters or their ranges",
+    "replications": "the replications per trial",
+}
+
+
+def _digest(obj: Any) -> str:
+    import hashlib
+    import json
+
+    text = json.dumps(obj, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def fingerprint(scenario_data: dict[str, Any], targets: TargetFile, replications: list[int]) -> dict[str, str]:
+    """Hashes of what makes two trials' losses comparable, stored in the study's user attributes.
+
+    ``scenario``: the resolved scenario with the free parameters blanked (every trial sets
+    them, and their values in the scenario come from ``fitted.toml``, which each calibration
+    rewrites: a resume after a finished run must still match); ``targets``: metrics, cohorts
+    and targets (reported figures, bands, weights, scales); ``parameters``: the free
+    parameters and their ranges; ``replications``: the replication numbers of each trial. The
+    budget, final replications and profile are not part of it (``--resume`` may change them).
+    """
+    cal = targets.calibration
+    params = cal.parameters if cal else {}
+    masked = scenario_data
+    for k in params:
         try:
-            optuna.delete_study(study_name=name, storage=storage)
+            masked = set_path(masked, k, None)
         except KeyError:
             pass
+    dumped = targets.model_dump(mode="json")
+    return {
+        "scenario": _digest(masked),
+        "targets": _digest({k: dumped[k] for k in ("metrics", "cohorts", "targets")}),
+        "parameters": _digest({k: p.model_dump(mode="json") for k, p in params.items()}),
+        "replications": _digest(list(replications)),
+    }
+
+
+def _stored_study(storage: str, storage_path: Path, name: str):
+    """The stored study's summary, or None (without creating the SQLite file)."""
+    import optuna
+
+    if not Path(storage_path).is_file():
+        return None
+    for summary in optuna.get_all_study_summaries(storage, include_best_trial=False):
+        if summary.study_name == name:
+            return summary
+    return None
+
+
+def open_study(storage_path: Path, name: str, seed: int, resume: bool, fresh: bool = False,
+               prints: dict[str, str] | None = None):
+    """The optuna study in an SQLite file.
+
+    Without ``resume`` a stored study of that name is refused (:class:`StudyError`) unless
+    ``fresh``, which deletes it. With ``resume`` the stored study goes on, provided its
+    fingerprint (see :func:`fingerprint`) equals ``prints``; else :class:`StudyError` names
+    what differs. A new study stores ``prints`` in its user attributes.
+    """
+    import optuna
+
+    if resume and fresh:
+        raise StudyError("--resume and --fresh exclude each other")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = f"sqlite:///{storage_path}"
+    stored = _stored_study(storage, storage_path, name)
+    if stored is not None and not resume:
+        if not fresh:
+            raise StudyError(f"{storage_path} already holds study {name!r} ({stored.n_trials} trials):"
+                             " go on with --resume, or delete it and start over with --fresh")
+        optuna.delete_study(study_name=name, storage=storage)
+        stored = None
+    if stored is not None and prints is not None:
+        old = stored.user_attrs.get("fingerprint")
+        if not isinstance(old, dict):
+            raise StudyError(f"{storage_path}: study {name!r} has no fingerprint (made by an older"
+                             " version): cannot check it matches; start over with --fresh")
+        differ = [FINGERPRINT_PARTS[k] for k in FINGERPRINT_PARTS if old.get(k) != prints.get(k)]
+        if differ:
+            raise StudyError(f"cannot resume study {name!r} in {storage_path}: "
+                             + "; ".join(differ) + " differ from the stored study's; start over with --fresh")
     sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=10, multivariate=True)
     study = optuna.create_study(study_name=name, storage=storage, sampler=sampler,
                                 direction="minimize", load_if_exists=True)
+    if stored is None and prints is not None:
+        study.set_user_attr("fingerprint", dict(prints))
     if resume:
         for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
             study.tell(t.number, state=optuna.trial.TrialState.FAIL)
@@ -344,12 +425,14 @@ def _evaluate_per_rep(scenario_data, params, replications, targets) -> dict[str,
 def calibrate(targets: TargetFile, scenario_data: dict[str, Any], out_dir: Path, executor: Executor,
               workers: int, budget: int | None = None, replications_per_trial: int | None = None,
               final_replications: int | None = None, resume: bool = False, seed: int | None = None,
-              progress=None, write: bool = True, profile_points: int = 0) -> CalibrationResult:
+              progress=None, write: bool = True, profile_points: int = 0, fresh: bool = False) -> CalibrationResult:
     """Fit the free parameters of ``targets.calibration`` and write the outputs to ``out_dir``.
 
     Files: ``fitted.toml`` (overlay), ``fit.csv`` (as measures.csv, at the best parameters over
     the final replications), ``fit_detail.csv``, ``fit.html`` (reported vs simulated),
-    ``trials.csv``, ``identifiability.csv``, and the optuna study (SQLite).
+    ``trials.csv``, ``identifiability.csv``, and the optuna study (SQLite). A stored study is
+    refused without ``resume`` unless ``fresh``, and refused with ``resume`` when its
+    fingerprint differs (:func:`open_study`).
     """
     cal = targets.calibration
     if cal is None:
@@ -362,7 +445,8 @@ def calibrate(targets: TargetFile, scenario_data: dict[str, Any], out_dir: Path,
     # validate the free parameter paths before any trial runs
     mid = {k: (p.low + p.high) / 2 for k, p in cal.parameters.items()}
     validate(apply_params(scenario_data, mid), "calibration scenario")
-    study = open_study(out_dir / cal.storage, cal.study_name, cal.seed if seed is None else seed, resume)
+    study = open_study(out_dir / cal.storage, cal.study_name, cal.seed if seed is None else seed, resume,
+                       fresh, fingerprint(scenario_data, targets, reps))
     search(study, scenario_data, targets, cal.parameters, budget, reps, executor, workers, progress)
     trials = trials_frame(study, cal.parameters)
     best = {k: float(study.best_params[k]) for k in cal.parameters}
