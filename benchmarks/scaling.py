@@ -1,7 +1,7 @@
 """Scaling: wall time and peak memory over persons and years, one fresh process per point.
 
 Each point runs in a new Python process (``--child``), so its peak resident memory
-(``ru_maxrss`` of that process) is its own. The child builds the default scenario scaled
+(VmHWM of that process) is its own. The child builds the default scenario scaled
 to the persons (entrants and capacities in proportion, ``common.scaled_scenario``), with
 no warm-up and the given years, runs one replication of every registered care system with
 the events streamed to a Parquet file, and reports wall time (after imports), engine
@@ -42,10 +42,23 @@ def child(persons: int, years: float) -> None:
         res = run_replication(scenario, 0, paradigms(), str(Path(tmp) / "events.parquet"))
         wall = time.perf_counter() - t0
         size = (Path(tmp) / "events.parquet").stat().st_size
-    import pyarrow  # noqa: F401  (already loaded: the figure includes the libraries)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kB on Linux
+    rss = peak_rss()
     print(json.dumps({"persons": persons, "years": years, "wall": wall, "events": res.events,
                       "rss": rss, "parquet_bytes": size, "paradigms": list(paradigms())}))
+
+
+def peak_rss() -> int:
+    """Peak resident memory of this process (bytes).
+
+    VmHWM from /proc on Linux: ``ru_maxrss`` survives ``exec``, so a child started from a big
+    parent would report the parent's peak; VmHWM starts afresh with the new program.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kB on Linux
 
 
 def run_point(persons: int, years: float) -> dict:
@@ -56,8 +69,7 @@ def run_point(persons: int, years: float) -> dict:
 
 def baseline_rss() -> int:
     """Peak memory of a process that only imports the model (the floor of every point)."""
-    code = ("import resource, sim.runner, pyarrow.parquet, common;"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)")
+    code = "import sim.runner, pyarrow.parquet, common, scaling; print(scaling.peak_rss())"
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=HERE,
                          env={**os.environ, "PYTHONPATH": str(HERE)})
     return int(out.stdout.strip())
