@@ -123,24 +123,28 @@ def test_loss_is_zero_anywhere_inside_a_one_sided_band():
     assert loss_of(_table({"ONE": (-0.6, -0.6, -0.6), "PT": (-0.85, -0.85, -0.85), "OFF": (1, 1, 1)}), tf) == 0.0
 
 
-def test_loss_is_the_distance_from_the_band_in_units_of_noise():
+def test_loss_is_the_distance_from_the_band_in_units_of_the_noise_scale():
     from sim.calibration.fit import NAN_PENALTY, loss_terms
 
     tf = _loss_targets()
-    # outside: distance to the nearer edge over max(interval half-width, floor), times the weight
+    # outside: distance to the nearer edge over the target's scale, times the weight
     terms = loss_terms(_table({"ONE": (-0.4, -0.41, -0.39), "PT": (-0.6, -0.62, -0.58), "OFF": (0, 0, 0)}), tf)
-    assert terms["ONE"] == pytest.approx((0.2 / 0.05) ** 2)        # floor = the given scale 0.05
-    assert terms["PT"] == pytest.approx(2.0 * (0.15 / 0.05) ** 2)  # floor = half the default band
-    # a noisy figure (interval half-width 0.1 > floor) counts less for the same distance
-    noisy = loss_terms(_table({"ONE": (-0.4, -0.5, -0.3), "PT": (-0.6, -0.7, -0.5), "OFF": (0, 0, 0)}), tf)
-    assert noisy["ONE"] == pytest.approx((0.2 / 0.1) ** 2)
-    assert noisy["PT"] == pytest.approx(2.0 * (0.15 / 0.1) ** 2)
-    # one replication (no interval): the floor alone; no cohort: the penalty
+    assert terms["ONE"] == pytest.approx((0.2 / 0.05) ** 2)        # the given noise scale 0.05
+    assert terms["PT"] == pytest.approx(2.0 * (0.15 / 0.05) ** 2)  # default: half the default band
+    # the scale is fixed: a trial cannot lower its loss by making a figure noisier
+    noisy = loss_terms(_table({"ONE": (-0.4, -0.9, 0.1), "PT": (-0.6, -1.6, 0.4), "OFF": (0, 0, 0)}), tf)
+    assert noisy == pytest.approx(terms)
+    # a larger documented noise scale makes the same miss cheaper
+    dumped = tf.model_dump()
+    dumped["targets"]["ONE"]["scale"] = 0.1
+    wider = loss_terms(_table({"ONE": (-0.4, -0.41, -0.39), "PT": (-0.6, -0.62, -0.58), "OFF": (0, 0, 0)}),
+                       TargetFile.model_validate(dumped))
+    assert wider["ONE"] == pytest.approx((0.2 / 0.1) ** 2)
+    # no cohort: the penalty
     nan = float("nan")
     single = loss_terms(_table({"ONE": (-0.5, nan, nan), "PT": (nan, nan, nan), "OFF": (0, 0, 0)}), tf)
     assert single["ONE"] == pytest.approx((0.1 / 0.05) ** 2)
     assert single["PT"] == pytest.approx(2.0 * NAN_PENALTY)
-
 
 CLI_TARGETS = """
 [metrics.help]

@@ -8,10 +8,11 @@ persons), every measurement design of ``targets.toml`` computed on them, and the
 
 ``distance`` is zero inside the target's band (the source's own range, else reported ± 0.05)
 and the distance to the nearer edge outside it, so a one-sided figure ("over 60 %", "up to
-80 %") costs nothing anywhere on its side. ``scale`` = max(the half-width of the trial's naive
-95 % interval, the target's noise floor): a noisy target is missed by less in units of its
-noise, so it does not dominate; the floor is the target's ``scale`` if given, else half the
-band width (see :func:`target_loss`). The naive figure is fitted, because it is what the
+80 %") costs nothing anywhere on its side. ``scale`` is the target's documented noise scale
+(its ``scale`` in targets.toml: the half-width of its naive 95 % interval at a calibrated fit,
+floored at 0.05), else half the band width, so a noisy target does not dominate. It is fixed,
+not the trial's own interval: with a per-trial scale the search lowers the loss by making a
+figure noisier (it did: see calibration/README.md). The naive figure is fitted, because it is what the
 studies measured. Every trial uses the same replication seeds (common random
 numbers), so two trials differ by their parameters, not by their noise. Trials are evaluated
 in batches, one per worker, through :mod:`sim.executor` (ask/tell).
@@ -70,20 +71,15 @@ def band_distance(mean: float, band: tuple[float, float]) -> float:
     return float(max(band[0] - mean, 0.0, mean - band[1]))
 
 
-def target_loss(mean: float, ci_low: float, ci_high: float, target) -> float:
-    """One target's unweighted loss: (distance from the band / scale)^2.
+def target_loss(mean: float, target) -> float:
+    """One target's unweighted loss: (distance from the band / ``target.loss_scale()``)^2.
 
-    ``scale`` = max(half-width of the naive 95 % interval, the target's noise floor
-    ``loss_scale()``: its ``scale`` if given, else half the band width); without an interval
-    (one replication) the floor alone. NaN mean (no cohort): ``NAN_PENALTY``.
+    The scale is fixed per target (documented noise scale, else half the band width); NaN mean
+    (no cohort): ``NAN_PENALTY``.
     """
     if mean != mean:
         return NAN_PENALTY
-    d = band_distance(mean, target.band_or_default())
-    if d == 0.0:
-        return 0.0
-    half = (ci_high - ci_low) / 2.0 if ci_low == ci_low and ci_high == ci_high else 0.0
-    return (d / max(half, target.loss_scale())) ** 2
+    return (band_distance(mean, target.band_or_default()) / target.loss_scale()) ** 2
 
 
 def loss_terms(table: pd.DataFrame, targets: TargetFile) -> dict[str, float]:
@@ -93,9 +89,7 @@ def loss_terms(table: pd.DataFrame, targets: TargetFile) -> dict[str, float]:
     for tid, target in targets.targets.items():
         if target.weight <= 0 or target.reported is None:
             continue
-        r = t.loc[tid]
-        out[tid] = target.weight * target_loss(float(r["naive_mean"]), float(r["naive_ci_low"]),
-                                               float(r["naive_ci_high"]), target)
+        out[tid] = target.weight * target_loss(float(t.loc[tid, "naive_mean"]), target)
     return out
 
 
@@ -475,8 +469,8 @@ def calibrate(targets: TargetFile, scenario_data: dict[str, Any], out_dir: Path,
         write_fitted(files["fitted"], best,
                      "Fitted by `narvard calibrate` (sim/calibration/fit.py) against calibration/targets.toml:\n"
                      f"{len(trials)} completed trials, {len(reps)} replications per trial, best loss"
-                     f" {study.best_value:.3f}.\nA partial scenario overlay: scenarios use it through their"
-                     " `base` list.\nDo not edit by hand; rerun the calibration.")
+                     f" {study.best_value:.3f}.\nA partial scenario overlay: scenarios take it as their"
+                     " `overlay` (scenarios/default.toml).\nDo not edit by hand; rerun the calibration.")
         for key in ("fit", "fit_detail", "trials", "identifiability"):
             frame = {"fit": fit, "fit_detail": detail, "trials": trials, "identifiability": ident}[key]
             frame.to_csv(files[key], index=False, float_format="%.6g", lineterminator="\n")

@@ -141,7 +141,7 @@ class Target(Strict):
         default=1.0, description="weight in the calibration loss; 0 = reported only"
     )
     scale: Annotated[float, Field(gt=0.0)] | None = Field(
-        default=None, description="noise floor of the loss scale; default half the band width"
+        default=None, description="loss scale (documented noise scale of the naive figure); default half the band width"
     )
 
     @model_validator(mode="after")
@@ -173,8 +173,8 @@ class Target(Strict):
         return (self.reported - DEFAULT_BAND_HALF_WIDTH, self.reported + DEFAULT_BAND_HALF_WIDTH)
 
     def loss_scale(self) -> float:
-        """Noise floor of the calibration loss scale (the scale is the larger of this and the
-        half-width of the naive interval): ``scale`` if given, else half the band width."""
+        """Scale of the calibration loss (a miss of one scale outside the band costs 1):
+        ``scale`` if given (the target's documented noise scale), else half the band width."""
         if self.scale is not None:
             return self.scale
         lo, hi = self.band_or_default()
