@@ -36,7 +36,7 @@ import pandas as pd
 
 from sim.config.loader import validate
 from sim.executor import Executor
-from sim.measure.report import measure_events, needed_kinds, read_needed_events
+from sim.measure.report import needed_kinds, read_needed_events
 from sim.measure.targets import Parameter, TargetFile
 from sim.runner import metrics_frame, run_replication
 
