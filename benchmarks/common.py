@@ -107,3 +107,16 @@ def header(title: str) -> None:
     """Print a section header with the machine's load (the machine is shared)."""
     load = os.getloadavg()
     print(f"\n=== {title} === (cores {os.cpu_count()}, load average {load[0]:.2f} {load[1]:.2f})", flush=True)
+
+
+def stop_processes(procs: list) -> None:
+    """Terminate the processes started here (by their ids), then kill any that linger."""
+    import subprocess
+
+    for p in reversed(procs):
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, default_scenario, header, paradigms, scaled_scenario, write_scaled
+from common import ROOT, stop_processes, default_scenario, header, paradigms, scaled_scenario, write_scaled
 
 from sim.executor import DaskExecutor, Executor, ProcessExecutor
 from sim.pipeline import simulate_to_folder
@@ -76,13 +76,7 @@ def cli_cluster(scenario_file: Path, reps: int, out: Path, workers: int = 2) -> 
         subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
         return time.perf_counter() - t1, started
     finally:
-        for p in reversed(procs):  # only the processes started here, by their ids
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_processes(procs)
         log.close()
 
 

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, header, paradigms
+from common import ROOT, stop_processes, header, paradigms
 from replications import BIN, free_port
 
 from sim.config import load_scenario
@@ -94,13 +94,7 @@ def main(argv=None) -> dict:
         print(shown.to_string(index=False))
         return {"wall": wall, "tasks": tasks, "peaks": peaks, "client_peak": client_peak}
     finally:
-        for p in reversed(procs):  # only the processes started here, by their ids
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_processes(procs)
         log.close()
 
 
