@@ -13,7 +13,7 @@ import tomllib
 
 import pytest
 
-from sim.calibration.fit import apply_params, calibrate, evaluate, set_path
+from sim.calibration.fit import apply_params, calibrate, evaluate, set_path, start_point
 from sim.config.loader import _deep_merge, resolve, validate
 from sim.executor import Executor, ProcessExecutor
 from sim.measure.targets import TargetFile
@@ -65,6 +65,14 @@ def test_set_path_refuses_unknown_fields():
         set_path(data, "concepts.mobile_team.prevent_shar", 0.1)
 
 
+def test_start_point_reads_the_scenario_and_clips_to_the_range():
+    data = set_path(scenario_data(), "concepts.safe_discharge.home_help_multiplier", 0.01)
+    data = set_path(data, "concepts.mobile_team.outpatient_multiplier", 0.25)
+    start = start_point(data, targets().calibration.parameters)
+    assert start == {"concepts.safe_discharge.home_help_multiplier": 0.05,  # below the range's 0.05
+                     "concepts.mobile_team.outpatient_multiplier": 0.25}
+
+
 def test_calibration_recovers_known_parameters(tmp_path):
     data = scenario_data()
     truth = evaluate(data, TRUTH, [0], targets())
@@ -74,6 +82,10 @@ def test_calibration_recovers_known_parameters(tmp_path):
     with ProcessExecutor(2) as ex:
         res = calibrate(tf, data, tmp_path, ex, workers=2, budget=20, profile_points=6)
         assert len(res.trials) == 20
+        # a new study evaluates the scenario's own values first (warm start from its overlay)
+        first = res.trials.set_index("trial").loc[0]
+        for name, value in start_point(data, tf.calibration.parameters).items():
+            assert first[name] == pytest.approx(value)
         ident = res.identifiability.set_index("parameter")
         for name, value in TRUTH.items():
             lo, hi = ident.loc[name, "profile_low"], ident.loc[name, "profile_high"]

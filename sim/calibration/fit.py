@@ -59,6 +59,32 @@ def set_path(data: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
     return out
 
 
+def get_path(data: dict[str, Any], dotted: str) -> Any:
+    """The value at ``a.b.c`` in a nested mapping (KeyError naming the path if absent)."""
+    node: Any = data
+    for k in dotted.split("."):
+        if not isinstance(node, dict) or k not in node:
+            raise KeyError(f"{dotted}: no field {k!r} in the scenario")
+        node = node[k]
+    return node
+
+
+def start_point(scenario_data: dict[str, Any], params: dict[str, Parameter]) -> dict[str, float]:
+    """The scenario's own values of the free parameters, clipped to their ranges.
+
+    A new study evaluates this point first, so a recalibration starts from the fit the bundled
+    scenarios use (their ``overlay``) rather than from nothing.
+    """
+    out = {}
+    for k, p in params.items():
+        try:
+            v = float(get_path(scenario_data, k))
+        except (KeyError, TypeError, ValueError):
+            v = (p.low + p.high) / 2
+        out[k] = min(max(v, p.low), p.high)
+    return out
+
+
 def apply_params(data: dict[str, Any], params: dict[str, float]) -> dict[str, Any]:
     """The scenario mapping with the free parameters set."""
     for k, v in params.items():
@@ -441,6 +467,8 @@ def calibrate(targets: TargetFile, scenario_data: dict[str, Any], out_dir: Path,
     validate(apply_params(scenario_data, mid), "calibration scenario")
     study = open_study(out_dir / cal.storage, cal.study_name, cal.seed if seed is None else seed, resume,
                        fresh, fingerprint(scenario_data, targets, reps))
+    if not study.trials:
+        study.enqueue_trial(start_point(scenario_data, cal.parameters))
     search(study, scenario_data, targets, cal.parameters, budget, reps, executor, workers, progress)
     trials = trials_frame(study, cal.parameters)
     best = {k: float(study.best_params[k]) for k in cal.parameters}

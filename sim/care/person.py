@@ -42,8 +42,13 @@ class PersonCare(cs.CareSystem):
     # -- routing --------------------------------------------------------------------------
     def route(self, p, acuity, s, t, u):
         for concept in (self.palliative, self.team, self.physician, self.safe):
-            if concept is not None and p in concept:
+            if concept is None:
+                continue
+            if p in concept:
                 return concept.route(self, p, acuity, s, t, u)
+            # The team's plan, after its discharge, comes before the home physician's routine.
+            if concept is self.team and concept.in_aftercare(p, t):
+                return concept.aftercare_route(self, p, acuity, s, u)
         return self.default_route(p, acuity, s, u)
 
     # -- modifiers ------------------------------------------------------------------------
@@ -65,8 +70,11 @@ class PersonCare(cs.CareSystem):
 
     def routine_multipliers(self, p, t):
         pc = op = help_ = 1.0
-        if self.team is not None and p in self.team:
-            op *= self.team.p.outpatient_multiplier
+        if self.team is not None:
+            if p in self.team:
+                op *= self.team.p.outpatient_multiplier
+            elif self.team.in_aftercare(p, t):
+                op *= self.team.p.aftercare_outpatient_multiplier
         if self.physician is not None and p in self.physician:
             pc *= self.physician.p.primary_care_multiplier
             op *= self.physician.p.outpatient_multiplier

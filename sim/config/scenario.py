@@ -269,6 +269,16 @@ class MobileTeam(Strict):
     relapse_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
     referral_from_nurse: bool
     visits_per_week: Rate = Field(description="team home visits per enrolled person and week")
+    aftercare_days: NonNegDays = Field(
+        default=0.0,
+        description="days the team's care plan keeps acting after a stabilised or time-limited discharge (0 = off)",
+    )
+    aftercare_prevent_share: Share = Field(
+        default=0.0, description="in the aftercare period: share of deteriorations prevented by the plan"
+    )
+    aftercare_outpatient_multiplier: Annotated[float, Field(ge=0.0, le=2.0)] = Field(
+        default=1.0, description="in the aftercare period: multiplier on outpatient clinic visits"
+    )
 
     @model_validator(mode="after")
     def _hours(self) -> MobileTeam:
@@ -317,6 +327,10 @@ class SafeDischarge(Strict):
     reablement_days: NonNegDays = Field(description="how long the lower home-help grant lasts after the start")
     prevent_share: Share = Field(
         description="share of deteriorations in the team's period met before they need the ED"
+    )
+    home_treat_share: Share = Field(
+        default=0.0,
+        description="in the team's period: deteriorations not needing a bed met at home by the nurse it alerts",
     )
     visits_per_day: Rate
 

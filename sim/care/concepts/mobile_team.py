@@ -3,7 +3,12 @@
 About 24 persons enrolled at once (CAP-1). Inclusion when at least 4 of 6 criteria hold,
 from the person's attributes and the simulated record (admissions in the last 12 months).
 Intensive enrolment for a limited period, then discharge to the home physician or basal
-home health care when stabilised.
+home health care when stabilised. After that discharge the team's care plan (a complete care
+plan and medication list, a named responsible physician, direct admission when a bed is
+needed) keeps acting for ``aftercare_days``: the home health nurse prevents a share of
+deteriorations, meets others at home with the plan, and outpatient clinic follow-ups stay
+with the physician at home. How strong and how long is an assumption the calibration fits to
+the 12-month designs (SKA-1, SKA-2); the sources report only the before/after figures.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ class MobileTeam(Enrolment):
         self.direct = direct_admission
         self.queue: deque[int] = deque()
         self.on_leave = None  # set by the care system: where a discharged patient goes next
+        self.aftercare: dict[int, float] = {}  # person -> day the team's plan stops acting
 
     # -- inclusion --------------------------------------------------------------------
     def criteria_met(self, p: int, t: float) -> int:
@@ -68,6 +74,7 @@ class MobileTeam(Enrolment):
     def start(self, p: int, t: float) -> None:
         """Enrol and schedule the review at the minimum enrolment time."""
         self.enrol(p, t)
+        self.aftercare.pop(p, None)
         ev = self.model.env.timeout(self.p.min_enrolment_days)
         ev.callbacks.append(lambda _e: self._review(p, t))
 
@@ -84,6 +91,28 @@ class MobileTeam(Enrolment):
     def _time_limit(self, p: int, started: float) -> None:
         if self.members.get(p) == started:
             self.leave(p, self.model.env.now, "time_limit")
+
+    def leave(self, p: int, t: float, reason: str) -> None:
+        """End the enrolment; a stabilised or time-limited discharge starts the aftercare."""
+        if p not in self.members:
+            return
+        if reason in ("stabilised", "time_limit") and self.p.aftercare_days > 0:
+            until = t + self.p.aftercare_days
+            self.aftercare[p] = until
+            # Routine volume under the plan is accrued up to its end, then at the usual rate.
+            self.model.env.timeout(self.p.aftercare_days).callbacks.append(
+                lambda _e: self._aftercare_end(p, until))
+        super().leave(p, t, reason)
+
+    def _aftercare_end(self, p: int, until: float) -> None:
+        if self.aftercare.get(p) == until:
+            self.model.accrue(p, self.model.env.now)
+            del self.aftercare[p]
+
+    def in_aftercare(self, p: int, t: float) -> bool:
+        """The team's plan still acts for ``p`` at ``t``."""
+        until = self.aftercare.get(p)
+        return until is not None and t < until
 
     def after_leave(self, p: int, t: float) -> None:
         if self.on_leave is not None:
@@ -107,6 +136,7 @@ class MobileTeam(Enrolment):
         """Death: the enrolment ends and a queued person may take the place."""
         if p in self.queue:
             self.queue.remove(p)
+        self.aftercare.pop(p, None)
         self.leave(p, t, "died")
 
     # -- care ---------------------------------------------------------------------------
@@ -128,3 +158,13 @@ class MobileTeam(Enrolment):
         # Out of hours without the nurse: the ED, which admits as it does today.
         admit = acuity != MINOR and u[cs.U_ADMIT] < care.admit_assess[s]
         return (cs.ED_ADMIT if admit else cs.ED_ONLY), D["plan_ed"]
+
+    def aftercare_route(self, care, p: int, acuity: int, s: int, u) -> tuple[int, int]:
+        """After the team: the plan prevents a share, a bed is a direct admission, the nurse meets the rest."""
+        if u[cs.U_PREVENT] < self.p.aftercare_prevent_share:
+            return cs.PREVENTED, D["plan_nurse"]
+        if acuity == NEEDS_BED:
+            return (cs.DIRECT_ADMIT, D["direct"]) if self.direct else care.default_route(p, acuity, s, u)
+        if u[cs.U_HOME] < self.p.plan_nurse_share:
+            return cs.PLAN_NURSE, D["plan_nurse"]
+        return care.default_route(p, acuity, s, u)

@@ -11,6 +11,7 @@ from sim.care import system as cs
 from sim.care.concepts.base import Enrolment
 from sim.config.scenario import STRATA
 from sim.output.recorder import D
+from sim.population.health import NEEDS_BED
 
 
 class SafeDischarge(Enrolment):
@@ -67,9 +68,11 @@ class SafeDischarge(Enrolment):
         return p in self.members
 
     def route(self, care, p: int, acuity: int, s: int, t: float, u) -> tuple[int, int]:
-        """In the team's period: a share of deteriorations caught early at home."""
+        """In the team's period: a share caught early; others not needing a bed met by the nurse it alerts."""
         if u[cs.U_PREVENT] < self.p.prevent_share:
             return cs.PREVENTED, D["safe_discharge_home"]
+        if acuity != NEEDS_BED and u[cs.U_HOME] < self.p.home_treat_share:
+            return cs.PLAN_NURSE, D["plan_nurse"]
         return care.default_route(p, acuity, s, u)
 
     def help_multiplier(self, p: int, t: float) -> float:

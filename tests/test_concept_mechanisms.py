@@ -1,0 +1,94 @@
+"""Exact properties of two concept mechanisms on fixed seeds.
+
+The närsjukvårdsteam's aftercare (its care plan keeps acting after a stabilised or
+time-limited discharge) and Trygg hemgång's nurse at home (deteriorations not needing a bed
+met at home in the team's period). Each is pushed to its extreme (share 1, multiplier 0) so
+that the property is exact: what the mechanism covers does not happen at all.
+"""
+
+import numpy as np
+
+from sim.runner import run_replication
+from tests.conftest import small_scenario
+
+
+def _events(scenario):
+    r = run_replication(scenario, 0, ("person",), keep=True)
+    e = r.tables["person"].to_pandas()
+    for c in ("kind", "detail"):
+        e[c] = e[c].astype(str)
+    return e
+
+
+def _aftercare_windows(e, days):
+    """(person, start, end) of each aftercare period, cut where another team takes over.
+
+    The närsjukvårdsteam again, or the palliative team, whose routes come first.
+    """
+    enr = e[e["kind"] == "team_enrol"].sort_values(["person", "time"])
+    pal = e[e["kind"] == "palliative_enrol"]
+    out = []
+    for p, g in enr.groupby("person"):
+        starts = np.concatenate([g["time"].to_numpy(), pal.loc[pal["person"] == p, "time"].to_numpy()])
+        for i, row in enumerate(g.itertuples()):
+            if row.detail not in ("stabilised", "time_limit"):
+                continue
+            a = row.time + row.duration
+            b = a + days
+            later = starts[starts > row.time]
+            if len(later):
+                b = min(b, later.min())
+            out.append((p, a, b))
+    return out
+
+
+def test_aftercare_prevents_everything_and_replaces_clinic_visits_at_the_extreme():
+    days = 200.0
+    s = small_scenario(persons=6000, years=2.0, warmup=0.5, concepts={"mobile_team": {
+        "aftercare_days": days, "aftercare_prevent_share": 1.0, "aftercare_outpatient_multiplier": 0.0,
+        "max_enrolment_days": 60.0}})
+    e = _events(s)
+    windows = _aftercare_windows(e, days)
+    assert len(windows) >= 10, "the test needs stabilised or time-limited discharges"
+    by_person = {p: g for p, g in e.groupby("person")}
+    checked = 0
+    for p, a, b in windows:
+        g = by_person[p]
+        inside = g[(g["time"] > a + 1e-9) & (g["time"] < b - 1e-9)]
+        # every deterioration at home is prevented by the plan: no ED visit, no admission
+        assert not inside["kind"].isin(["ed_visit", "admission"]).any()
+        # no outpatient clinic volume is accrued under the plan
+        op = inside[inside["kind"] == "outpatient_visit"]
+        assert float(op["quantity"].sum()) == 0.0
+        prevented = inside[(inside["kind"] == "home_health_visit") & (inside["detail"] == "prevented")]
+        checked += len(prevented)
+    assert checked > 0, "some deteriorations should fall in the aftercare periods"
+
+
+def test_aftercare_of_zero_days_switches_the_plan_off():
+    base = small_scenario(persons=2500, years=1.0, concepts={"mobile_team": {
+        "aftercare_days": 0.0, "aftercare_prevent_share": 0.0, "aftercare_outpatient_multiplier": 1.0}})
+    explicit = small_scenario(persons=2500, years=1.0, concepts={"mobile_team": {
+        "aftercare_days": 0.0, "aftercare_prevent_share": 0.9, "aftercare_outpatient_multiplier": 0.1}})
+    a = run_replication(base, 0, ("person",), keep=True).tables["person"]
+    b = run_replication(explicit, 0, ("person",), keep=True).tables["person"]
+    assert a.equals(b)
+
+
+def test_safe_discharge_nurse_meets_every_non_bed_deterioration_at_the_extreme():
+    s = small_scenario(persons=6000, years=1.5, concepts={"safe_discharge": {
+        "prevent_share": 0.0, "home_treat_share": 1.0, "days": 30.0}})
+    e = _events(s)
+    periods = e[e["kind"] == "safe_discharge"][["person", "time", "duration"]]
+    assert len(periods) >= 20
+    det = e[(e["kind"] == "deterioration") & e["detail"].isin(["needs_assessment", "minor"])]
+    m = det.merge(periods, on="person", suffixes=("", "_sd"))
+    m = m[(m["time"] > m["time_sd"]) & (m["time"] < m["time_sd"] + m["duration_sd"])]
+    assert len(m) >= 5, "some non-bed deteriorations should fall in the team's periods"
+    key = set(zip(m["person"], m["time"]))
+    ed = e[e["kind"] == "ed_visit"]
+    assert not any((p, t) in key for p, t in zip(ed["person"], ed["time"]))
+    nurse = e[(e["kind"] == "home_health_visit") & (e["detail"] == "plan_nurse")]
+    met = set(zip(nurse["person"], nurse["time"]))
+    assert key <= met
+    assert np.isfinite(e["duration"]).all()
