@@ -223,3 +223,27 @@ def test_cli_worker_crash_is_one_line(earlier, monkeypatch):
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert snapshot(earlier) == before
     assert leftovers(parent, "out") == []
+
+
+def test_folders_left_by_a_killed_run_are_removed_by_the_next_run(tmp_path):
+    """SIGKILL leaves the temporary folder; the next run to that target removes it, not a live one's."""
+    code = ("import sys, time; from sim.output.results import AtomicFolder\n"
+            "with AtomicFolder(sys.argv[1], force=True) as tmp:\n"
+            "    (tmp / 'half.txt').write_text('half'); print(tmp, flush=True); time.sleep(60)\n")
+    target = tmp_path / "out"
+    killed = subprocess.Popen([sys.executable, "-c", code, str(target)], stdout=subprocess.PIPE, text=True)
+    killed_tmp = Path(killed.stdout.readline().strip())
+    live = subprocess.Popen([sys.executable, "-c", code, str(target)], stdout=subprocess.PIPE, text=True)
+    live_tmp = Path(live.stdout.readline().strip())
+    try:
+        killed.kill()
+        killed.wait()
+        assert killed_tmp.is_dir() and live_tmp.is_dir()
+        with AtomicFolder(target) as tmp:
+            (tmp / "done.txt").write_text("done")
+        assert not killed_tmp.exists()  # the dead run's folder is gone
+        assert live_tmp.is_dir()        # the live run's is untouched
+        assert (target / "done.txt").is_file()
+    finally:
+        live.kill()
+        live.wait()

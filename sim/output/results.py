@@ -2,7 +2,9 @@
 
 A run writes into a hidden temporary folder beside the target and moves it into place only
 when every file is complete. An interrupted run leaves the earlier complete folder as it was;
-an existing folder is replaced only when the user asks (``force``).
+an existing folder is replaced only when the user asks (``force``). The temporary folder's name
+carries the host and process id, so a later run to the same target removes the ones a killed
+run (SIGKILL, power cut) left behind, and never one a live run is writing.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import math
 import os
 import shutil
 import signal
+import socket
 import tempfile
 import threading
 from pathlib import Path
@@ -48,12 +51,13 @@ class AtomicFolder:
         self.tmp: Path | None = None
 
     def __enter__(self) -> Path:
+        remove_stale(self.target)
         if self.target.exists() and not self.force:
             raise ResultsExistError(
                 f"{self.target}: results folder exists; use --force to replace it or --out elsewhere"
             )
         self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.partial-", dir=self.target.parent))
+        self.tmp = Path(tempfile.mkdtemp(prefix=f"{_prefix(self.target)}{os.getpid()}-", dir=self.target.parent))
         return self.tmp
 
     def _publish_mode(self) -> None:
@@ -72,11 +76,48 @@ class AtomicFolder:
         # there is held until both are done, so the new folder is always put in place.
         with _signals_held():
             if self.target.exists():
-                old = self.target.with_name(f".{self.target.name}.old-{os.getpid()}")
+                old = self.target.with_name(f"{_prefix(self.target, 'old')}{os.getpid()}")
                 os.replace(self.target, old)
             os.replace(self.tmp, self.target)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _host() -> str:
+    return socket.gethostname().replace("-", "_").replace("/", "_") or "host"
+
+
+def _prefix(target: Path, what: str = "partial") -> str:
+    """Name prefix of a temporary (``partial``) or replaced (``old``) folder of ``target``."""
+    return f".{target.name}.{what}-{_host()}-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def remove_stale(target: Path | str) -> list[Path]:
+    """Remove temporary folders for ``target`` left by dead processes on this host; the removed."""
+    target = Path(target)
+    prefixes = (_prefix(target), _prefix(target, "old"))
+    removed = []
+    if not target.parent.is_dir():
+        return removed
+    for entry in target.parent.iterdir():
+        prefix = next((x for x in prefixes if entry.name.startswith(x)), None)
+        if prefix is None or not entry.is_dir():
+            continue
+        pid = entry.name[len(prefix):].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
 
 
 @contextlib.contextmanager
