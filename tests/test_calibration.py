@@ -102,6 +102,8 @@ def test_calibration_recovers_known_parameters(tmp_path):
     fit = (tmp_path / "fit.csv").read_text().splitlines()
     assert fit[0].startswith("target,reported,band_low,band_high,naive_mean")
     assert (tmp_path / "fit.html").is_file() and (tmp_path / "identifiability.csv").is_file()
+    md = (tmp_path / "fit.md").read_text()
+    assert "| H | -" in md and "## Identifiability" in md and "`concepts.mobile_team.outpatient_multiplier`" in md
 
 
 def _table(rows: dict[str, tuple[float, float, float]]):

@@ -393,6 +393,42 @@ def param_importances(study) -> dict[str, float]:
         return {}
 
 
+def _g(x: float) -> str:
+    return "" if x != x else f"{x:.3g}"
+
+
+def identifiability_markdown(ident: pd.DataFrame) -> str:
+    """A markdown table: each parameter's range, fitted value, spread among fitting trials, profile."""
+    has_profile = "profile_low" in ident.columns
+    head = ["parameter", "range", "fitted", "range among trials that fit"]
+    head += ["profile interval", "verdict"] if has_profile else ["verdict"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for _, r in ident.iterrows():
+        cells = [f"`{r['parameter']}`", f"{_g(r['range_low'])}–{_g(r['range_high'])}", _g(r["best"]),
+                 f"{_g(r['fit_min'])}–{_g(r['fit_max'])}"]
+        if has_profile:
+            cells.append(f"{_g(r['profile_low'])}–{_g(r['profile_high'])}")
+        cells.append(str(r["verdict"]))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def fit_markdown(result: CalibrationResult, targets: TargetFile, per_trial: int, final: int) -> str:
+    """``fit.md``: the fit and identifiability tables as the READMEs quote them, with the timing."""
+    from sim.measure.report import measures_markdown
+
+    terms = loss_terms(result.fit, targets)
+    return (
+        f"# Calibration fit\n\n{len(result.trials)} completed trials × {per_trial} paired replications;"
+        f" final run {final} replications; wall time {result.seconds:,.0f} s ({result.seconds / 60:.1f} min).\n"
+        f"Best loss {result.best_loss:.3f} over the trials' replications, {sum(terms.values()):.3f} over the"
+        " final run (the loss terms below). Naive = as the studies measured it; causal = the same persons"
+        " with and without the concepts; no-concept change = the naive design without any concept.\n\n"
+        + measures_markdown(result.fit, result.fit_detail, terms)
+        + "\n## Identifiability\n\n" + identifiability_markdown(result.identifiability)
+    )
+
+
 def write_fitted(path: Path, best: dict[str, float], header: str) -> None:
     """A partial scenario overlay (TOML) with the fitted values, grouped by table."""
     tables: dict[str, list[tuple[str, float]]] = {}
@@ -499,6 +535,8 @@ def calibrate(targets: TargetFile, scenario_data: dict[str, Any], out_dir: Path,
                      f"{len(trials)} completed trials, {len(reps)} replications per trial, best loss"
                      f" {study.best_value:.3f}.\nA partial scenario overlay: scenarios take it as their"
                      " `overlay` (scenarios/default.toml).\nDo not edit by hand; rerun the calibration.")
+        files["markdown"] = out_dir / "fit.md"
+        files["markdown"].write_text(fit_markdown(result, targets, len(reps), len(final)), encoding="utf-8")
         for key in ("fit", "fit_detail", "trials", "identifiability"):
             frame = {"fit": fit, "fit_detail": detail, "trials": trials, "identifiability": ident}[key]
             frame.to_csv(files[key], index=False, float_format="%.6g", lineterminator="\n")

@@ -14,7 +14,14 @@ from rich.table import Table
 
 from sim.config import ScenarioError
 from sim.measure.designs import MeasureError
-from sim.measure.report import MEASURES, MEASURES_DETAIL, measure_folder, write_measures
+from sim.measure.report import (
+    FORMATTED_COLUMNS,
+    MEASURES,
+    MEASURES_DETAIL,
+    format_measures,
+    measure_folder,
+    write_measures,
+)
 from sim.measure.targets import load_targets
 from sim.output.results import ResultsError
 
@@ -23,38 +30,13 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
 
-def _pct(x: float) -> str:
-    return "" if x != x else f"{100 * x:+.0f} %"
-
-
-def _num(x: float, relative: bool) -> str:
-    if x != x:
-        return ""
-    return _pct(x) if relative else f"{x:,.3g}"
-
-
 def show_measures(table: pd.DataFrame, detail: pd.DataFrame, title: str) -> None:
     """Print reported vs naive and causal figures, with the gap."""
     t = Table(title=title, caption="relative changes after vs before (or vs comparable patients); 95 % CI over replications")
-    for col in ("target", "reported", "band", "naive (95 % CI)", "causal (95 % CI)", "no-concept change", "in band"):
+    for col in FORMATTED_COLUMNS:
         t.add_column(col, justify="left" if col == "target" else "right")
-    d = detail.set_index("target")
-    for _, r in table.iterrows():
-        rel = d.loc[r["target"], "kind"] == "design"
-        band = "" if r["band_low"] != r["band_low"] else f"{_num(r['band_low'], rel)} – {_num(r['band_high'], rel)}"
-
-        def cell(prefix: str, r=r, rel=rel) -> str:
-            m = r[f"{prefix}_mean"]
-            if m != m:
-                return ""
-            lo, hi = r[f"{prefix}_ci_low"], r[f"{prefix}_ci_high"]
-            ci = "" if lo != lo else f" ({_num(lo, rel)} – {_num(hi, rel)})"
-            return f"{_num(m, rel)}{ci}"
-
-        wb = r["within_band"]
-        t.add_row(r["target"], _num(r["reported"], rel), band, cell("naive"), cell("causal"),
-                  _num(d.loc[r["target"], "counterfactual_mean"], rel),
-                  "" if wb is None or wb != wb else ("yes" if wb else "no"))
+    for row in format_measures(table, detail).itertuples(index=False):
+        t.add_row(*(escape(str(v)).replace("**", "") for v in row))
     console.print(t)
     notes = detail[detail["note"].astype(str).str.len() > 0]
     for _, r in notes.iterrows():

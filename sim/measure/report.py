@@ -209,3 +209,55 @@ def plot_fit(table: pd.DataFrame, title: str = "Reported vs simulated") -> go.Fi
 
 __all__ = ["MEASURES", "MEASURES_DETAIL", "MEASURE_COLUMNS", "MeasureError", "measure_events",
            "measure_folder", "measure_table", "plot_fit", "t_interval", "write_measures"]
+
+
+# -- formatted tables (terminal and markdown share the cells) ------------------------------
+def _pct(x: float) -> str:
+    return "" if x != x else f"{100 * x:+.0f} %"
+
+
+def _num(x: float, relative: bool) -> str:
+    if x != x:
+        return ""
+    return _pct(x) if relative else f"{x:,.3g}"
+
+
+FORMATTED_COLUMNS = ["target", "reported", "band", "naive (95 % CI)", "causal (95 % CI)",
+                     "no-concept change", "in band"]
+
+
+def format_measures(table: pd.DataFrame, detail: pd.DataFrame) -> pd.DataFrame:
+    """``measures.csv`` as display strings: relative changes in %, intervals in brackets.
+
+    "no-concept change" is the counterfactual change (the naive design with no service concept).
+    """
+    d = detail.set_index("target")
+    rows = []
+    for _, r in table.iterrows():
+        rel = d.loc[r["target"], "kind"] == "design"
+        band = "" if r["band_low"] != r["band_low"] else f"{_num(r['band_low'], rel)} … {_num(r['band_high'], rel)}"
+
+        def cell(prefix: str, r=r, rel=rel) -> str:
+            m = r[f"{prefix}_mean"]
+            if m != m:
+                return ""
+            lo, hi = r[f"{prefix}_ci_low"], r[f"{prefix}_ci_high"]
+            ci = "" if lo != lo else f" [{_num(lo, rel)}, {_num(hi, rel)}]"
+            return f"{_num(m, rel)}{ci}"
+
+        wb = r["within_band"]
+        rows.append([r["target"], _num(r["reported"], rel), band, cell("naive"), cell("causal"),
+                     _num(d.loc[r["target"], "counterfactual_mean"], rel),
+                     "" if wb is None or wb != wb else ("yes" if wb else "**no**")])
+    return pd.DataFrame(rows, columns=FORMATTED_COLUMNS)
+
+
+def measures_markdown(table: pd.DataFrame, detail: pd.DataFrame,
+                      loss_terms: dict[str, float] | None = None) -> str:
+    """A markdown table of :func:`format_measures`, with each fitted target's loss term if given."""
+    f = format_measures(table, detail)
+    if loss_terms is not None:
+        f["loss term"] = [f"{loss_terms[t]:.2f}" if t in loss_terms else "" for t in f["target"]]
+    lines = ["| " + " | ".join(f.columns) + " |", "|" + "---|" * len(f.columns)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in f.itertuples(index=False)]
+    return "\n".join(lines) + "\n"
