@@ -309,10 +309,10 @@ def identifiability(trials: pd.DataFrame, params: dict[str, Parameter], delta: f
                     importances: dict[str, float] | None = None) -> pd.DataFrame:
     """Which parameters the targets pin down: their spread among the trials that fit well.
 
-    The trials that fit are those whose loss is within ``delta`` of the best (``delta`` = the
-    summed weights of the fitted targets: on average each target one loss scale, i.e. half a
-    band, further off than at the best), together with the top ``top_share`` of trials (at least
-    ``min_top``). For each parameter: the best value, the range among the trials that fit, and
+    The trials that fit are those whose loss is within ``delta`` of the best
+    (``[calibration] identifiability_delta``, default 1: one target one noise scale, its 95 %
+    half-width, further outside its band than at the best), together with the top ``top_share``
+    of trials (at least ``min_top``). For each parameter: the best value, the range among the trials that fit, and
     that range as a share of the search range. Under a quarter of the range: ``pinned``; half
     or more: ``loose`` (the targets hardly constrain it); ``partly`` in between. With a profile (see
     :func:`profile`) the verdict uses the profile interval instead.
@@ -376,11 +376,6 @@ def profile(scenario_data: dict[str, Any], best: dict[str, float], targets: Targ
         hi = x[j] if j == len(x) - 1 else x[j] + (x[j + 1] - x[j]) * (limit - y[j]) / max(y[j + 1] - y[j], 1e-12)
         out.append({"parameter": name, "low": float(lo), "high": float(hi)})
     return grid.assign(loss_at_best=at_best), pd.DataFrame(out)
-
-
-def fitted_weight(targets: TargetFile) -> float:
-    """Summed weights of the targets the loss uses (the ``delta`` of :func:`identifiability`)."""
-    return float(sum(t.weight for t in targets.targets.values() if t.weight > 0 and t.reported is not None))
 
 
 def param_importances(study) -> dict[str, float]:
@@ -509,12 +504,12 @@ def calibrate(targets: TargetFile, scenario_data: dict[str, Any], out_dir: Path,
     trials = trials_frame(study, cal.parameters)
     best = {k: float(study.best_params[k]) for k in cal.parameters}
     fit, detail = final_run(scenario_data, best, targets, final, executor)
-    ident = identifiability(trials, cal.parameters, fitted_weight(targets),
+    ident = identifiability(trials, cal.parameters, cal.identifiability_delta,
                             importances=param_importances(study))
     prof_grid = None
     if profile_points >= 2:
         prof_grid, prof = profile(scenario_data, best, targets, cal.parameters, profile_points, reps,
-                                  executor, fitted_weight(targets))
+                                  executor, cal.identifiability_delta)
         ident = ident.merge(prof.rename(columns={"low": "profile_low", "high": "profile_high"}), on="parameter")
         width = (ident["profile_high"] - ident["profile_low"]) / (ident["range_high"] - ident["range_low"])
         ident["profile_share"] = width

@@ -208,6 +208,10 @@ class Calibration(Strict):
     fitted: str = "fitted.toml"
     storage: str = "optuna.sqlite3"
     study_name: str = "narvard"
+    identifiability_delta: Annotated[float, Field(gt=0.0)] = Field(
+        default=1.0,
+        description="loss above the best that still counts as fitting (identifiability and profile)",
+    )
     parameters: dict[str, Parameter]
 
 
