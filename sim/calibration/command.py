@@ -73,7 +73,7 @@ def calibrate_command(
                   " go on with --resume")
         raise typer.Exit(130) from None
     show_measures(res.fit, res.fit_detail, f"fit at the best parameters (loss {res.best_loss:.3f})")
-    t = Table(title="identifiability: each parameter among the trials that fit (loss within the fitted targets' weight of the best)")
+    t = Table(title="identifiability: each parameter among the trials that fit (loss within [calibration] identifiability_delta of the best)")
     for col in ("parameter", "best", "range among trials that fit", "profile interval", "importance", "verdict"):
         t.add_column(col, justify="left" if col in ("parameter", "verdict") else "right")
     for r in res.identifiability.itertuples():

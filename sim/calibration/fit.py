@@ -415,7 +415,8 @@ def fit_markdown(result: CalibrationResult, targets: TargetFile, per_trial: int,
     terms = loss_terms(result.fit, targets)
     return (
         f"# Calibration fit\n\n{len(result.trials)} completed trials × {per_trial} paired replications;"
-        f" final run {final} replications; wall time {result.seconds:,.0f} s ({result.seconds / 60:.1f} min).\n"
+        f" final run {final} replications; wall time of this invocation {result.seconds:,.0f} s"
+        f" ({result.seconds / 60:.1f} min; a `--resume` counts only what it ran).\n"
         f"Best loss {result.best_loss:.3f} over the trials' replications, {sum(terms.values()):.3f} over the"
         " final run (the loss terms below). Naive = as the studies measured it; causal = the same persons"
         " with and without the concepts; no-concept change = the naive design without any concept.\n\n"
