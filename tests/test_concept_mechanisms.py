@@ -92,3 +92,29 @@ def test_safe_discharge_nurse_meets_every_non_bed_deterioration_at_the_extreme()
     met = set(zip(nurse["person"], nurse["time"]))
     assert key <= met
     assert np.isfinite(e["duration"]).all()
+
+
+def test_aftercare_prevents_its_share_of_deteriorations():
+    """Prevented / deteriorations at home in aftercare ~ Binomial(n, aftercare_prevent_share).
+
+    Each deterioration's prevention is decided by its own pre-drawn uniform, so the count is
+    exactly binomial; the tolerance is the exact two-sided test at the 0.1 % level.
+    """
+    from scipy.stats import binomtest
+
+    q, days = 0.4, 365.0
+    s = small_scenario(persons=8000, years=2.0, warmup=0.5, concepts={"mobile_team": {
+        "aftercare_days": days, "aftercare_prevent_share": q, "max_enrolment_days": 60.0}})
+    e = _events(s)
+    det = e[(e["kind"] == "deterioration") & e["detail"].isin(["needs_bed", "needs_assessment", "minor", "relapse"])]
+    prev = e[(e["kind"] == "home_health_visit") & (e["detail"] == "prevented")]
+    n = k = 0
+    for p, a, b in _aftercare_windows(e, days):
+        d = det[(det["person"] == p) & (det["time"] > a) & (det["time"] < b)]
+        n += len(d)
+        pp = prev[prev["person"] == p]
+        k += int(pp["time"].isin(d["time"]).sum())
+    assert n >= 100, n
+    assert binomtest(k, n, q).pvalue > 1e-3, (k, n, k / n)
+    # and no prevented home-health row happens outside the aftercare windows
+    assert k == len(prev)

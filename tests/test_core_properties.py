@@ -52,6 +52,12 @@ def scenarios(draw):
     for c in ("mobile_team", "palliative_team", "safe_discharge"):
         concepts[c]["caseload_max"] = draw(st.sampled_from([1, 2, 5, 30]))
     concepts["mobile_team"]["queue_when_full"] = draw(st.booleans())
+    # the team's aftercare and Trygg hemgång's period, from off to their extremes
+    concepts["mobile_team"]["aftercare_days"] = draw(st.sampled_from([0.0, 30.0, 365.0]))
+    concepts["mobile_team"]["aftercare_prevent_share"] = draw(st.sampled_from([0.0, 0.5, 1.0]))
+    concepts["mobile_team"]["aftercare_outpatient_multiplier"] = draw(st.sampled_from([0.0, 1.0]))
+    concepts["safe_discharge"]["home_treat_share"] = draw(st.sampled_from([0.0, 1.0]))
+    concepts["safe_discharge"]["days"] = draw(st.sampled_from([7.0, 30.0]))
     concepts["direct_admission"] = draw(st.booleans())
     concepts["team_collaboration"] = draw(st.booleans())
     return small_scenario(
