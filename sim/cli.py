@@ -173,9 +173,10 @@ from sim.measure.command import measure_command  # noqa: E402  (measurement desi
 
 app.command("measure")(measure_command)
 
-from sim.calibration.command import calibrate_command  # noqa: E402  (optuna fit to the targets)
+from sim.calibration.command import calibrate_command, ensemble_command  # noqa: E402  (optuna fit)
 
 app.command("calibrate")(calibrate_command)
+app.command("ensemble")(ensemble_command)
 
 from sim.reproduce import reproduce_command  # noqa: E402  (re-run from a manifest, compare bytes)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tomllib
 
+import pandas as pd
 import pytest
 
 from sim.calibration.fit import apply_params, calibrate, evaluate, set_path, start_point
@@ -292,3 +293,41 @@ def test_resume_refuses_a_study_made_for_something_else(tmp_path):
     optuna.create_study(study_name="old", storage=f"sqlite:///{store}")
     with pytest.raises(StudyError, match="no fingerprint"):
         open_study(store, "old", 0, resume=True, prints=prints)
+
+
+def test_ensemble_selects_the_sets_that_fit_and_reproduces_each_trial(tmp_path):
+    from sim.calibration.ensemble import (
+        EnsembleError,
+        ensemble_summary,
+        fitting_sets,
+        load_trials,
+        run_ensemble,
+    )
+    from sim.executor import Executor
+
+    data = scenario_data()
+    tf = targets()
+    params = tf.calibration.parameters
+    h, o = list(TRUTH)
+    trials = pd.DataFrame({"trial": [0, 1, 2, 3], "loss": [0.4, 0.0, 0.9, 5.0],
+                           h: [0.3, TRUTH[h], 0.6, 0.9], o: [0.5, TRUTH[o], 0.2, 0.9]})
+    path = tmp_path / "trials.csv"
+    trials.to_csv(path, index=False)
+    sets = fitting_sets(load_trials(path, params), params, delta=1.0, top=2)
+    assert list(sets["trial"]) == [1, 0]  # within 1 of the best, lowest loss first, at most 2
+    ens = run_ensemble(data, sets, params, [0], tf, Executor())
+    assert len(ens) == 2
+    # each member is the same evaluation the calibration made of that set
+    again = {m["target"]: m for m in evaluate(data, TRUTH, [0], tf)["measures"]}
+    best = ens.set_index("trial").loc[1]
+    assert best["H naive"] == again["H"]["naive_mean"] and best["O causal"] == again["O"]["causal_mean"]
+    assert ens["H naive"].nunique() == 2  # the sets differ by their parameters
+    summary = ensemble_summary(ens, params, tf).set_index("figure")
+    assert summary.loc["H naive", "relative"] and not summary.loc["bed_days difference", "relative"]
+    assert summary.loc["H naive", "at_best"] == best["H naive"]
+    assert summary.loc["H naive", "min"] <= summary.loc["H naive", "at_best"] <= summary.loc["H naive", "max"]
+    assert summary.loc["bed_days difference"].notna().all()
+    # a trials file of another calibration is refused, naming the file and the column
+    trials.drop(columns=[o]).to_csv(path, index=False)
+    with pytest.raises(EnsembleError, match=f"trials.csv: column '{o}' missing"):
+        load_trials(path, params)

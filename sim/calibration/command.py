@@ -83,3 +83,63 @@ def calibrate_command(
     console.print(t)
     console.print(f"{len(res.trials)} trials, {res.seconds:.0f} s; written: "
                   + ", ".join(res.files.values()))
+
+
+def ensemble_command(
+    targets: Annotated[Path, typer.Argument(help="targets, designs and the calibration table (TOML)")] = DEFAULT_TARGETS,
+    top: Annotated[int, typer.Option(min=1, help="at most this many parameter sets, lowest loss first")] = 20,
+    replications: Annotated[int, typer.Option("--replications", "-n", min=1,
+                                              help="paired replications per set")] = 3,
+    out: Annotated[Path | None, typer.Option(help="folder with trials.csv, for ensemble.csv/.md (default: the targets file's folder)")] = None,
+    executor: Annotated[str, typer.Option(help="serial, processes or dask")] = "processes",
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
+    workers: Annotated[int | None, typer.Option(help="parallel sets (default: all cores)")] = None,
+) -> None:
+    """Run every parameter set that fits as well as the best: how much do the results depend on what the targets leave loose?"""
+    from sim.calibration.ensemble import (
+        ENSEMBLE,
+        ENSEMBLE_MD,
+        TRIALS,
+        EnsembleError,
+        ensemble_markdown,
+        ensemble_summary,
+        fitting_sets,
+        format_figure,
+        load_trials,
+        run_ensemble,
+        write_atomic,
+    )
+
+    signal.signal(signal.SIGTERM, _terminate)
+    out = out or targets.parent
+    try:
+        tf = load_targets(targets)
+        if tf.calibration is None:
+            raise ScenarioError(targets, ["calibration: missing table"])
+        cal = tf.calibration
+        scenario_data = resolve(targets.parent / cal.scenario)
+        trials = load_trials(out / TRIALS, cal.parameters)
+        ex = make_executor(executor, workers, scheduler)
+    except (ScenarioError, EnsembleError, ValueError) as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    sets = fitting_sets(trials, cal.parameters, cal.identifiability_delta, top)
+    err.print(f"{len(sets)} parameter sets within {cal.identifiability_delta:g} of the best loss"
+              f" ({len(trials)} trials), {replications} replications each", highlight=False)
+    t0 = time.perf_counter()
+    try:
+        with ex:
+            ens = run_ensemble(scenario_data, sets, cal.parameters, list(range(replications)), tf, ex)
+    except KeyboardInterrupt:
+        err.print("interrupted: nothing written")
+        raise typer.Exit(130) from None
+    summary = ensemble_summary(ens, cal.parameters, tf)
+    write_atomic(out / ENSEMBLE, ens.to_csv(index=False, float_format="%.6g", lineterminator="\n"))
+    write_atomic(out / ENSEMBLE_MD, ensemble_markdown(summary, len(sets), replications, cal.identifiability_delta))
+    t = Table(title="ensemble: the figures over every parameter set that fits as well as the best")
+    for col in ("figure", "at the best set", "min", "max"):
+        t.add_column(col, justify="left" if col == "figure" else "right")
+    for r in summary.itertuples():
+        t.add_row(r.figure, *(format_figure(x, r.relative) for x in (r.at_best, r.min, r.max)))
+    console.print(t)
+    console.print(f"{len(sets)} sets, {time.perf_counter() - t0:.0f} s; written: {out / ENSEMBLE}, {out / ENSEMBLE_MD}")

@@ -454,11 +454,15 @@ def final_run(scenario_data: dict[str, Any], best: dict[str, float], targets: Ta
     return measure_table(per_rep, targets)
 
 
-def _evaluate_per_rep(scenario_data, params, replications, targets) -> dict[str, list[dict]]:
-    """Per-replication design figures (for intervals over the final replications)."""
+def run_and_measure(scenario_data, params, replications, targets) -> tuple[dict[str, list[dict]], pd.DataFrame]:
+    """Paired replications at ``params``: per-replication design figures, and the metrics.
+
+    Returns ``{target: records}`` (for intervals over replications) and each replication's
+    summary metrics of both paradigms (``replication, paradigm, <metric>...``).
+    """
     from sim.measure.report import per_replication
 
-    scenario = validate(apply_params(scenario_data, params), "calibration final run")
+    scenario = validate(apply_params(scenario_data, params), "calibration run")
     kinds = needed_kinds(targets)
     with tempfile.TemporaryDirectory(prefix="narvard-cal-") as tmp:
         frames, results = [], []
@@ -471,7 +475,12 @@ def _evaluate_per_rep(scenario_data, params, replications, targets) -> dict[str,
     events = pd.concat(frames, ignore_index=True)
     reps = pd.concat([metrics_frame(results, p).assign(paradigm=p) for p in PARADIGMS], ignore_index=True)
     out = per_replication(events, targets, scenario.warmup_days, scenario.horizon_days, reps)
-    return {tid: f.to_dict("records") for tid, f in out.items()}
+    return {tid: f.to_dict("records") for tid, f in out.items()}, reps
+
+
+def _evaluate_per_rep(scenario_data, params, replications, targets) -> dict[str, list[dict]]:
+    """Per-replication design figures (for intervals over the final replications)."""
+    return run_and_measure(scenario_data, params, replications, targets)[0]
 
 
 def calibrate(targets: TargetFile, scenario_data: dict[str, Any], out_dir: Path, executor: Executor,
