@@ -236,6 +236,9 @@ def test_stored_study_is_refused_without_resume_unless_fresh(tmp_path):
 
     tf_path = _cli_folder(tmp_path)
     store = tmp_path / "optuna.sqlite3"
+    ens_args = ["ensemble", str(tf_path), "--executor", "serial", "-n", "1", "--top", "2"]
+    none = CliRunner().invoke(app, ens_args)  # no calibration yet: one line naming the file
+    assert none.exit_code == 2 and "trials.csv: no such file" in none.output
     args = ["calibrate", str(tf_path), "--executor", "serial", "--profile", "0"]
     first = CliRunner().invoke(app, args)
     assert first.exit_code == 0, first.output
@@ -255,6 +258,12 @@ def test_stored_study_is_refused_without_resume_unless_fresh(tmp_path):
     assert _study_trials(store) == 2
     trials = (tmp_path / "trials.csv").read_text().splitlines()
     assert sorted(int(line.split(",")[0]) for line in trials[1:]) == [0, 1]
+    ens = CliRunner().invoke(app, ens_args)
+    assert ens.exit_code == 0, ens.output
+    losses = sorted(float(line.split(",")[1]) for line in trials[1:])
+    expected = sum(x <= losses[0] + 1.0 for x in losses[:2])  # within identifiability_delta, at most --top
+    assert len((tmp_path / "ensemble.csv").read_text().splitlines()) == 1 + expected
+    assert "| bed_days difference |" in (tmp_path / "ensemble.md").read_text()
 
 
 def test_resume_refuses_a_study_made_for_something_else(tmp_path):
