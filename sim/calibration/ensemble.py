@@ -24,10 +24,10 @@ from sim.executor import Executor
 from sim.measure.report import measure_table
 from sim.measure.targets import Parameter, TargetFile
 from sim.output.summary import paired_differences
+from sim.switch_off import SHOWN
 
-#: area-level paired differences (person − intervention) shown for each set
-AREA = ("bed_days", "ed_visits", "readmissions_30d", "short_term_care_days", "home_help_hours",
-        "cost_region_sek", "cost_municipality_sek", "cost_total_sek")
+#: area-level paired differences (person − intervention) shown for each set: as switch-off
+AREA = SHOWN
 TRIALS = "trials.csv"
 ENSEMBLE, ENSEMBLE_MD = "ensemble.csv", "ensemble.md"
 
