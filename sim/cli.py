@@ -17,6 +17,7 @@ from rich.table import Table
 
 from sim.config import ScenarioError
 from sim.executor import make_executor
+from sim.measure.report import format_value
 from sim.output.results import ResultsError
 from sim.pipeline import load, simulate_to_folder
 
@@ -56,9 +57,7 @@ def _fail(message: str, code: int = 2) -> None:
 
 def _num(x: float) -> str:
     """Three significant figures, thousands separated: enough for a console table."""
-    if abs(x) >= 100:
-        return f"{x:,.0f}"
-    return f"{x:.3g}"
+    return format_value(x, relative=False)
 
 
 def show_summary(summary: pd.DataFrame, title: str) -> None:

@@ -104,11 +104,12 @@ def ensemble_command(
         ensemble_markdown,
         ensemble_summary,
         fitting_sets,
-        format_figure,
         load_trials,
         run_ensemble,
         write_atomic,
     )
+
+    from sim.measure.report import format_value
 
     signal.signal(signal.SIGTERM, _terminate)
     out = out or targets.parent
@@ -140,6 +141,6 @@ def ensemble_command(
     for col in ("figure", "at the best set", "min", "max"):
         t.add_column(col, justify="left" if col == "figure" else "right")
     for r in summary.itertuples():
-        t.add_row(r.figure, *(format_figure(x, r.relative) for x in (r.at_best, r.min, r.max)))
+        t.add_row(r.figure, *(format_value(x, r.relative) for x in (r.at_best, r.min, r.max)))
     console.print(t)
     console.print(f"{len(sets)} sets, {time.perf_counter() - t0:.0f} s; written: {out / ENSEMBLE}, {out / ENSEMBLE_MD}")

@@ -21,7 +21,7 @@ import pandas as pd
 
 from sim.calibration.fit import run_and_measure
 from sim.executor import Executor
-from sim.measure.report import measure_table
+from sim.measure.report import format_value, markdown_table, measure_table
 from sim.measure.targets import Parameter, TargetFile
 from sim.output.summary import paired_differences
 from sim.switch_off import SHOWN
@@ -101,26 +101,16 @@ def ensemble_summary(ens: pd.DataFrame, params: dict[str, Parameter], targets: T
                           "max": float(ens[f].max()), "relative": relative(f)} for f in figures])
 
 
-def format_figure(x: float, relative: bool) -> str:
-    """Relative changes in %, levels rounded."""
-    if x != x:
-        return ""
-    if relative:
-        return f"{100 * x:+.0f} %"
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
-
-
 def ensemble_markdown(summary: pd.DataFrame, sets: int, replications: int, delta: float) -> str:
     """The summary as a markdown table, with what it is."""
     lines = [f"{sets} parameter sets within {delta:g} of the best loss, each {replications} paired"
              " replications (the same seeds). Design figures as relative changes in %; area-level"
              " differences person − intervention per 1,000 persons 65+ per year (costs SEK per person"
-             " 65+ per year).", "",
-             "| figure | at the best set | ensemble min | ensemble max |", "|---|---|---|---|"]
-    for r in summary.itertuples():
-        cells = (format_figure(x, r.relative) for x in (r.at_best, r.min, r.max))
-        lines.append(f"| {r.figure} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+             " 65+ per year).", ""]
+    rows = ([r.figure, *(format_value(x, r.relative) for x in (r.at_best, r.min, r.max))]
+            for r in summary.itertuples())
+    return "\n".join(lines) + "\n" + markdown_table(
+        ["figure", "at the best set", "ensemble min", "ensemble max"], rows)
 
 
 def write_atomic(path: Path, text: str) -> None:

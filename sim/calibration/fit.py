@@ -394,18 +394,20 @@ def _g(x: float) -> str:
 
 def identifiability_markdown(ident: pd.DataFrame) -> str:
     """A markdown table: each parameter's range, fitted value, spread among fitting trials, profile."""
+    from sim.measure.report import markdown_table
+
     has_profile = "profile_low" in ident.columns
     head = ["parameter", "range", "fitted", "range among trials that fit"]
     head += ["profile interval", "verdict"] if has_profile else ["verdict"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    rows = []
     for _, r in ident.iterrows():
         cells = [f"`{r['parameter']}`", f"{_g(r['range_low'])}–{_g(r['range_high'])}", _g(r["best"]),
                  f"{_g(r['fit_min'])}–{_g(r['fit_max'])}"]
         if has_profile:
             cells.append(f"{_g(r['profile_low'])}–{_g(r['profile_high'])}")
         cells.append(str(r["verdict"]))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+        rows.append(cells)
+    return markdown_table(head, rows)
 
 
 def fit_markdown(result: CalibrationResult, targets: TargetFile, per_trial: int, final: int) -> str:

@@ -212,14 +212,20 @@ __all__ = ["MEASURES", "MEASURES_DETAIL", "MEASURE_COLUMNS", "MeasureError", "me
 
 
 # -- formatted tables (terminal and markdown share the cells) ------------------------------
-def _pct(x: float) -> str:
-    return "" if x != x else f"{100 * x:+.0f} %"
-
-
-def _num(x: float, relative: bool) -> str:
+def format_value(x: float, relative: bool) -> str:
+    """Relative changes in % (signed); levels with thousands separators (never 1.02e+03)."""
     if x != x:
         return ""
-    return _pct(x) if relative else f"{x:,.3g}"
+    if relative:
+        return f"{100 * x:+.0f} %"
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def markdown_table(header: list[str], rows) -> str:
+    """A GitHub markdown table from a header and rows of cells."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
 
 
 FORMATTED_COLUMNS = ["target", "reported", "band", "naive (95 % CI)", "causal (95 % CI)",
@@ -235,19 +241,19 @@ def format_measures(table: pd.DataFrame, detail: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for _, r in table.iterrows():
         rel = d.loc[r["target"], "kind"] == "design"
-        band = "" if r["band_low"] != r["band_low"] else f"{_num(r['band_low'], rel)} … {_num(r['band_high'], rel)}"
+        band = "" if r["band_low"] != r["band_low"] else f"{format_value(r['band_low'], rel)} … {format_value(r['band_high'], rel)}"
 
         def cell(prefix: str, r=r, rel=rel) -> str:
             m = r[f"{prefix}_mean"]
             if m != m:
                 return ""
             lo, hi = r[f"{prefix}_ci_low"], r[f"{prefix}_ci_high"]
-            ci = "" if lo != lo else f" [{_num(lo, rel)}, {_num(hi, rel)}]"
-            return f"{_num(m, rel)}{ci}"
+            ci = "" if lo != lo else f" [{format_value(lo, rel)}, {format_value(hi, rel)}]"
+            return f"{format_value(m, rel)}{ci}"
 
         wb = r["within_band"]
-        rows.append([r["target"], _num(r["reported"], rel), band, cell("naive"), cell("causal"),
-                     _num(d.loc[r["target"], "counterfactual_mean"], rel),
+        rows.append([r["target"], format_value(r["reported"], rel), band, cell("naive"), cell("causal"),
+                     format_value(d.loc[r["target"], "counterfactual_mean"], rel),
                      "" if wb is None or wb != wb else ("yes" if wb else "**no**")])
     return pd.DataFrame(rows, columns=FORMATTED_COLUMNS)
 
@@ -258,6 +264,4 @@ def measures_markdown(table: pd.DataFrame, detail: pd.DataFrame,
     f = format_measures(table, detail)
     if loss_terms is not None:
         f["loss term"] = [f"{loss_terms[t]:.2f}" if t in loss_terms else "" for t in f["target"]]
-    lines = ["| " + " | ".join(f.columns) + " |", "|" + "---|" * len(f.columns)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in f.itertuples(index=False)]
-    return "\n".join(lines) + "\n"
+    return markdown_table(list(f.columns), f.itertuples(index=False))
