@@ -41,14 +41,10 @@ class PersonCare(cs.CareSystem):
 
     # -- routing --------------------------------------------------------------------------
     def route(self, p, acuity, s, t, u):
+        # In this order: the team's plan after its discharge still comes before the home physician.
         for concept in (self.palliative, self.team, self.physician, self.safe):
-            if concept is None:
-                continue
-            if p in concept:
+            if concept is not None and concept.acts_on(p, t):
                 return concept.route(self, p, acuity, s, t, u)
-            # The team's plan, after its discharge, comes before the home physician's routine.
-            if concept is self.team and concept.in_aftercare(p, t):
-                return concept.aftercare_route(self, p, acuity, s, u)
         return self.default_route(p, acuity, s, u)
 
     # -- modifiers ------------------------------------------------------------------------

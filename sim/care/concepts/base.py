@@ -31,6 +31,10 @@ class Enrolment:
     def __contains__(self, p: int) -> bool:
         return p in self.members
 
+    def acts_on(self, p: int, t: float) -> bool:
+        """The concept decides ``p``'s deteriorations at ``t`` (default: while enrolled)."""
+        return p in self.members
+
     def full(self) -> bool:
         """No free place."""
         return len(self.members) >= self.capacity

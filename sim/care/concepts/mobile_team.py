@@ -114,6 +114,10 @@ class MobileTeam(Enrolment):
         until = self.aftercare.get(p)
         return until is not None and t < until
 
+    def acts_on(self, p: int, t: float) -> bool:
+        """Enrolled, or discharged with the plan still acting."""
+        return p in self.members or self.in_aftercare(p, t)
+
     def after_leave(self, p: int, t: float) -> None:
         if self.on_leave is not None:
             self.on_leave(p, t)
@@ -146,7 +150,12 @@ class MobileTeam(Enrolment):
         return (t % 7.0) < self.p.weekdays and self.p.hours_start <= hour < self.p.hours_end
 
     def route(self, care, p: int, acuity: int, s: int, t: float, u) -> tuple[int, int]:
-        """Proactive prevention; at home or a direct admission in hours; the plan out of hours."""
+        """Proactive prevention; at home or a direct admission in hours; the plan out of hours.
+
+        After the team's discharge (aftercare) the plan alone: :meth:`aftercare_route`.
+        """
+        if p not in self.members:
+            return self.aftercare_route(care, p, acuity, s, u)
         if self.in_hours(t):
             return self.home_route(care, p, acuity, s, u, "team_home")
         if u[cs.U_PREVENT] < self.p.prevent_share:
