@@ -1,6 +1,6 @@
 """An instrumented model for the benchmarks: counts engine events without changing the model.
 
-``CountingModel`` subclasses :class:`sim.model.Model` and wraps its environment's
+``CountingModel`` subclasses :class:`sim.engine.model.Model` and wraps its environment's
 ``schedule`` (an instance attribute shadows the method; every SimPy event is scheduled
 through it). Each scheduled event is counted under ``<event class> <model function>``, the
 first function outside SimPy on the call stack, which says which part of the model asked
@@ -18,7 +18,7 @@ from pathlib import Path
 import simpy
 
 import sim.runner
-from sim.model import Model
+from sim.engine import Model
 
 _SIMPY = str(Path(simpy.__file__).parent)
 

@@ -18,7 +18,7 @@ from instrument import CountingModel, model_class
 
 from sim.population import draw_trajectories, make_population
 from sim.runner import run_replication
-from sim.streams import replication_seed
+from sim.domain.streams import replication_seed
 
 
 def person_years(scenario, replication: int = 0) -> float:

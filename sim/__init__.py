@@ -5,7 +5,7 @@ intervention-driven care (insatsstyrning) and person-driven care (individstyrnin
 """
 
 from sim.config import Scenario, ScenarioError, load_scenario
-from sim.model import Model
+from sim.engine import Model
 from sim.runner import PARADIGMS, run_replication
 
 __all__ = ["PARADIGMS", "Model", "Scenario", "ScenarioError", "load_scenario", "run_replication"]

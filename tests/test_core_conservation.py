@@ -17,7 +17,7 @@ import pytest
 from sim.care import CARE_SYSTEMS
 from sim.population import draw_trajectories, make_population
 from sim.runner import run_replication
-from sim.streams import replication_seed
+from sim.domain.streams import replication_seed
 from tests import core_invariants as ci
 from tests.conftest import small_scenario
 

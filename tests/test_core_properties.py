@@ -22,7 +22,7 @@ from sim.config.loader import resolve
 from sim.config.scenario import STRATA
 from sim.population import draw_trajectories, make_population
 from sim.runner import run_replication
-from sim.streams import replication_seed
+from sim.domain.streams import replication_seed
 from tests import core_invariants as ci
 from tests.conftest import DEFAULT, small_scenario
 

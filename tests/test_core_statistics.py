@@ -25,9 +25,9 @@ from scipy import stats
 
 from sim.config.scenario import STRATA
 from sim.population import draw_trajectories, make_population
-from sim.population.health import DEATH, ENTER, STRATUM_CHANGE
+from sim.domain.health import DEATH, ENTER, STRATUM_CHANGE
 from sim.runner import run_replication
-from sim.streams import replication_seed
+from sim.domain.streams import replication_seed
 from tests import core_invariants as ci
 from tests.conftest import small_scenario
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.streams import Stream, replication_seed, stream_key, uniform, uniforms
+from sim.domain.streams import Stream, replication_seed, stream_key, uniform, uniforms
 
 ALPHA = 1e-3
 SEED = 20261123
@@ -120,7 +120,7 @@ def test_replication_seed_depends_on_seed_and_replication_only():
     np.random.random(10)
     assert [replication_seed(SEED, r) for r in reversed(range(100))] == reps[::-1]
     # Not on the process: a fresh interpreter (other hash seed) gives the same numbers.
-    code = f"from sim.streams import replication_seed; print([replication_seed({SEED}, r) for r in range(100)])"
+    code = f"from sim.domain.streams import replication_seed; print([replication_seed({SEED}, r) for r in range(100)])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PYTHONHASHSEED": "12345", "PATH": ""}, cwd=str(_root()))
     assert out.stdout.strip() == str(reps)

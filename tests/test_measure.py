@@ -20,7 +20,7 @@ from sim.config import ScenarioError
 from sim.measure import MeasureError, compute_design, load_targets, measure_events
 from sim.measure.designs import normalise_events
 from sim.measure.targets import Cohort, Metric, TargetFile
-from sim.output.recorder import SCHEMA
+from sim.engine.recorder import SCHEMA
 
 WARMUP = 365.25
 HORIZON = 4 * 365.25

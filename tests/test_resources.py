@@ -6,7 +6,7 @@ import random
 
 import simpy
 
-from sim.resources import PooledResource
+from sim.engine.resources import PooledResource
 
 
 def _trace(cls, seed: int, capacity: int = 3, n: int = 60):

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import math
 
-from sim.care import system as cs
 from sim.care.concepts import HomePhysician, MobileTeam, PalliativeTeam, SafeDischarge
-from sim.config.scenario import STRATA
-from sim.output.recorder import PR, D, K
+from sim.care.system import CareSystem
+from sim.domain.events import PR, D, K
+from sim.domain.routes import NURSE
+from sim.domain.strata import STRATA
 
 UNSTABLE = STRATA.index("unstable")
 PALLIATIVE = STRATA.index("palliative")
 
 
-class PersonCare(cs.CareSystem):
+class PersonCare(CareSystem):
     """Individstyrning: the concepts decide first for their enrolled persons."""
 
     paradigm = "person"
@@ -147,7 +148,7 @@ class PersonCare(cs.CareSystem):
             self.physician.check(p, t)
 
     def on_deterioration_at_home(self, p, t, route):
-        if (self.team is not None and route == cs.NURSE and self.team.p.referral_from_nurse):
+        if (self.team is not None and route == NURSE and self.team.p.referral_from_nurse):
             self.team.refer(p, t)
 
     def on_death(self, p, t):

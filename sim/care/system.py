@@ -9,21 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sim.population.health import MINOR, NEEDS_ASSESSMENT, NEEDS_BED
+from sim.domain.events import D
+from sim.domain.health import MINOR, NEEDS_ASSESSMENT, NEEDS_BED
+from sim.domain.routes import ED_ADMIT, ED_ONLY, NURSE, PRIMARY, U_ADMIT, U_ED, U_NURSE
 
 if TYPE_CHECKING:
-    from sim.model import Model
+    from sim.engine.model import Model
 
-# Care uniform slots of one deterioration (never renumber).
-U_ED, U_ADMIT, U_LOS, U_STC, U_LAG, U_RELAPSE, U_RELAPSE_TIME, U_PREVENT, U_HOME, U_NURSE = range(10)
-N_SLOTS = 10
 
-# Where a person is (model state).
-NOT_ENTERED, HOME, HOSPITAL, SHORT_TERM, DEAD = range(5)
-
-# Routes of a deterioration.
-ED_ADMIT, ED_ONLY, DIRECT_ADMIT, NURSE, PRIMARY, TEAM_HOME, PLAN_NURSE, PREVENTED = range(8)
-ADMITTED = (ED_ADMIT, DIRECT_ADMIT)
+_VIA_ED, _ACUTE = D["via_ed"], D["acute"]
 
 
 class CareSystem:
@@ -50,15 +44,15 @@ class CareSystem:
         """Today's pathway: the ED decides; the nurse or the primary-care centre meets the rest."""
         m = self.model
         if acuity == NEEDS_BED:
-            return ED_ADMIT, m.D_VIA_ED
+            return ED_ADMIT, _VIA_ED
         if acuity == NEEDS_ASSESSMENT:
             if u[U_ED] < self.ed_assess[s]:
-                return (ED_ADMIT if u[U_ADMIT] < self.admit_assess[s] else ED_ONLY), m.D_VIA_ED
+                return (ED_ADMIT if u[U_ADMIT] < self.admit_assess[s] else ED_ONLY), _VIA_ED
         elif acuity == MINOR and u[U_ED] < self.ed_minor[s]:
-            return ED_ONLY, m.D_VIA_ED
+            return ED_ONLY, _VIA_ED
         if m.in_home_health(p) and u[U_NURSE] < self.nurse_home[s] * m.nurse_coverage:
-            return NURSE, m.D_ACUTE
-        return PRIMARY, m.D_ACUTE
+            return NURSE, _ACUTE
+        return PRIMARY, _ACUTE
 
     # -- modifiers (neutral today) -------------------------------------------------------
     def los_multiplier(self, p: int) -> float:

@@ -12,8 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-STRATA = ("stable", "fluctuating", "unstable", "palliative")
-Stratum = Literal["stable", "fluctuating", "unstable", "palliative"]
+from sim.domain.strata import STRATA, Stratum
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Rate = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]

@@ -56,10 +56,11 @@ def stream_key(seed: int, stream: Stream) -> np.uint64:
 def uniforms(key: np.uint64, person, index) -> np.ndarray:
     """Uniforms on (0, 1): the ``index``-th number of each ``person``'s stream.
 
-    Parameters
-    ----------
-    key : a key from :func:`stream_key`.
-    person, index : integer arrays (or scalars), broadcast together.
+    Args:
+        key: a key from :func:`stream_key`.
+        person: integer array (or scalar), broadcast with ``index``.
+        index: integer array (or scalar): which number of each person's stream.
+
     """
     p = np.asarray(person, dtype=np.uint64)
     i = np.asarray(index, dtype=np.uint64)

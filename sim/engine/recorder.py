@@ -15,37 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.config.scenario import STRATA
-
-KINDS = (
-    # health events (the exogenous trajectory and care-dependent relapses)
-    "enter", "stratum_change", "deterioration", "death",
-    # care contacts
-    "ed_visit", "admission", "delayed_discharge", "short_term_care",
-    "outpatient_visit", "primary_care_visit", "home_health_visit", "home_help",
-    # service concepts of individstyrning
-    "team_referral", "team_enrol", "team_discharge", "team_visit",
-    "palliative_enrol", "palliative_visit", "physician_list", "physician_unlist", "physician_visit",
-    "safe_discharge", "safe_discharge_visit", "fixed_cost",
-    # nurse time (weekly)
-    "nurse_demand_hours", "nurse_available_hours", "nurse_lost_hours",
-)
-PROVIDERS = (
-    "none", "hospital", "ed", "outpatient", "primary_care", "home_health", "home_help",
-    "short_term_care", "mobile_team", "palliative_team", "home_physician", "safe_discharge",
-)
-PAYERS = ("none", "region", "municipality")
-DETAILS = (
-    "", "needs_bed", "needs_assessment", "minor", "relapse", "in_care", "prevented",
-    "acute", "routine", "followup", "censored", "direct", "via_ed",
-    "home", "hospital", "short_term_care", "team_home", "plan_nurse", "plan_ed",
-    "accepted", "full", "not_eligible", "queued", "stabilised", "time_limit", "died",
-    "physician_home", "palliative_home", "safe_discharge_home",
-)
-K = {name: i for i, name in enumerate(KINDS)}
-PR = {name: i for i, name in enumerate(PROVIDERS)}
-PY = {name: i for i, name in enumerate(PAYERS)}
-D = {name: i for i, name in enumerate(DETAILS)}
+from sim.domain.events import DETAILS, KINDS, PAYERS, PROVIDERS
+from sim.domain.strata import STRATA
 
 SCHEMA = pa.schema(
     [
@@ -190,6 +161,6 @@ WRITER_OPTIONS = {
 
 
 def open_sink(path: Path) -> pq.ParquetWriter:
-    """A Parquet writer with the event schema."""
+    """Open a Parquet writer with the event schema."""
     return pq.ParquetWriter(str(path), SCHEMA, **WRITER_OPTIONS)
 

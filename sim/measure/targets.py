@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from sim.config.loader import ScenarioError, format_validation_error, read_toml
 from sim.config.scenario import Stratum
-from sim.output.recorder import DETAILS, KINDS
+from sim.domain.events import DETAILS, KINDS
 
 DEFAULT_BAND_HALF_WIDTH = 0.05  #: reported ± this when the source gives no range
 Paradigm = Literal["intervention", "person"]

@@ -12,14 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.config.scenario import STRATA, Scenario
-from sim.population.population import DAYS_PER_YEAR, Population
-from sim.streams import Stream, stream_key, uniforms
+from sim.config.scenario import Scenario
+from sim.domain.health import DEATH, DETERIORATION, ENTER, MINOR, NEEDS_ASSESSMENT, NEEDS_BED, STRATUM_CHANGE
+from sim.domain.strata import STRATA
+from sim.domain.streams import Stream, stream_key, uniforms
+from sim.domain.units import DAYS_PER_YEAR
+from sim.population.population import Population
 
-ENTER, STRATUM_CHANGE, DETERIORATION, DEATH = 0, 1, 2, 3
-HEALTH_KINDS = ("enter", "stratum_change", "deterioration", "death")
-NEEDS_BED, NEEDS_ASSESSMENT, MINOR = 0, 1, 2
-ACUITY = ("needs_bed", "needs_assessment", "minor")
 _UNIFORMS_PER_STEP = 3  # time to next event, which event, acuity of a deterioration
 
 
@@ -144,21 +143,30 @@ def draw_trajectories(scenario: Scenario, pop: Population, seed: int) -> Traject
             ua = u[is_det, 2]
             acu = np.where(ua < share_bed[st], NEEDS_BED,
                            np.where(ua < share_bed[st] + share_assess[st], NEEDS_ASSESSMENT, MINOR))
-            out_t.append(t[is_det]); out_p.append(p); out_k.append(np.full(len(p), DETERIORATION, np.int8))
-            out_s.append(st.astype(np.int8)); out_d.append(ndet[p].copy()); out_a.append(acu.astype(np.int8))
+            out_t.append(t[is_det])
+            out_p.append(p)
+            out_k.append(np.full(len(p), DETERIORATION, np.int8))
+            out_s.append(st.astype(np.int8))
+            out_d.append(ndet[p].copy())
+            out_a.append(acu.astype(np.int8))
             ndet[p] += 1
         if is_move.any():
             s = np.where(is_move, choice - 1, s)
-            out_t.append(t[is_move]); out_p.append(act[is_move])
+            out_t.append(t[is_move])
+            out_p.append(act[is_move])
             out_k.append(np.full(int(is_move.sum()), STRATUM_CHANGE, np.int8))
             out_s.append(s[is_move].astype(np.int8))
-            out_d.append(np.full(int(is_move.sum()), -1, np.int32)); out_a.append(np.full(int(is_move.sum()), -1, np.int8))
+            out_d.append(np.full(int(is_move.sum()), -1, np.int32))
+            out_a.append(np.full(int(is_move.sum()), -1, np.int8))
         if is_death.any():
             p = act[is_death]
             death_time[p] = t[is_death]
-            out_t.append(t[is_death]); out_p.append(p); out_k.append(np.full(len(p), DEATH, np.int8))
+            out_t.append(t[is_death])
+            out_p.append(p)
+            out_k.append(np.full(len(p), DEATH, np.int8))
             out_s.append(s[is_death].astype(np.int8))
-            out_d.append(np.full(len(p), -1, np.int32)); out_a.append(np.full(len(p), -1, np.int8))
+            out_d.append(np.full(len(p), -1, np.int32))
+            out_a.append(np.full(len(p), -1, np.int8))
             keep = ~is_death
             act, t, s = act[keep], t[keep], s[keep]
         step += 1

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from sim.config.scenario import STRATA, Scenario
-from sim.streams import Stream, stream_key, uniforms
-
-DAYS_PER_YEAR = 365.25
+from sim.config.scenario import Scenario
+from sim.domain.strata import STRATA
+from sim.domain.streams import Stream, stream_key, uniforms
+from sim.domain.units import DAYS_PER_YEAR
 
 # Index of each latent uniform in a person's POPULATION stream (never renumber).
 _U_AGE, _U_STRATUM, _U_CHRONIC, _U_MEDS, _U_DEP, _U_HHC, _U_CANCER, _U_WISH = range(8)

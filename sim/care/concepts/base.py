@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sim.care import system as cs
-from sim.output.recorder import D
-from sim.population.health import NEEDS_BED
+from sim.domain.events import D
+from sim.domain.health import NEEDS_BED
+from sim.domain.routes import DIRECT_ADMIT, ED_ADMIT, PREVENTED, TEAM_HOME, U_HOME, U_PREVENT
 
 if TYPE_CHECKING:
-    from sim.model import Model
+    from sim.engine.model import Model
 
 
 class Enrolment:
@@ -65,12 +65,12 @@ class Enrolment:
         Uses the concept's ``prevent_share`` and ``home_treat_share`` and ``self.direct``;
         ``home`` names the detail of its home visits. What it does not meet goes today's way.
         """
-        if u[cs.U_PREVENT] < self.p.prevent_share:
-            return cs.PREVENTED, D[home]
+        if u[U_PREVENT] < self.p.prevent_share:
+            return PREVENTED, D[home]
         if acuity == NEEDS_BED:
-            return (cs.DIRECT_ADMIT, D["direct"]) if self.direct else (cs.ED_ADMIT, D["via_ed"])
-        if u[cs.U_HOME] < self.p.home_treat_share:
-            return cs.TEAM_HOME, D[home]
+            return (DIRECT_ADMIT, D["direct"]) if self.direct else (ED_ADMIT, D["via_ed"])
+        if u[U_HOME] < self.p.home_treat_share:
+            return TEAM_HOME, D[home]
         return care.default_route(p, acuity, s, u)
 
     def dropped(self, p: int, t: float) -> None:

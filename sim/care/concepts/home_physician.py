@@ -11,9 +11,9 @@ from collections import deque
 
 import numpy as np
 
-from sim.care import system as cs
 from sim.care.concepts.base import Enrolment
-from sim.streams import uniforms
+from sim.domain.locations import DEAD, NOT_ENTERED
+from sim.domain.streams import uniforms
 
 
 class HomePhysician(Enrolment):
@@ -36,7 +36,7 @@ class HomePhysician(Enrolment):
         s = m.stratum[p]
         return bool(self.covered[p] and m.attrs.hhc[s, p]
                     and m.attrs.chronic[s, p] >= self.p.medical_interventions_min
-                    and m.location[p] not in (cs.NOT_ENTERED, cs.DEAD))
+                    and m.location[p] not in (NOT_ENTERED, DEAD))
 
     def check(self, p: int, t: float) -> None:
         """List or unlist ``p`` after a change in their state."""

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections import deque
 
-from sim.care import system as cs
 from sim.care.concepts.base import Enrolment
-from sim.config.scenario import STRATA
-from sim.output.recorder import D
-from sim.population.health import MINOR, NEEDS_BED
+from sim.domain.events import D
+from sim.domain.health import MINOR, NEEDS_BED
+from sim.domain.locations import DEAD, NOT_ENTERED
+from sim.domain.routes import DIRECT_ADMIT, ED_ADMIT, ED_ONLY, PLAN_NURSE, PREVENTED, U_ADMIT, U_HOME, U_PREVENT
+from sim.domain.strata import STRATA
 
 UNSTABLE = STRATA.index("unstable")
 PALLIATIVE = STRATA.index("palliative")
@@ -123,7 +124,7 @@ class MobileTeam(Enrolment):
             self.on_leave(p, t)
         while self.queue and not self.full():
             q = self.queue.popleft()
-            if self.model.location[q] not in (cs.NOT_ENTERED, cs.DEAD) and self.eligible(q, t):
+            if self.model.location[q] not in (NOT_ENTERED, DEAD) and self.eligible(q, t):
                 self.model.note(q, t, "team_referral", D["accepted"], self.provider)
                 self.start(q, t)
 
@@ -158,22 +159,22 @@ class MobileTeam(Enrolment):
             return self.aftercare_route(care, p, acuity, s, u)
         if self.in_hours(t):
             return self.home_route(care, p, acuity, s, u, "team_home")
-        if u[cs.U_PREVENT] < self.p.prevent_share:
-            return cs.PREVENTED, D["team_home"]
-        if acuity != NEEDS_BED and u[cs.U_HOME] < self.p.plan_nurse_share:
-            return cs.PLAN_NURSE, D["plan_nurse"]
+        if u[U_PREVENT] < self.p.prevent_share:
+            return PREVENTED, D["team_home"]
+        if acuity != NEEDS_BED and u[U_HOME] < self.p.plan_nurse_share:
+            return PLAN_NURSE, D["plan_nurse"]
         if acuity == NEEDS_BED:
-            return cs.ED_ADMIT, D["plan_ed"]
+            return ED_ADMIT, D["plan_ed"]
         # Out of hours without the nurse: the ED, which admits as it does today.
-        admit = acuity != MINOR and u[cs.U_ADMIT] < care.admit_assess[s]
-        return (cs.ED_ADMIT if admit else cs.ED_ONLY), D["plan_ed"]
+        admit = acuity != MINOR and u[U_ADMIT] < care.admit_assess[s]
+        return (ED_ADMIT if admit else ED_ONLY), D["plan_ed"]
 
     def aftercare_route(self, care, p: int, acuity: int, s: int, u) -> tuple[int, int]:
         """After the team: the plan prevents a share, a bed is a direct admission, the nurse meets the rest."""
-        if u[cs.U_PREVENT] < self.p.aftercare_prevent_share:
-            return cs.PREVENTED, D["plan_nurse"]
+        if u[U_PREVENT] < self.p.aftercare_prevent_share:
+            return PREVENTED, D["plan_nurse"]
         if acuity == NEEDS_BED:
-            return (cs.DIRECT_ADMIT, D["direct"]) if self.direct else care.default_route(p, acuity, s, u)
-        if u[cs.U_HOME] < self.p.plan_nurse_share:
-            return cs.PLAN_NURSE, D["plan_nurse"]
+            return (DIRECT_ADMIT, D["direct"]) if self.direct else care.default_route(p, acuity, s, u)
+        if u[U_HOME] < self.p.plan_nurse_share:
+            return PLAN_NURSE, D["plan_nurse"]
         return care.default_route(p, acuity, s, u)

@@ -8,8 +8,8 @@ Meets symptoms at home and arranges open returns (direct admissions) instead of 
 from __future__ import annotations
 
 from sim.care.concepts.base import Enrolment
-from sim.config.scenario import STRATA
-from sim.output.recorder import D
+from sim.domain.events import D
+from sim.domain.strata import STRATA
 
 PALLIATIVE = STRATA.index("palliative")
 

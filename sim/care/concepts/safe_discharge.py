@@ -7,11 +7,12 @@ of a relapse in the first weeks and, through reablement, the home help granted a
 
 from __future__ import annotations
 
-from sim.care import system as cs
 from sim.care.concepts.base import Enrolment
-from sim.config.scenario import STRATA
-from sim.output.recorder import D
-from sim.population.health import NEEDS_BED
+from sim.domain.events import D
+from sim.domain.health import NEEDS_BED
+from sim.domain.locations import DEAD
+from sim.domain.routes import PLAN_NURSE, PREVENTED, U_HOME, U_PREVENT
+from sim.domain.strata import STRATA
 
 
 class SafeDischarge(Enrolment):
@@ -61,7 +62,7 @@ class SafeDischarge(Enrolment):
     def dropped(self, p: int, t: float) -> None:
         """Death or a new admission ends the period."""
         self.pending.discard(p)
-        self.leave(p, t, "died" if self.model.location[p] == cs.DEAD else "hospital")
+        self.leave(p, t, "died" if self.model.location[p] == DEAD else "hospital")
 
     def active(self, p: int) -> bool:
         """In the team's period now."""
@@ -69,10 +70,10 @@ class SafeDischarge(Enrolment):
 
     def route(self, care, p: int, acuity: int, s: int, t: float, u) -> tuple[int, int]:
         """In the team's period: a share caught early; others not needing a bed met by the nurse it alerts."""
-        if u[cs.U_PREVENT] < self.p.prevent_share:
-            return cs.PREVENTED, D["safe_discharge_home"]
-        if acuity != NEEDS_BED and u[cs.U_HOME] < self.p.home_treat_share:
-            return cs.PLAN_NURSE, D["plan_nurse"]
+        if u[U_PREVENT] < self.p.prevent_share:
+            return PREVENTED, D["safe_discharge_home"]
+        if acuity != NEEDS_BED and u[U_HOME] < self.p.home_treat_share:
+            return PLAN_NURSE, D["plan_nurse"]
         return care.default_route(p, acuity, s, u)
 
     def help_multiplier(self, p: int, t: float) -> float:

@@ -1,0 +1,193 @@
+"""The hospital pathway: a deterioration at home, its route, the stay, the way home, a relapse.
+
+Read top to bottom: :meth:`~HospitalPathway._deterioration` asks the care system for a route
+(:meth:`~HospitalPathway.handle`); an admission waits for a bed, stays its length, may wait
+for a short-term place or for home care, and goes home (:meth:`~HospitalPathway._admission`);
+at home a relapse may follow (:meth:`~HospitalPathway._back_home`, :meth:`~HospitalPathway._relapse`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import simpy
+from scipy.special import ndtri
+
+from sim.domain.events import D
+from sim.domain.locations import HOME, HOSPITAL, SHORT_TERM
+from sim.domain.routes import (
+    ADMITTED,
+    DIRECT_ADMIT,
+    ED_ADMIT,
+    ED_ONLY,
+    N_SLOTS,
+    NURSE,
+    PLAN_NURSE,
+    PREVENTED,
+    PRIMARY,
+    TEAM_HOME,
+    U_LAG,
+    U_LOS,
+    U_RELAPSE,
+    U_RELAPSE_TIME,
+    U_STC,
+)
+from sim.domain.streams import uniforms
+
+_RELAPSE_DEPTH = 8  # relapse chains longer than this reuse the last depth's numbers
+# Home visits of service concepts (marginal cost 0: the teams are paid as fixed yearly costs).
+_HOME_VISIT = {
+    D["team_home"]: ("team_visit", "mobile_team"),
+    D["physician_home"]: ("physician_visit", "home_physician"),
+    D["palliative_home"]: ("palliative_visit", "palliative_team"),
+    D["safe_discharge_home"]: ("safe_discharge_visit", "safe_discharge"),
+    D["plan_nurse"]: ("home_health_visit", "home_health"),
+}
+
+
+class HospitalPathway:
+    """Deteriorations at home and hospital stays (part of :class:`sim.engine.model.Model`)."""
+
+    def _deterioration(self, p: int, t: float, i: int) -> None:
+        row = self.det_row[i]
+        acuity = int(self.traj.acuity[i])
+        if self.location[p] != HOME:
+            self.note(p, t, "deterioration", D["in_care"])
+            return
+        self.note(p, t, "deterioration", (D["needs_bed"], D["needs_assessment"], D["minor"])[acuity])
+        self.handle(p, t, acuity, self.care_u[row], float(self.care_z[row]),
+                    int(self.traj.det_index[i]), 0)
+
+    def handle(self, p: int, t: float, acuity: int, u, z: float, det_index: int, depth: int) -> None:
+        """Ask the care system for the route of a deterioration at home, and take it."""
+        s = int(self.stratum[p])
+        route, detail = self.care.route(p, acuity, s, t, u)
+        c = self.costs
+        if route == PREVENTED:
+            self.note(p, t, _HOME_VISIT[detail][0], D["prevented"], _HOME_VISIT[detail][1])
+        elif route == TEAM_HOME:
+            kind, provider = _HOME_VISIT[detail]
+            self.book(p, t, kind, provider, 0.0, 1.0, 0.0, detail)
+        elif route in (ED_ADMIT, ED_ONLY):
+            self.book(p, t, "ed_visit", "ed", 0.0, 1.0, c.ed_visit, detail)
+        elif route == NURSE or route == PLAN_NURSE:
+            self.book(p, t, "home_health_visit", "home_health", 0.0, 1.0, c.home_health_visit, detail)
+        elif route == PRIMARY:
+            self.book(p, t, "primary_care_visit", "primary_care", 0.0, 1.0, c.primary_care_visit, detail)
+        if route in ADMITTED:
+            proc = self.env.process(
+                self._admission(p, acuity, u, z, det_index, depth, route == DIRECT_ADMIT)
+            )
+            self.episode[p] = proc
+        self.care.on_deterioration_at_home(p, t, route)
+
+    def _admission(self, p: int, acuity: int, u, z: float, det_index: int, depth: int, direct: bool):
+        env = self.env
+        t0 = env.now
+        s = int(self.stratum[p])
+        readmit = t0 - self.last_discharge[p] <= self.scenario.hospital.readmission_window_days
+        self.admissions.setdefault(p, []).append(t0)
+        self.accrue(p, t0)
+        self.location[p] = HOSPITAL
+        self.care.on_admission(p, t0)
+        avoidable = acuity != 0
+        bed = self.beds.request()
+        stc = None
+        t_bed = t_ready = None
+        to_stc = False
+        cause = None
+        try:
+            yield bed
+            t_bed = env.now
+            los = self.los_mean[s] * self.care.los_multiplier(p) * math.exp(
+                self.los_sigma * z - 0.5 * self.los_sigma**2)
+            yield env.timeout(los)
+            t_ready = env.now
+            s_ready = int(self.stratum[p])
+            if u[U_STC] < self.stc_share[s] * self.care.plan_discharge(p, t_ready):
+                to_stc = True
+                stc = self.short_term.request()
+                yield stc
+            elif self.dependent(p) and self.scenario.hospital.home_care_lag_mean_days > 0:
+                yield env.timeout(-self.scenario.hospital.home_care_lag_mean_days * math.log(u[U_LAG]))
+        except simpy.Interrupt as exc:
+            cause = exc.cause
+        t1 = env.now
+        # A granted request is released; one still queued is withdrawn, so that no place
+        # is ever handed to a person who has died.
+        if bed.triggered:
+            self.beds.release(bed)
+        else:
+            bed.cancel()
+        if stc is not None and not stc.triggered:
+            stc.cancel()
+            stc = None
+        c = self.costs
+        bed_days = t1 - t_bed if t_bed is not None else 0.0
+        detail = D["direct"] if direct else D["via_ed"]
+        if cause == "end":
+            detail = D["censored"]
+        self.book(p, t0, "admission", "hospital", t1 - t0, bed_days, c.bed_day, detail,
+                  readmission=bool(readmit), avoidable=avoidable, stratum=s)
+        if t_ready is not None and t1 > t_ready:
+            self.book(p, t_ready, "delayed_discharge", "short_term_care" if to_stc else "home_help",
+                      t1 - t_ready, t1 - t_ready, c.delayed_discharge_day, stratum=s_ready)
+        if cause is not None:
+            if stc is not None:
+                self.short_term.release(stc)
+            self.episode.pop(p, None)
+            return
+        self.last_discharge[p] = t1
+        self.care.on_discharge(p, t1, stc is not None)
+        self.book(p, t1, "outpatient_visit", "outpatient", 0.0,
+                  self.scenario.hospital.outpatient_followups_per_admission
+                  * self.care.routine_multipliers(p, t1)[1], c.outpatient_visit, D["followup"])
+        if stc is not None:
+            self.location[p] = SHORT_TERM
+            s_stc = int(self.stratum[p])
+            # U_LAG is free here: the home-care lag applies only to those going straight home.
+            stay = -self.scenario.hospital.short_term_care_los_mean_days * math.log(u[U_LAG])
+            try:
+                yield env.timeout(stay)
+            except simpy.Interrupt as exc:
+                cause = exc.cause
+            self.short_term.release(stc)
+            self.book(p, t1, "short_term_care", "short_term_care", env.now - t1, env.now - t1,
+                      c.short_term_care_day, D["censored"] if cause == "end" else 0, stratum=s_stc)
+            if cause is not None:
+                self.episode.pop(p, None)
+                return
+        self.episode.pop(p, None)
+        self._back_home(p, u, det_index, depth)
+
+    def _back_home(self, p: int, u, det_index: int, depth: int) -> None:
+        t = self.env.now
+        self.location[p] = HOME
+        self.last_accrual[p] = t
+        self.help_extra_until[p] = t + 7.0 * self.scenario.routine.post_discharge_home_help_weeks
+        self.care.on_home(p, t)
+        s = int(self.stratum[p])
+        if u[U_RELAPSE] < self.relapse_p[s] * self.care.relapse_multiplier(p):
+            m = self.scenario.hospital.relapse_time_mean_days
+            w = self.scenario.hospital.readmission_window_days
+            delay = -m * math.log1p(-u[U_RELAPSE_TIME] * (1.0 - math.exp(-w / m)))
+            serial = self.last_discharge[p]
+            ev = self.env.timeout(delay)
+            ev.callbacks.append(lambda _e: self._relapse(p, det_index, depth, serial))
+
+    def _relapse(self, p: int, det_index: int, depth: int, serial: float) -> None:
+        # Cancelled if the person has since died, left home or been admitted again.
+        t = self.env.now
+        if self.location[p] != HOME or self.last_discharge[p] != serial or t >= self.horizon:
+            return
+        d = min(depth, _RELAPSE_DEPTH - 1)
+        base = (det_index * _RELAPSE_DEPTH + d) * (N_SLOTS + 1)
+        u = uniforms(self.relapse_key, p, np.arange(base, base + N_SLOTS + 1))
+        s = int(self.stratum[p])
+        sh = self.scenario.health
+        ua = u[N_SLOTS]
+        bed = sh.share_needs_bed.as_tuple()[s]
+        acuity = 0 if ua < bed else (1 if ua < bed + sh.share_needs_assessment.as_tuple()[s] else 2)
+        self.note(p, t, "deterioration", D["relapse"])
+        self.handle(p, t, acuity, u, float(ndtri(u[U_LOS])), det_index, depth + 1)

@@ -1,0 +1,44 @@
+"""Home health nurse time: the weekly balance of demand, availability and hassle.
+
+Routine home-health visits are counted, not scheduled (:mod:`sim.engine.routine`), so the
+nurses' capacity acts through a weekly coverage share: available hours over the hours the
+enrolled persons at home need. The care system's hassle share (strulfaktorer) takes its part
+of the hours first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.domain.events import PR, PY, K
+from sim.domain.locations import HOME
+from sim.domain.units import DAYS_PER_WEEK
+
+
+class NurseTime:
+    """The weekly nurse-time process (part of :class:`sim.engine.model.Model`)."""
+
+    def _nurse_time(self):
+        """Weekly balance of home health nurse time: demand, availability, hassle."""
+        env = self.env
+        cap = self.scenario.capacity
+        hours_total = cap.home_health_nurses_fte * cap.nurse_hours_per_week
+        per_visit_h = cap.nurse_minutes_per_visit / 60.0
+        weekly = np.array(self.scenario.routine.home_health_visits_per_week.as_tuple())
+        idx = np.arange(self.pop.size)
+        rec, hh, none = self.rec, PR["home_health"], PY["none"]
+        while env.now < self.horizon:
+            at_home = self.location == HOME
+            st = self.stratum
+            enrolled = at_home & self.attrs.hhc[st, idx]
+            demand = float(weekly[st[enrolled]].sum()) * per_visit_h
+            lost = hours_total * self.care.hassle_share
+            available = hours_total - lost
+            self.nurse_coverage = min(1.0, available / demand) if demand > 0 else 1.0
+            t = env.now
+            week = min(DAYS_PER_WEEK, self.horizon - t)
+            f = week / DAYS_PER_WEEK
+            rec.record(-1, t, K["nurse_demand_hours"], hh, none, week, demand * f, 0.0, 0, 0)
+            rec.record(-1, t, K["nurse_available_hours"], hh, none, week, available * f, 0.0, 0, 0)
+            rec.record(-1, t, K["nurse_lost_hours"], hh, none, week, lost * f, 0.0, 0, 0)
+            yield env.timeout(week)
