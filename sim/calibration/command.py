@@ -106,8 +106,9 @@ def ensemble_command(
         fitting_sets,
         load_trials,
         run_ensemble,
-        write_atomic,
+        write_ensemble,
     )
+    from sim.calibration.fileset import recover
 
     from sim.measure.report import format_value
 
@@ -119,6 +120,7 @@ def ensemble_command(
             raise ScenarioError(targets, ["calibration: missing table"])
         cal = tf.calibration
         scenario_data = resolve(targets.parent / cal.scenario)
+        recover(out)  # a calibration killed while committing its outputs: complete it before reading
         trials = load_trials(out / TRIALS, cal.parameters)
         ex = make_executor(executor, workers, scheduler)
     except (ScenarioError, EnsembleError, ValueError) as exc:
@@ -135,8 +137,11 @@ def ensemble_command(
         err.print("interrupted: nothing written")
         raise typer.Exit(130) from None
     summary = ensemble_summary(ens, cal.parameters, tf)
-    write_atomic(out / ENSEMBLE, ens.to_csv(index=False, float_format="%.6g", lineterminator="\n"))
-    write_atomic(out / ENSEMBLE_MD, ensemble_markdown(summary, len(sets), replications, cal.identifiability_delta))
+    try:
+        write_ensemble(out, ens, ensemble_markdown(summary, len(sets), replications, cal.identifiability_delta))
+    except KeyboardInterrupt:
+        err.print(f"interrupted: {out / ENSEMBLE} and {out / ENSEMBLE_MD} are the earlier ones or both new")
+        raise typer.Exit(130) from None
     t = Table(title="ensemble: the figures over every parameter set that fits as well as the best")
     for col in ("figure", "at the best set", "min", "max"):
         t.add_column(col, justify="left" if col == "figure" else "right")

@@ -13,7 +13,6 @@ point says.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -113,11 +112,9 @@ def ensemble_markdown(summary: pd.DataFrame, sets: int, replications: int, delta
         ["figure", "at the best set", "ensemble min", "ensemble max"], rows)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file beside it: never half-written."""
-    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+def write_ensemble(out: Path, ens: pd.DataFrame, markdown: str) -> list[Path]:
+    """``ensemble.csv`` and ``ensemble.md`` as one set: a kill leaves both old or both new."""
+    from sim.calibration.fileset import write_set
+
+    csv = ens.to_csv(index=False, float_format="%.6g", lineterminator="\n")
+    return write_set(out, {ENSEMBLE: csv, ENSEMBLE_MD: markdown}, (ENSEMBLE, ENSEMBLE_MD))

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.calibration.fileset import recover, write_set
 from sim.config.loader import validate
 from sim.executor import Executor
 from sim.measure.report import needed_kinds, read_needed_events
@@ -218,14 +219,27 @@ def _stored_study(storage: str, storage_path: Path, name: str):
     return None
 
 
+def sampler_seed(seed: int, trials: int) -> int:
+    """The sampler's seed for a study that already holds ``trials`` trials (finished or failed).
+
+    A new study uses ``seed`` itself. A resumed one must not: TPE draws its random start-up
+    points from the seed, so each new process would replay the first process's points (8 trials
+    were 4 distinct parameter sets). Mixing in the number of trials gives each resume its own.
+    """
+    return seed if trials == 0 else int(np.random.SeedSequence([seed, trials]).generate_state(1)[0])
+
+
 def open_study(storage_path: Path, name: str, seed: int, resume: bool, fresh: bool = False,
-               prints: dict[str, str] | None = None):
+               prints: dict[str, str] | None = None, outputs: list[str] | None = None):
     """The optuna study in an SQLite file.
 
     Without ``resume`` a stored study of that name is refused (:class:`StudyError`) unless
     ``fresh``, which deletes it. With ``resume`` the stored study goes on, provided its
     fingerprint (see :func:`fingerprint`) equals ``prints``; else :class:`StudyError` names
-    what differs. A new study stores ``prints`` in its user attributes.
+    what differs. A new study stores ``prints`` in its user attributes. ``outputs``: the
+    names of an earlier calibration's outputs present beside the study; without a stored study
+    they are refused unless ``fresh`` (they are committed with the repository, the study is not:
+    a first run must not silently replace 300 trials by 2).
     """
     import optuna
 
@@ -240,6 +254,10 @@ def open_study(storage_path: Path, name: str, seed: int, resume: bool, fresh: bo
                              " go on with --resume, or delete it and start over with --fresh")
         optuna.delete_study(study_name=name, storage=storage)
         stored = None
+    if stored is None and outputs and not fresh:
+        raise StudyError(f"{Path(storage_path).parent} holds an earlier calibration's outputs ({', '.join(outputs)})"
+                         f" but no study {name!r} in {Path(storage_path).name} to go on with: start over with"
+                         " --fresh to replace them")
     if stored is not None and prints is not None:
         old = stored.user_attrs.get("fingerprint")
         if not isinstance(old, dict):
@@ -249,7 +267,8 @@ def open_study(storage_path: Path, name: str, seed: int, resume: bool, fresh: bo
         if differ:
             raise StudyError(f"cannot resume study {name!r} in {storage_path}: "
                              + "; ".join(differ) + " differ from the stored study's; start over with --fresh")
-    sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=10, multivariate=True)
+    sampler = optuna.samplers.TPESampler(seed=sampler_seed(seed, stored.n_trials if stored else 0),
+                                         n_startup_trials=10, multivariate=True)
     study = optuna.create_study(study_name=name, storage=storage, sampler=sampler,
                                 direction="minimize", load_if_exists=True)
     if stored is None and prints is not None:
@@ -262,8 +281,12 @@ def open_study(storage_path: Path, name: str, seed: int, resume: bool, fresh: bo
 
 def search(study, scenario_data: dict[str, Any], targets: TargetFile, params: dict[str, Parameter],
            budget: int, replications: list[int], executor: Executor, workers: int,
-           progress=None) -> None:
-    """Run trials until the study holds ``budget`` completed trials (ask/tell in batches)."""
+           progress=None, objective=None) -> None:
+    """Run trials until the study holds ``budget`` completed trials (ask/tell in batches).
+
+    ``objective(scenario_data, params, replications, targets)`` returns a dict with ``loss``,
+    ``measures`` and ``seconds`` (default :func:`evaluate`).
+    """
     import optuna
 
     dists = _distributions(params)
@@ -275,7 +298,7 @@ def search(study, scenario_data: dict[str, Any], targets: TargetFile, params: di
         batch = [study.ask(dists) for _ in range(min(workers, left))]
         tasks = [(scenario_data, dict(t.params), replications, targets) for t in batch]
         try:
-            for trial, res in zip(batch, executor.map(evaluate, tasks), strict=True):
+            for trial, res in zip(batch, executor.map(objective or evaluate, tasks), strict=True):
                 trial.set_user_attr("naive", {m["target"]: m["naive_mean"] for m in res["measures"]})
                 trial.set_user_attr("seconds", res["seconds"])
                 loss = res["loss"]
@@ -427,7 +450,7 @@ def fit_markdown(result: CalibrationResult, targets: TargetFile, per_trial: int,
     )
 
 
-def write_fitted(path: Path, best: dict[str, float], header: str) -> None:
+def fitted_text(best: dict[str, float], header: str) -> str:
     """A partial scenario overlay (TOML) with the fitted values, grouped by table."""
     tables: dict[str, list[tuple[str, float]]] = {}
     for dotted, v in sorted(best.items()):
@@ -437,7 +460,7 @@ def write_fitted(path: Path, best: dict[str, float], header: str) -> None:
     for table, items in tables.items():
         lines += ["", f"[{table}]"]
         lines += [f"{key} = {round(v, 4)!r}" for key, v in items]
-    path.write_text("\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
 
 
 def final_run(scenario_data: dict[str, Any], best: dict[str, float], targets: TargetFile,
@@ -505,11 +528,13 @@ def calibrate(targets: TargetFile, scenario_data: dict[str, Any], out_dir: Path,
     reps = list(range(replications_per_trial or cal.replications_per_trial))
     final = list(range(final_replications or cal.final_replications))
     out_dir.mkdir(parents=True, exist_ok=True)
+    recover(out_dir)
     # validate the free parameter paths before any trial runs
     mid = {k: (p.low + p.high) / 2 for k, p in cal.parameters.items()}
     validate(apply_params(scenario_data, mid), "calibration scenario")
+    present = [n for n in output_names(cal) if (out_dir / n).exists()]
     study = open_study(out_dir / cal.storage, cal.study_name, cal.seed if seed is None else seed, resume,
-                       fresh, fingerprint(scenario_data, targets, reps))
+                       fresh, fingerprint(scenario_data, targets, reps), present)
     if not study.trials:
         study.enqueue_trial(start_point(scenario_data, cal.parameters))
     search(study, scenario_data, targets, cal.parameters, budget, reps, executor, workers, progress)
@@ -529,31 +554,49 @@ def calibrate(targets: TargetFile, scenario_data: dict[str, Any], out_dir: Path,
     result = CalibrationResult(best, float(study.best_value), trials, fit, detail, ident,
                                time.perf_counter() - start)
     if write:
-        files = {
-            "fitted": out_dir / cal.fitted, "fit": out_dir / "fit.csv", "fit_detail": out_dir / "fit_detail.csv",
-            "chart": out_dir / "fit.html", "trials": out_dir / "trials.csv",
-            "identifiability": out_dir / "identifiability.csv",
-        }
-        if prof_grid is not None:
-            files["profile"] = out_dir / "profile.csv"
-            prof_grid.to_csv(files["profile"], index=False, float_format="%.6g", lineterminator="\n")
-        write_fitted(files["fitted"], best,
-                     "Fitted by `narvard calibrate` (sim/calibration/fit.py) against calibration/targets.toml:\n"
-                     f"{len(trials)} completed trials, {len(reps)} replications per trial, best loss"
-                     f" {study.best_value:.3f}.\nA partial scenario overlay: scenarios take it as their"
-                     " `overlay` (scenarios/default.toml).\nDo not edit by hand; rerun the calibration.")
-        files["markdown"] = out_dir / "fit.md"
-        files["markdown"].write_text(fit_markdown(result, targets, len(reps), len(final)), encoding="utf-8")
-        for key in ("fit", "fit_detail", "trials", "identifiability"):
-            frame = {"fit": fit, "fit_detail": detail, "trials": trials, "identifiability": ident}[key]
-            frame.to_csv(files[key], index=False, float_format="%.6g", lineterminator="\n")
-        from sim.calibration.plots import identifiability_figure
-        from sim.measure.report import plot_fit
-
-        plot_fit(fit, "Calibration: reported vs simulated (naive and causal, 95 % CI)").write_html(
-            files["chart"], include_plotlyjs="cdn")
-        identifiability_figure(trials, cal.parameters).write_html(out_dir / "identifiability.html",
-                                                                   include_plotlyjs="cdn")
-        files["identifiability_chart"] = out_dir / "identifiability.html"
-        result.files = {k: str(v) for k, v in files.items()}
+        result.files = write_outputs(out_dir, cal, result, prof_grid, targets, len(reps), len(final))
     return result
+
+
+def output_names(cal) -> list[str]:
+    """Every file a calibration writes into its folder (one set: replaced as a whole)."""
+    return [cal.fitted, "fit.csv", "fit_detail.csv", "fit.html", "trials.csv", "identifiability.csv",
+            "profile.csv", "fit.md", "identifiability.html"]
+
+
+def _csv(frame: pd.DataFrame) -> str:
+    return frame.to_csv(index=False, float_format="%.6g", lineterminator="\n")
+
+
+def write_outputs(out_dir: Path, cal, result: CalibrationResult, prof_grid: pd.DataFrame | None,
+                  targets: TargetFile, per_trial: int, final: int) -> dict[str, str]:
+    """Write the calibration's outputs as one set (:func:`sim.calibration.fileset.write_set`).
+
+    Returns ``{key: path}`` of the files written.
+    """
+    from sim.calibration.plots import identifiability_figure
+    from sim.measure.report import plot_fit
+
+    names = {"fitted": cal.fitted, "fit": "fit.csv", "fit_detail": "fit_detail.csv", "chart": "fit.html",
+             "trials": "trials.csv", "identifiability": "identifiability.csv"}
+    files = {
+        "fitted": fitted_text(result.best_params,
+                              "Fitted by `narvard calibrate` (sim/calibration/fit.py) against calibration/targets.toml:\n"
+                              f"{len(result.trials)} completed trials, {per_trial} replications per trial, best loss"
+                              f" {result.best_loss:.3f}.\nA partial scenario overlay: scenarios take it as their"
+                              " `overlay` (scenarios/default.toml).\nDo not edit by hand; rerun the calibration."),
+        "fit": _csv(result.fit), "fit_detail": _csv(result.fit_detail),
+        "chart": plot_fit(result.fit, "Calibration: reported vs simulated (naive and causal, 95 % CI)").to_html(
+            include_plotlyjs="cdn"),
+        "trials": _csv(result.trials), "identifiability": _csv(result.identifiability),
+    }
+    if prof_grid is not None:
+        names["profile"] = "profile.csv"
+        files["profile"] = _csv(prof_grid)
+    names["markdown"] = "fit.md"
+    files["markdown"] = fit_markdown(result, targets, per_trial, final)
+    names["identifiability_chart"] = "identifiability.html"
+    files["identifiability_chart"] = identifiability_figure(result.trials, cal.parameters).to_html(
+        include_plotlyjs="cdn")
+    write_set(out_dir, {names[k]: v for k, v in files.items()}, output_names(cal))
+    return {k: str(out_dir / names[k]) for k in names}
