@@ -109,7 +109,6 @@ def ensemble_command(
         write_ensemble,
     )
     from sim.calibration.fileset import recover
-
     from sim.measure.report import format_value
 
     signal.signal(signal.SIGTERM, _terminate)

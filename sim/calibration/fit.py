@@ -580,11 +580,12 @@ def write_outputs(out_dir: Path, cal, result: CalibrationResult, prof_grid: pd.D
     names = {"fitted": cal.fitted, "fit": "fit.csv", "fit_detail": "fit_detail.csv", "chart": "fit.html",
              "trials": "trials.csv", "identifiability": "identifiability.csv"}
     files = {
-        "fitted": fitted_text(result.best_params,
-                              "Fitted by `narvard calibrate` (sim/calibration/fit.py) against calibration/targets.toml:\n"
-                              f"{len(result.trials)} completed trials, {per_trial} replications per trial, best loss"
-                              f" {result.best_loss:.3f}.\nA partial scenario overlay: scenarios take it as their"
-                              " `overlay` (scenarios/default.toml).\nDo not edit by hand; rerun the calibration."),
+        "fitted": fitted_text(
+            result.best_params,
+            "Fitted by `narvard calibrate` (sim/calibration/fit.py) against calibration/targets.toml:\n"
+            f"{len(result.trials)} completed trials, {per_trial} replications per trial, best loss"
+            f" {result.best_loss:.3f}.\nA partial scenario overlay: scenarios take it as their"
+            " `overlay` (scenarios/default.toml).\nDo not edit by hand; rerun the calibration."),
         "fit": _csv(result.fit), "fit_detail": _csv(result.fit_detail),
         "chart": plot_fit(result.fit, "Calibration: reported vs simulated (naive and causal, 95 % CI)").to_html(
             include_plotlyjs="cdn"),
