@@ -10,12 +10,14 @@ from typing import Annotated
 
 import pandas as pd
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from sim.config import ScenarioError
+from sim.console_summary import UnknownMetricError, show_summary
 from sim.executor import make_executor
 from sim.measure.report import format_value
 from sim.output.results import ResultsError
@@ -26,14 +28,6 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 console = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True)
 
-SHOWN = (
-    "bed_days", "admissions", "readmissions_30d", "ed_visits", "outpatient_visits",
-    "primary_care_visits", "home_health_visits", "home_help_hours", "short_term_care_days",
-    "delayed_discharge_days", "deaths", "cost_region_sek", "cost_municipality_sek", "cost_total_sek",
-    "mobile_team_caseload", "mobile_team_full_share", "home_physician_list", "nurse_hassle_share",
-    "persons_start", "persons_entered", "persons_died", "persons_end",
-)
-
 ScenarioArg = Annotated[Path, typer.Argument(help="scenario TOML file")]
 SeedOpt = Annotated[int | None, typer.Option(help="override the scenario seed")]
 RepsOpt = Annotated[int | None, typer.Option("--replications", "-n", min=1, help="override the number of replications")]
@@ -42,6 +36,8 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="replace an existing res
 ExecOpt = Annotated[str, typer.Option(help="serial, processes or dask")]
 SchedOpt = Annotated[str | None, typer.Option(help="Dask scheduler address, with --executor dask")]
 WorkersOpt = Annotated[int | None, typer.Option(help="local worker processes (default: all cores)")]
+AllOpt = Annotated[bool, typer.Option("--all", help="show every metric of summary.csv")]
+MetricsOpt = Annotated[str | None, typer.Option(help="show only these metrics (comma-separated names)")]
 
 
 def _terminate(signum, frame):  # SIGTERM: unwind like Ctrl-C so partial results are removed
@@ -60,32 +56,19 @@ def _num(x: float) -> str:
     return format_value(x, relative=False)
 
 
-def show_summary(summary: pd.DataFrame, title: str) -> None:
-    """Print the summary as a table: one row per metric, one column per paradigm."""
-    table = Table(title=title, show_lines=False, caption="rates per 1,000 persons 65+ per year; costs SEK per person 65+ per year")
-    table.add_column("metric", no_wrap=True)
-    paradigms = list(dict.fromkeys(summary["paradigm"]))
-    for p in paradigms:
-        table.add_column(f"{p} (95 % CI)", justify="right")
-    for metric in SHOWN:
-        rows = summary[summary["metric"] == metric]
-        if rows.empty:
-            continue
-        cells = []
-        for p in paradigms:
-            r = rows[rows["paradigm"] == p]
-            if r.empty:
-                cells.append("")
-                continue
-            r = r.iloc[0]
-            ci = "" if pd.isna(r.ci_low) else f" [{_num(r.ci_low)}, {_num(r.ci_high)}]"
-            cells.append(f"{_num(r['mean'])}{ci}")
-        table.add_row(metric, *cells)
-    console.print(table)
+def _metrics(value: str | None) -> list[str] | None:
+    return [m.strip() for m in value.split(",") if m.strip()] if value else None
+
+
+def _show(summary: pd.DataFrame, scenario: dict, title: str, show_all: bool, metrics: str | None) -> None:
+    try:
+        show_summary(console, summary, scenario, title, show_all, _metrics(metrics))
+    except UnknownMetricError as exc:
+        _fail(str(exc))
 
 
 def _simulate(scenario_path: Path, paradigms: tuple[str, ...], seed, replications, out, force,
-              executor, scheduler, workers, command: str) -> None:
+              executor, scheduler, workers, command: str, show_all: bool = False, metrics: str | None = None) -> None:
     signal.signal(signal.SIGTERM, _terminate)
     try:
         scenario = load(scenario_path, seed, replications)
@@ -110,7 +93,8 @@ def _simulate(scenario_path: Path, paradigms: tuple[str, ...], seed, replication
         except KeyboardInterrupt:
             err.print(f"interrupted: nothing written to {out}", soft_wrap=True)
             raise typer.Exit(130) from None
-    show_summary(summary, f"{scenario.meta.name}: {reps} replications, seed {scenario.simulation.seed}")
+    _show(summary, scenario.model_dump(mode="json"),
+          f"{scenario.meta.name}: {reps} replications, seed {scenario.simulation.seed}", show_all, metrics)
     console.print(f"results written to {out}/ (summary.csv, events.parquet, manifest.json)")
 
 
@@ -118,22 +102,39 @@ def _simulate(scenario_path: Path, paradigms: tuple[str, ...], seed, replication
 def run(scenario: ScenarioArg,
         paradigm: Annotated[str, typer.Option(help="intervention (insatsstyrning) or person (individstyrning)")] = "intervention",
         seed: SeedOpt = None, replications: RepsOpt = None, out: OutOpt = None, force: ForceOpt = False,
-        executor: ExecOpt = "processes", scheduler: SchedOpt = None, workers: WorkersOpt = None) -> None:
+        executor: ExecOpt = "processes", scheduler: SchedOpt = None, workers: WorkersOpt = None,
+        show_all: AllOpt = False, metrics: MetricsOpt = None) -> None:
     """Run one care system on a scenario and write a results folder."""
     from sim.care import CARE_SYSTEMS
 
     if paradigm not in CARE_SYSTEMS:
         _fail(f"--paradigm: expected one of {', '.join(CARE_SYSTEMS)} (got {paradigm!r})")
-    _simulate(scenario, (paradigm,), seed, replications, out, force, executor, scheduler, workers, "run")
+    _simulate(scenario, (paradigm,), seed, replications, out, force, executor, scheduler, workers, "run",
+              show_all, metrics)
 
 
 @app.command()
 def compare(scenario: ScenarioArg, seed: SeedOpt = None, replications: RepsOpt = None,
             out: OutOpt = None, force: ForceOpt = False, executor: ExecOpt = "processes",
-            scheduler: SchedOpt = None, workers: WorkersOpt = None) -> None:
+            scheduler: SchedOpt = None, workers: WorkersOpt = None, show_all: AllOpt = False,
+            metrics: MetricsOpt = None) -> None:
     """Run both care systems on the same persons and trajectories; paired differences."""
     _simulate(scenario, ("intervention", "person"), seed, replications, out, force, executor,
-              scheduler, workers, "compare")
+              scheduler, workers, "compare", show_all, metrics)
+
+
+@app.command()
+def summary(results: Annotated[Path, typer.Argument(help="a results folder (of run, compare or reproduce)")],
+            show_all: AllOpt = False, metrics: MetricsOpt = None) -> None:
+    """Show a results folder's summary again: every metric in its unit, the limits that bound."""
+    from sim.output.results import read_manifest, read_summary
+
+    try:
+        manifest, table = read_manifest(results), read_summary(results)
+    except ResultsError as exc:
+        _fail(str(exc))
+    _show(table, manifest["scenario"], f"{results}: {manifest['replications']} replications, seed {manifest['seed']}",
+          show_all, metrics)
 
 
 @app.command()
@@ -184,7 +185,8 @@ app.command("reproduce")(reproduce_command)
 
 @app.command("switch-off")
 def switch_off(scenario: ScenarioArg, seed: SeedOpt = None, replications: RepsOpt = None,
-               out: Annotated[Path | None, typer.Option(help="CSV file to write")] = None,
+               out: Annotated[Path | None, typer.Option(help="CSV file to write (long: variant, metric, mean, CI)")] = None,
+               force: ForceOpt = False,
                executor: ExecOpt = "processes", scheduler: SchedOpt = None, workers: WorkersOpt = None) -> None:
     """Switch off each service concept alone: what is left of the effect (the trio's vulnerability).
 
@@ -192,30 +194,54 @@ def switch_off(scenario: ScenarioArg, seed: SeedOpt = None, replications: RepsOp
     scenario takes about a minute on 2 cores with 4 replications).
     """
     from sim.output.summary import write_summary
-    from sim.switch_off import switch_off_table
+    from sim.switch_off import switch_off_table, switch_off_tasks
 
+    if out is not None and out.exists() and not force:
+        _fail(f"{out}: exists; use --force to replace it")
     try:
         sc = load(scenario, seed, replications)
         ex = make_executor(executor, workers, scheduler)
     except (ScenarioError, ValueError) as exc:
         _fail(str(exc))
-    with ex:
-        table = switch_off_table(sc, ex)
-    wide = Table(title=f"{sc.meta.name}: person − intervention per variant (95 % CI)")
-    wide.add_column("metric", no_wrap=True)
-    names = list(dict.fromkeys(table["variant"]))
-    for n in names:
-        wide.add_column(n, justify="right")
-    for metric in dict.fromkeys(table["metric"]):
-        cells = []
-        for n in names:
-            r = table[(table["variant"] == n) & (table["metric"] == metric)].iloc[0]
-            cells.append(f"{_num(r['mean'])} [{_num(r.ci_low)}, {_num(r.ci_high)}]")
-        wide.add_row(metric, *cells)
-    console.print(wide)
+    signal.signal(signal.SIGTERM, _terminate)
+    with ex, _progress() as bar:
+        task = bar.add_task(f"{sc.meta.name}: variants × replications", total=switch_off_tasks(sc))
+        try:
+            table = switch_off_table(sc, ex, progress=lambda: bar.advance(task))
+        except KeyboardInterrupt:
+            err.print("interrupted: nothing written", soft_wrap=True)
+            raise typer.Exit(130) from None
+    show_switch_off(table, f"{sc.meta.name}: person − intervention with each concept switched off "
+                           f"({sc.simulation.replications} replications)")
     if out:
-        write_summary(table, out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.partial")
+        write_summary(table, tmp)
+        tmp.replace(out)  # atomic: an interrupted write leaves an earlier file whole
         console.print(f"written {out}")
+
+
+def _progress() -> Progress:
+    """Return a progress bar on stderr (drawn on a terminal only, so logs stay clean)."""
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal)
+
+
+def show_switch_off(table: pd.DataFrame, title: str) -> None:
+    """One block per metric: the effect left with each variant, and its share of the 'all on' effect."""
+    console.print(title, style="bold", highlight=False)
+    for metric, rows in table.groupby("metric", sort=False):
+        t = Table(title=f"{metric} ({rows['unit'].iloc[0]})", box=box.SIMPLE_HEAD, show_edge=False,
+                  collapse_padding=True, title_justify="left")
+        t.add_column("variant", no_wrap=True, min_width=28)
+        t.add_column("difference (95 % CI)", justify="right", no_wrap=True)
+        t.add_column("of 'all on'", justify="right", no_wrap=True)
+        base = rows.loc[rows["variant"] == "all on", "mean"]
+        base = float(base.iloc[0]) if len(base) else float("nan")
+        for r in rows.itertuples():
+            share = f"{100 * r.mean / base:.0f} %" if base and base == base else ""
+            t.add_row(r.variant, f"{_num(r.mean)} [{_num(r.ci_low)}, {_num(r.ci_high)}]", share)
+        console.print(t, width=min(console.width, 80))
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -7,6 +7,8 @@ the remaining concepts, with a Student-t 95 % interval.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from sim.config.scenario import Scenario
@@ -38,12 +40,25 @@ def variants(scenario: Scenario) -> dict[str, Scenario]:
     return out
 
 
-def switch_off_table(scenario: Scenario, executor: Executor) -> pd.DataFrame:
-    """Long table: variant, metric, mean, ci_low, ci_high of person − intervention."""
+def switch_off_tasks(scenario: Scenario) -> int:
+    """Count the paired replications a switch-off run makes (variants × replications)."""
+    return len(variants(scenario)) * scenario.simulation.replications
+
+
+def switch_off_table(scenario: Scenario, executor: Executor,
+                     progress: Callable[[], None] | None = None) -> pd.DataFrame:
+    """Long table: variant, metric, mean, ci_low, ci_high of person − intervention.
+
+    ``progress`` is called once per finished paired replication.
+    """
     vs = variants(scenario)
     reps = scenario.simulation.replications
     tasks = [(s, r, ("intervention", "person")) for s in vs.values() for r in range(reps)]
-    results = list(executor.map(run_replication, tasks))
+    results = []
+    for res in executor.map(run_replication, tasks):
+        results.append(res)
+        if progress:
+            progress()
     frames = []
     for i, name in enumerate(vs):
         chunk = results[i * reps:(i + 1) * reps]

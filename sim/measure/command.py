@@ -48,9 +48,16 @@ def measure_command(
     targets: Annotated[Path, typer.Option(help="targets and designs (TOML)")] = DEFAULT_TARGETS,
 ) -> None:
     """Compute every target's measurement design: naive (as the studies measured) and causal."""
+    from sim.output.results import read_manifest
+
     try:
+        paradigms = read_manifest(results)["paradigms"]
+        if len(paradigms) < 2:
+            raise ResultsError(f"{results}: holds one care system ({', '.join(paradigms)}, written by `narvard run`);"
+                               " the designs compare both: run `narvard compare` and measure its folder")
         tf = load_targets(targets)
-        table, detail = measure_folder(results, tf)
+        with err.status(f"measuring {results} ({len(tf.targets)} targets)"):
+            table, detail = measure_folder(results, tf)
     except (ScenarioError, ResultsError, MeasureError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
