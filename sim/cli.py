@@ -144,7 +144,7 @@ def timeline(results: Annotated[Path, typer.Argument(help="a results folder from
              months: Annotated[float, typer.Option(min=1.0, help="window length (months)")] = 18.0,
              out: Annotated[Path | None, typer.Option(help="output folder (default: the results folder)")] = None) -> None:
     """One person's months under both care systems: CSV and an HTML chart."""
-    from sim.output.timeline import person_timeline, timeline_totals
+    from sim.output.timeline import person_timeline, timeline_caption, timeline_totals
     from sim.plots import timeline_figure
 
     try:
@@ -156,7 +156,8 @@ def timeline(results: Annotated[Path, typer.Argument(help="a results folder from
     csv = out / f"timeline_person_{pid}.csv"
     html = out / f"timeline_person_{pid}.html"
     rows.to_csv(csv, index=False, float_format="%.4f", lineterminator="\n")
-    timeline_figure(rows, pid).write_html(html, include_plotlyjs=True)
+    caption = timeline_caption(rows, pid)
+    timeline_figure(rows, pid, caption, months).write_html(html, include_plotlyjs=True)
     totals = timeline_totals(rows)
     table = Table(title=f"Person {pid}, {months:g} months")
     for col in ("paradigm", "kind", "payer", "quantity", "cost SEK"):
@@ -166,6 +167,7 @@ def timeline(results: Annotated[Path, typer.Argument(help="a results folder from
     console.print(table)
     for p, c in rows.groupby("paradigm")["cost"].sum().items():
         console.print(f"{p}: {c:,.0f} SEK")
+    console.print(caption)
     console.print(f"written {csv} and {html}")
 
 

@@ -66,3 +66,80 @@ def test_routine_rows_are_cut_at_the_window_end(compared):
     rows, _ = person_timeline(compared, months=6)
     routine = rows[rows["detail"] == "routine"]
     assert (routine["day"] + routine["duration"] <= 6 * 30.44 + 1e-9).all()
+
+
+# -- the workshop timeline (issue 19) --------------------------------------------------------
+def _raw(folder, replication=0):
+    from sim.output.results import read_events
+
+    ev = read_events(folder)
+    ev = ev[ev["replication"] == replication].copy()
+    for col in ("paradigm", "kind", "provider", "payer", "stratum", "detail"):
+        ev[col] = ev[col].astype(str)
+    return ev
+
+
+def test_routine_care_that_started_before_the_window_is_counted_in_it(compared):
+    import numpy as np
+
+    rows, pid = person_timeline(compared)
+    ev = _raw(compared)
+    span = 18 * 30.44
+    # the window's start in run time, from a row that began inside it
+    start = float((rows["time"] - rows["day"]).iloc[0])
+    raw = ev[(ev["person"] == pid) & (ev["kind"] == "home_help")]
+    t0, dur, q = raw["time"].to_numpy(), raw["duration"].to_numpy(), raw["quantity"].to_numpy()
+    overlap = np.clip(np.minimum(t0 + dur, start + span) - np.maximum(t0, start), 0, None)
+    for paradigm in ("intervention", "person"):
+        m = (raw["paradigm"] == paradigm).to_numpy()
+        expected = float((q[m] * overlap[m] / np.where(dur[m] > 0, dur[m], 1)).sum())
+        got = rows[(rows["paradigm"] == paradigm) & (rows["kind"] == "home_help")]["quantity"].sum()
+        assert got == pytest.approx(expected, rel=1e-9)
+    # some routine volume began before the window and now starts at its first day
+    assert (raw["time"] < start).any() and (rows[rows["kind"] == "home_help"]["day"] == 0).any()
+
+
+def test_team_cost_is_allocated_over_enrolled_days_and_sums_to_the_teams_cost(compared):
+    from sim.output.costs import ENROLMENT_KIND, person_costs, team_cost_per_enrolled_day
+
+    ev = _raw(compared)
+    rates = team_cost_per_enrolled_day(ev)
+    assert set(rates["provider"]) == set(ENROLMENT_KIND)
+    priced = person_costs(ev[ev["person"] >= 0], rates)
+    for r in rates.itertuples():
+        allocated = priced[(priced["kind"] == ENROLMENT_KIND[r.provider]) & priced["allocated"]]
+        assert allocated["cost"].sum() == pytest.approx(r.team_cost, rel=1e-9)
+        assert set(allocated["payer"]) == {r.payer}
+    # the typical person's team months now cost something, and the caption says it is an allocation
+    from sim.output.timeline import timeline_caption
+
+    rows, pid = person_timeline(compared)
+    team = rows[(rows["paradigm"] == "person") & (rows["kind"] == "team_enrol")]
+    assert (team["cost"] > 0).all() and team["allocated"].all()
+    assert "allocat" in timeline_caption(rows, pid)
+
+
+def test_weekly_counts_keep_the_volume_and_the_axis_is_the_window(compared):
+    from sim.output.timeline import is_volume, weekly_volume
+    from sim.plots import timeline_figure
+
+    rows, pid = person_timeline(compared)
+    span = 18 * 30.44
+    weekly = weekly_volume(rows, span)
+    assert weekly["count"].sum() == pytest.approx(rows.loc[is_volume(rows), "quantity"].sum(), rel=1e-9)
+    assert weekly["week"].max() < 79
+    fig = timeline_figure(rows, pid, "caption", months=18)
+    for axis in ("xaxis", "xaxis2", "xaxis3"):
+        assert list(fig.layout[axis].range) == [0, pytest.approx(span)]
+    texts = [t for tr in fig.data if tr.text is not None and tr.mode == "markers+text" for t in tr.text]
+    assert any(t.startswith("→ ") for t in texts)  # stratum names
+    assert any(t in ("needs a bed", "needs assessment", "minor") for t in texts)  # the deterioration's need
+
+
+def test_health_labels_name_strata_needs_and_place_of_death():
+    from sim.output.timeline import health_label
+
+    assert health_label("stratum_change", "palliative", "") == "→ palliative"
+    assert health_label("deterioration", "unstable", "needs_bed") == "deterioration: needs a bed"
+    assert health_label("death", "palliative", "home") == "died at home"
+    assert health_label("death", "unstable", "hospital") == "died in hospital"
