@@ -184,6 +184,10 @@ from sim.reproduce import reproduce_command  # noqa: E402  (re-run from a manife
 
 app.command("reproduce")(reproduce_command)
 
+from sim.report.command import report_command  # noqa: E402  (leadership report, one HTML file)
+
+app.command("report")(report_command)
+
 
 @app.command("switch-off")
 def switch_off(scenario: ScenarioArg, seed: SeedOpt = None, replications: RepsOpt = None,

@@ -1,0 +1,340 @@
+"""The report's sections: a list of builders, each returning its HTML or saying what it lacks.
+
+A builder takes the :class:`Context` and returns a :class:`Section`, or raises
+:class:`Unavailable` naming what is missing; the report then shows "not available yet: <what>"
+in the section's place. Adding a view when its issue lands is one function appended to
+:data:`SECTIONS`.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from sim.output.results import ResultsError, read_events, read_manifest, read_replications, read_summary
+from sim.report import data as rd
+from sim.report import figures as rf
+
+
+class Unavailable(Exception):
+    """A section's inputs are absent; the message says what (shown as "not available yet: ...")."""
+
+
+@dataclass
+class Section:
+    """A built section: its anchor, title and HTML body."""
+
+    key: str
+    title: str
+    body: str
+
+
+@dataclass
+class Context:
+    """What the builders read: the results folder and optional side inputs, loaded once."""
+
+    folder: Path
+    calibration: Path | None = None
+    scenario_file: Path | None = None
+    figures: list[go.Figure] = field(default_factory=list)
+
+    @cached_property
+    def manifest(self) -> dict:
+        """The results folder's manifest."""
+        return read_manifest(self.folder)
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """``summary.csv``."""
+        return read_summary(self.folder)
+
+    @cached_property
+    def replications(self) -> pd.DataFrame:
+        """``replications.csv``."""
+        return read_replications(self.folder)
+
+    @cached_property
+    def events(self) -> pd.DataFrame:
+        """The event log with plain string columns."""
+        ev = read_events(self.folder)
+        for col in ("paradigm", "kind", "provider", "payer", "stratum", "detail"):
+            ev[col] = ev[col].astype(str)
+        return ev
+
+    @property
+    def sim(self) -> dict:
+        """The resolved ``[simulation]`` table."""
+        return self.manifest["scenario"]["simulation"]
+
+    @property
+    def warmup(self) -> float:
+        """Warm-up in days."""
+        return float(self.sim["warmup_years"]) * rd.DAYS_PER_YEAR
+
+    @property
+    def horizon(self) -> float:
+        """End of the run in days."""
+        return self.warmup + float(self.sim["years"]) * rd.DAYS_PER_YEAR
+
+    def compared(self) -> None:
+        """Raise :class:`Unavailable` unless both care systems were run."""
+        if set(self.manifest["paradigms"]) != {"intervention", "person"}:
+            raise Unavailable("a comparison of both care systems (run `narvard compare`)")
+
+    def figure(self, fig: go.Figure) -> str:
+        """Return a placeholder for ``fig``; the builder fills it in once plotly.js is in the page."""
+        self.figures.append(fig)
+        return f"<!--figure:{len(self.figures) - 1}-->"
+
+
+def _cell(mean, lo, hi, digits: int = 3) -> str:
+    from sim.measure.report import format_value
+
+    if pd.isna(mean):
+        return ""
+    ci = "" if pd.isna(lo) else f" [{format_value(lo, relative=False)}, {format_value(hi, relative=False)}]"
+    return f"{format_value(mean, relative=False)}{ci}"
+
+
+def _table(df: pd.DataFrame) -> str:
+    return df.to_html(index=False, escape=True, border=0, classes="tbl", na_rep="")
+
+
+# -- builders -------------------------------------------------------------------------------
+def headline(ctx: Context) -> Section:
+    """Both systems per 1,000 persons 65+ per year and in MSEK per year for the area."""
+    ctx.compared()
+    s = ctx.summary
+    rows = []
+    for m in rd.HEADLINE:
+        r = {p: s[(s["metric"] == m) & (s["paradigm"] == p)] for p in ("intervention", "person", "difference")}
+        if any(v.empty for v in r.values()):
+            continue
+        cells = [_cell(*v[["mean", "ci_low", "ci_high"]].iloc[0]) for v in r.values()]
+        rows.append([rf.METRIC_LABELS.get(m, m), *cells])
+    rates = pd.DataFrame(rows, columns=["per 1,000 persons 65+ per year", "insatsstyrning", "individstyrning",
+                                        "difference (paired)"])
+    costs = rd.area_costs_msek(ctx.replications, float(ctx.sim["years"]))
+    wide = []
+    for payer in rd.AREA_COSTS.values():
+        c = costs[costs["payer"] == payer].set_index("paradigm")
+        wide.append([payer] + [_cell(*c.loc[p, ["mean", "ci_low", "ci_high"]]) if p in c.index else ""
+                               for p in ("intervention", "person", "difference")])
+    msek = pd.DataFrame(wide, columns=["MSEK per year for the area", "insatsstyrning", "individstyrning",
+                                       "difference (paired)"])
+    reps = ctx.manifest["replications"]
+    body = (f"<p>Means over {reps} replications with Student-t 95 % intervals; the difference is the mean of "
+            "the per-replication differences on the same persons with the same health (common random "
+            "numbers). Area costs are the cost per person 65+ times the mean population of the measured "
+            "period.</p>" + _table(rates) + _table(msek)
+            + ctx.figure(rf.relative_difference_figure(rd.relative_differences(s)))
+            + ctx.figure(rf.area_cost_figure(costs[costs["paradigm"] != "difference"])))
+    return Section("headline", "Headline: the two care systems compared", body)
+
+
+def over_time(ctx: Context) -> Section:
+    """Occupancy, delayed discharges, waits, caseloads and unmet need over the measured period."""
+    ctx.compared()
+    bands = rd.band(rd.weekly_series(ctx.events, ctx.warmup, ctx.horizon))
+    body = ("<p>In four-week bins over the measured period (after the warm-up); the line is the mean over "
+            "replications and the band its 95 % interval (cut at 0). Caseloads exist only under person-driven care. "
+            "Unmet need is the närsjukvårdsteam's referrals that found it full.</p>"
+            + ctx.figure(rf.series_figure(bands)))
+    return Section("over-time", "Beds, waits and caseloads over time", body)
+
+
+def one_person(ctx: Context) -> Section:
+    """Show a typical person of the unstable group, 18 months under both systems."""
+    ctx.compared()
+    from sim.output.timeline import person_timeline, timeline_caption
+    from sim.plots import timeline_figure
+
+    try:
+        rows, pid = person_timeline(ctx.folder, None, 0, 18.0)
+    except ResultsError as exc:
+        raise Unavailable(f"a typical unstable person ({exc})") from None
+    caption = timeline_caption(rows, pid)
+    body = (f"<p>Chosen reproducibly: among persons the närsjukvårdsteam enrolled for at least 60 days in "
+            f"replication 0, the one whose cost under today's care over the window is the median "
+            f"(<code>narvard timeline {html.escape(str(ctx.folder))}</code> draws the same person).</p>"
+            + ctx.figure(timeline_figure(rows, pid, None, 18.0)) + f"<p class='caption'>{html.escape(caption)}</p>")
+    return Section("person", "One person's 18 months under both systems", body)
+
+
+def costs(ctx: Context) -> Section:
+    """Costs by payer as a waterfall, with the delayed-discharge transfer shown."""
+    ctx.compared()
+    by = rd.costs_by_payer(ctx.events, ctx.warmup, float(ctx.sim["years"]))
+    wide = by.pivot_table(index=["payer", "category"], columns="paradigm", values="msek", fill_value=0.0).reset_index()
+    wide.columns.name = None
+    wide["change"] = wide.get("person", 0.0) - wide.get("intervention", 0.0)
+    for c in ("intervention", "person", "change"):
+        wide[c] = wide[c].map(lambda x: f"{x:,.2f}")
+    body = ("<p>MSEK per year for the area in the measured period, mean over replications. The teams are "
+            "their fixed yearly cost. The municipality's payment for a patient ready for discharge who "
+            "still holds a bed (betalningsansvar) is a transfer to the region: it is shown as its own bar; "
+            "the region's bed-days include those days.</p>"
+            + ctx.figure(rf.waterfall_figure(by))
+            + _table(wide.rename(columns={"change": "change (person − intervention)"})))
+    return Section("costs", "Who pays and who gains", body)
+
+
+def calibration(ctx: Context) -> Section:
+    """Show the calibration fit: reported against simulated, naive and causal."""
+    if ctx.calibration is None or not (ctx.calibration / "fit.csv").is_file():
+        raise Unavailable("the calibration fit (calibration/fit.csv from `narvard calibrate`)")
+    path = ctx.calibration / "fit.csv"
+    try:
+        fit = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
+        raise Unavailable(f"a readable {path} ({exc})") from None
+    need = {"target", "reported", "band_low", "band_high", "naive_mean", "naive_ci_low", "naive_ci_high",
+            "causal_mean", "causal_ci_low", "causal_ci_high"}
+    if not need <= set(fit.columns):
+        raise Unavailable(f"{path} with the columns {', '.join(sorted(need - set(fit.columns)))}")
+    body = (f"<p>From <code>{html.escape(str(path))}</code>: each pilot's reported change, the band the "
+            "calibration accepts, and the simulated change measured the pilot's way (naive before/after) and "
+            "causally (the same persons over the same windows under today's care).</p>"
+            + ctx.figure(rf.calibration_figure(fit.dropna(subset=["reported"]))) + _table(fit))
+    return Section("calibration", "Calibration fit", body)
+
+
+def _future(key: str, title: str, what: str, filename: str) -> Callable[[Context], Section]:
+    """Build a section a later issue fills: unavailable until its file is in the results folder."""
+    def build(ctx: Context) -> Section:
+        path = ctx.folder / filename
+        if not path.is_file():
+            raise Unavailable(what)
+        return Section(key, title, _table(pd.read_csv(path)))
+    build.__name__ = key.replace("-", "_")
+    build.__doc__ = f"{title} (from {filename} when present)."
+    return build
+
+
+_LINE = re.compile(r"^\s*([A-Za-z0-9_.]+)\s*=\s*(.*?)\s*(?:#\s*(.*))?$")
+
+
+def scenario_assumptions(text: str) -> pd.DataFrame:
+    """Each parameter of a commented scenario TOML file with its comment: ``section, parameter, value, source``.
+
+    The comment on the line, else the comment block just above it, is the source or the reason
+    for the assumption. Multi-line values are not split (the scenario files keep one per line).
+    """
+    rows, section, block = [], "", []
+    for line in text.splitlines():
+        s = line.strip()
+        if not s:
+            block = []
+            continue
+        if s.startswith("#"):
+            block.append(s.lstrip("#").strip())
+            continue
+        if s.startswith("["):
+            section = s.split("]")[0].strip("[] ")
+            comment = s.split("#", 1)[1].strip() if "#" in s else ""
+            block = [comment] if comment else []
+            continue
+        m = _LINE.match(line)
+        if not m:
+            continue
+        key, value, comment = m.group(1), m.group(2), m.group(3)
+        if value.count('"') % 2 == 1 or ("#" in value and comment is None):
+            continue
+        rows.append((section, key, value, comment or " ".join(block)))
+    return pd.DataFrame(rows, columns=["section", "parameter", "value in the file", "source or reason"])
+
+
+def _resolved(scenario: dict, section: str, key: str):
+    node = scenario
+    for part in [*section.split("."), *key.split(".")]:
+        if not part:
+            continue
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def assumptions(ctx: Context) -> Section:
+    """List the scenario's parameters with their sources (the scenario file's comments)."""
+    path = ctx.scenario_file
+    if path is None:
+        name = ctx.manifest.get("scenario_file") or ""
+        path = Path(name) if name else None
+    if path is None or not path.is_file():
+        raise Unavailable("the commented scenario file (the manifest names none that exists here)")
+    table = scenario_assumptions(path.read_text(encoding="utf-8"))
+    used = []
+    for r in table.itertuples(index=False):
+        v = _resolved(ctx.manifest["scenario"], r.section, r.parameter)
+        used.append("" if v is None else json.dumps(v, ensure_ascii=False))
+    table.insert(3, "value used in this run", used)
+    body = (f"<p>From <code>{html.escape(str(path))}</code>; the value used is the resolved one in the "
+            "manifest (calibrated values and command-line overrides included). Every number is an "
+            "assumption unless the comment names a source.</p>" + _table(table))
+    return Section("assumptions", "Assumptions and their sources", body)
+
+
+def methods(ctx: Context) -> Section:
+    """Describe the model and the experiment, STRESS-DES style."""
+    m, sim = ctx.manifest, ctx.sim
+    deps = m.get("dependencies", {})
+    items = [
+        ("Purpose", "Compare today's intervention-driven care (insatsstyrning) with person-driven care "
+                    "(individstyrning) for the same elderly, multimorbid persons of one area: use of beds, "
+                    "visits and home help, waits, deaths at home and costs by payer."),
+        ("Model logic", "Persons 65+ move between need strata (stable, fluctuating, unstable, palliative) in a "
+                        "continuous-time Markov chain with acute deteriorations and death; the whole health "
+                        "trajectory is drawn before any care runs. A care system decides what happens at each "
+                        "deterioration and discharge (ED, admission, the home health nurse, the service "
+                        "concepts). Beds and short-term places are queues (SimPy resources); team caseloads "
+                        "are capped; routine volume accrues between state changes as expected counts."),
+        ("Data and assumptions", "The scenario file; every parameter with its source or reason is in the "
+                                 "assumptions table. The service concepts' effect sizes are calibrated to the "
+                                 "pilots' reported figures."),
+        ("Warm-up", f"{sim['warmup_years']} years, not measured (strata, queues and admission histories settle)."),
+        ("Run length", f"{sim['years']} measured years after the warm-up."),
+        ("Replications", f"{m['replications']}; means with Student-t 95 % intervals over replications."),
+        ("Common random numbers", "Both care systems run on the same persons with the same health "
+                                  "trajectories in each replication; differences are paired by replication."),
+        ("Random streams", "Counter-based SplitMix64 streams: every uniform is a function of (seed, stream, "
+                           "person, index), one named stream per purpose (health, care, relapse, ...), so a care "
+                           "system can skip or prevent an event without shifting any other draw."),
+        ("Implementation", f"Python {deps.get('python', '?')}, SimPy {deps.get('simpy', '?')}, numpy "
+                           f"{deps.get('numpy', '?')}, pandas {deps.get('pandas', '?')}; executor "
+                           f"{m.get('executor', '?')}."),
+        ("Outputs", "An event log (one row per contact or state change, priced and booked to its payer), "
+                    "per-replication metrics and the summary; every figure here is computed from them."),
+    ]
+    body = "<dl>" + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in items) + "</dl>"
+    return Section("methods", "Methods (STRESS-DES)", body)
+
+
+#: The report, in order: (key, title, builder). Later issues append their views here.
+SECTIONS: list[tuple[str, str, Callable[[Context], Section]]] = [
+    ("headline", "Headline: the two care systems compared", headline),
+    ("over-time", "Beds, waits and caseloads over time", over_time),
+    ("person", "One person's 18 months under both systems", one_person),
+    ("costs", "Who pays and who gains", costs),
+    ("validation", "Validation against Swedish figures",
+     _future("validation", "Validation against Swedish figures",
+             "the baseline validation against Swedish figures (validation.csv)", "validation.csv")),
+    ("calibration", "Calibration fit", calibration),
+    ("staffed", "Staffed services", _future("staffed", "Staffed services",
+                                            "staffed services (staffing.csv)", "staffing.csv")),
+    ("uncertainty", "Uncertainty and sensitivity",
+     _future("uncertainty", "Uncertainty and sensitivity", "uncertainty and sensitivity (uncertainty.csv)",
+             "uncertainty.csv")),
+    ("rollout", "Rollout comparison", _future("rollout", "Rollout comparison", "the rollout comparison (rollout.csv)",
+                                              "rollout.csv")),
+    ("assumptions", "Assumptions and their sources", assumptions),
+    ("methods", "Methods (STRESS-DES)", methods),
+]

@@ -1,0 +1,134 @@
+"""Functional: `narvard report` from a real compare run: every section filled, one offline file."""
+
+import pytest
+from plotly.offline import get_plotlyjs
+from typer.testing import CliRunner
+
+from sim.cli import app
+from sim.executor import Executor
+from sim.output.results import ResultsError
+from sim.pipeline import simulate_to_folder
+from tests.conftest import DEFAULT, ROOT, small_scenario
+
+FILLED = ("headline", "over-time", "person", "costs", "calibration", "assumptions", "methods")
+LATER = ("validation", "staffed", "uncertainty", "rollout")
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rep") / "res"
+    s = small_scenario(persons=3000, years=1.5, replications=2)
+    simulate_to_folder(s, ("intervention", "person"), out, False, Executor(), str(DEFAULT), command="compare")
+    return out
+
+
+@pytest.fixture(scope="module")
+def report(compared):
+    from sim.report.build import write_report
+
+    path = write_report(compared, ROOT / "calibration")
+    return path.read_text(encoding="utf-8")
+
+
+def _section(html: str, key: str) -> str:
+    start = html.index(f"<section id='{key}'>")
+    return html[start:html.index("</section>", start)]
+
+
+def test_every_present_section_is_filled_and_later_ones_say_what_they_lack(report):
+    for key in FILLED:
+        part = _section(report, key)
+        assert "not available yet" not in part, key
+    for key in ("headline", "over-time", "person", "costs", "calibration"):
+        assert "plotly-graph-div" in _section(report, key), key
+    for key in LATER:
+        assert "not available yet: " in _section(report, key), key
+    assert "SKA-1" in _section(report, "calibration")
+    assert "bed_day" in _section(report, "assumptions") and "regional price lists" in _section(report, "assumptions")
+    assert "Common random numbers" in _section(report, "methods")
+    assert "Deaths" in _section(report, "headline") and "MSEK per year" in _section(report, "headline")
+
+
+def test_the_report_is_one_offline_file(report):
+    bundle = get_plotlyjs()
+    assert report.count(bundle) == 1  # plotly.js embedded once
+    rest = report.replace(bundle, "")
+    for ref in ("http://", "https://", "src=", "<link", "@import", "//cdn"):
+        assert ref not in rest, ref
+
+
+def test_footer_has_seed_version_and_scenario_hash(report, compared):
+    import json
+
+    m = json.loads((compared / "manifest.json").read_text())
+    footer = report[report.index("<footer>"):]
+    assert m["scenario_sha256"] in footer and f"<code>{m['seed']}</code>" in footer and m["version"] in footer
+
+
+def test_waterfall_totals_agree_with_the_headline_area_costs(compared):
+    import pandas as pd
+
+    from sim.output.results import read_replications
+    from sim.report.data import area_costs_msek, costs_by_payer
+    from sim.report.sections import Context
+
+    ctx = Context(compared)
+    by = costs_by_payer(ctx.events, ctx.warmup, float(ctx.sim["years"]))
+    head = area_costs_msek(read_replications(compared), float(ctx.sim["years"]))
+    for paradigm in ("intervention", "person"):
+        total = head[(head["paradigm"] == paradigm) & (head["payer"] == "total")]["mean"].iloc[0]
+        assert by[by["paradigm"] == paradigm]["msek"].sum() == pytest.approx(total, rel=1e-5)
+    diff = head.set_index(["payer", "paradigm"])["mean"]
+    # replications.csv keeps 6 significant digits per payer: the parts add up to that precision
+    assert diff[("total", "difference")] == pytest.approx(
+        diff[("region", "difference")] + diff[("municipality", "difference")], rel=1e-4)
+    assert isinstance(by, pd.DataFrame)
+
+
+def test_series_are_levels_not_noise(compared):
+    from sim.report.data import band, weekly_series
+    from sim.report.sections import Context
+
+    ctx = Context(compared)
+    b = band(weekly_series(ctx.events, ctx.warmup, ctx.horizon))
+    beds = b[(b["series"] == "occupied_beds")]
+    # mean occupied beds over the bins agrees with the summary's bed occupancy times the beds
+    s = ctx.summary
+    for paradigm in ("intervention", "person"):
+        occ = s[(s["metric"] == "bed_occupancy") & (s["paradigm"] == paradigm)]["mean"].iloc[0]
+        beds_n = ctx.manifest["scenario"]["capacity"]["beds"]
+        assert beds[beds["paradigm"] == paradigm]["mean"].mean() == pytest.approx(occ * beds_n, rel=0.02)
+    team = b[(b["series"] == "mobile_team_caseload")]
+    assert set(team["paradigm"]) == {"person"}
+
+
+def test_a_single_system_run_gets_a_report_that_says_what_is_missing(tmp_path):
+    from sim.report.build import write_report
+
+    out = tmp_path / "run"
+    simulate_to_folder(small_scenario(persons=300, years=0.5, replications=1), ("intervention",), out, False,
+                       Executor())
+    html = write_report(out).read_text(encoding="utf-8")
+    assert "not available yet: a comparison of both care systems" in _section(html, "headline")
+    assert "not available yet" not in _section(html, "methods")
+
+
+def test_a_foreign_report_html_is_never_overwritten(compared, tmp_path):
+    import shutil
+
+    from sim.report.build import write_report
+
+    folder = tmp_path / "copy"
+    shutil.copytree(compared, folder)
+    (folder / "report.html").write_text("my own notes")
+    with pytest.raises(ResultsError, match="not written by"):
+        write_report(folder)
+    assert (folder / "report.html").read_text() == "my own notes"
+
+
+def test_cli_report(compared):
+    res = CliRunner().invoke(app, ["report", str(compared), "--calibration", str(ROOT / "calibration")])
+    assert res.exit_code == 0, res.output
+    assert (compared / "report.html").is_file() and "self-contained" in res.output
+    bad = CliRunner().invoke(app, ["report", str(compared / "nope")])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
