@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from scipy import stats
 
 from sim.measure.designs import MeasureError, compute_design, normalise_events
+from sim.measure.stats import format_value, markdown_table, t_interval
 from sim.measure.targets import TargetFile
 
 DAYS_PER_YEAR = 365.25
@@ -27,21 +27,8 @@ DETAIL_COLUMNS = ["target", "kind", "paradigm", "counterfactual_mean", "counterf
 MEASURES, MEASURES_DETAIL = "measures.csv", "measures_detail.csv"
 
 
-def t_interval(values) -> tuple[float, float, float]:
-    """Mean and Student-t 95 % interval over replications, NaNs dropped."""
-    v = np.asarray(values, dtype=float)
-    v = v[~np.isnan(v)]
-    if len(v) == 0:
-        return (float("nan"),) * 3
-    mean = float(v.mean())
-    if len(v) < 2:
-        return mean, float("nan"), float("nan")
-    half = float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
-    return mean, mean - half, mean + half
-
-
 def overlaps(lo: float, hi: float, band: tuple[float, float], mean: float) -> bool | None:
-    """Does the interval ``[lo, hi]`` (or the mean, without an interval) meet the band?"""
+    """Tell whether the interval ``[lo, hi]`` (or the mean, without an interval) meets the band."""
     if band[0] != band[0] or mean != mean:
         return None
     if lo != lo or hi != hi:
@@ -112,7 +99,8 @@ def measure_table(per_rep: dict[str, pd.DataFrame], targets: TargetFile) -> tupl
                 "counterfactual_mean": km, "counterfactual_ci_low": klo, "counterfactual_ci_high": khi,
                 "persons_per_replication": float(f["persons"].mean()) if len(f) else float("nan"),
                 "index_rows_per_replication": float(f["index_rows"].mean()) if len(f) else float("nan"),
-                "died_in_after_window_share": float(np.nanmean(f["died_share"])) if len(f) and f["died_share"].notna().any() else float("nan"),
+                "died_in_after_window_share": (float(np.nanmean(f["died_share"]))
+                                               if len(f) and f["died_share"].notna().any() else float("nan")),
                 "replications": len(f), "note": note,
             })
         else:
@@ -138,7 +126,7 @@ def run_window(manifest: dict) -> tuple[float, float]:
 
 
 def read_needed_events(folder: Path, kinds: list[str]) -> pd.DataFrame:
-    """The rows of the given kinds from ``events.parquet`` (only the design columns)."""
+    """Read the rows of the given kinds from ``events.parquet`` (only the design columns)."""
     import pyarrow.parquet as pq
 
     from sim.measure.designs import EVENT_COLUMNS
@@ -174,7 +162,7 @@ def write_measures(table: pd.DataFrame, path: Path | str) -> None:
 
 
 def plot_fit(table: pd.DataFrame, title: str = "Reported vs simulated") -> go.Figure:
-    """Reported figures (with bands) against the naive and causal simulated figures (95 % CI).
+    """Plot the reported figures (with bands) against the naive and causal simulated figures (95 % CI).
 
     ``table``: rows as in ``measures.csv``. Relative-change targets and summary targets have
     different scales, so the chart is split into one subplot row per target.
@@ -207,27 +195,11 @@ def plot_fit(table: pd.DataFrame, title: str = "Reported vs simulated") -> go.Fi
     return fig
 
 
-__all__ = ["MEASURES", "MEASURES_DETAIL", "MEASURE_COLUMNS", "MeasureError", "measure_events",
-           "measure_folder", "measure_table", "plot_fit", "t_interval", "write_measures"]
+__all__ = ["MEASURES", "MEASURES_DETAIL", "MEASURE_COLUMNS", "MeasureError", "format_value", "markdown_table",
+           "measure_events", "measure_folder", "measure_table", "plot_fit", "t_interval", "write_measures"]
 
 
-# -- formatted tables (terminal and markdown share the cells) ------------------------------
-def format_value(x: float, relative: bool) -> str:
-    """Relative changes in % (signed); levels with thousands separators (never 1.02e+03)."""
-    if x != x:
-        return ""
-    if relative:
-        return f"{100 * x:+.0f} %"
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
-
-
-def markdown_table(header: list[str], rows) -> str:
-    """A GitHub markdown table from a header and rows of cells."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
-
-
+# -- formatted tables (terminal and markdown share the cells; numbers as sim.measure.stats formats them)
 FORMATTED_COLUMNS = ["target", "reported", "band", "naive (95 % CI)", "causal (95 % CI)",
                      "no-concept change", "in band"]
 
@@ -241,7 +213,8 @@ def format_measures(table: pd.DataFrame, detail: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for _, r in table.iterrows():
         rel = d.loc[r["target"], "kind"] == "design"
-        band = "" if r["band_low"] != r["band_low"] else f"{format_value(r['band_low'], rel)} … {format_value(r['band_high'], rel)}"
+        band = ("" if r["band_low"] != r["band_low"]
+                else f"{format_value(r['band_low'], rel)} … {format_value(r['band_high'], rel)}")
 
         def cell(prefix: str, r=r, rel=rel) -> str:
             m = r[f"{prefix}_mean"]
@@ -260,7 +233,7 @@ def format_measures(table: pd.DataFrame, detail: pd.DataFrame) -> pd.DataFrame:
 
 def measures_markdown(table: pd.DataFrame, detail: pd.DataFrame,
                       loss_terms: dict[str, float] | None = None) -> str:
-    """A markdown table of :func:`format_measures`, with each fitted target's loss term if given."""
+    """Render a markdown table of :func:`format_measures`, with each fitted target's loss term if given."""
     f = format_measures(table, detail)
     if loss_terms is not None:
         f["loss term"] = [f"{loss_terms[t]:.2f}" if t in loss_terms else "" for t in f["target"]]

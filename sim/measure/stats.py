@@ -1,0 +1,55 @@
+"""Statistics over replications and the formatting of figures: one place for both.
+
+Used by measurement (``measures.csv``), calibration (fit, identifiability, ensemble) and the
+console and markdown tables. Imports nothing of the package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+from scipy import stats
+
+NAN3 = (float("nan"),) * 3
+
+
+def t_interval(values, level: float = 0.95, drop_nan: bool = True) -> tuple[float, float, float]:
+    """Mean and Student-t interval (default 95 %) over replications: ``(mean, low, high)``.
+
+    The replications are independent draws, so the half-width is t(level, n-1) * sd / sqrt(n).
+    ``drop_nan``: leave out replications without a value (a design with no cohort in one
+    replication); else a NaN makes the mean NaN. No values: all NaN; one value: the mean and
+    a NaN interval.
+    """
+    v = np.asarray(values, dtype=float)
+    if drop_nan:
+        v = v[~np.isnan(v)]
+    if len(v) == 0:
+        return NAN3
+    mean = float(v.mean())
+    if len(v) < 2:
+        return mean, float("nan"), float("nan")
+    half = float(stats.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    return mean, mean - half, mean + half
+
+
+def format_value(x: float, relative: bool) -> str:
+    """Relative changes in % (signed); levels with thousands separators (never 1.02e+03)."""
+    if x != x:
+        return ""
+    if relative:
+        return f"{100 * x:+.0f} %"
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def format_sig(x: float) -> str:
+    """Three significant digits (parameter values); empty for NaN."""
+    return "" if x != x else f"{x:.3g}"
+
+
+def markdown_table(header: list[str], rows: Iterable[Iterable]) -> str:
+    """Render a GitHub markdown table from a header and rows of cells."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
