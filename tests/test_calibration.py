@@ -14,7 +14,9 @@ import tomllib
 import pandas as pd
 import pytest
 
-from sim.calibration.fit import apply_params, calibrate, evaluate, set_path, start_point
+from sim.calibration.fit import calibrate
+from sim.calibration.objective import evaluate
+from sim.calibration.params import apply_params, set_path, start_point
 from sim.config.loader import _deep_merge, resolve, validate
 from sim.executor import Executor, ProcessExecutor
 from sim.measure.targets import TargetFile
@@ -46,9 +48,11 @@ def targets(reported: dict[str, float] | None = None) -> TargetFile:
             "team": {"index": "team_enrol", "period_years": [0, 0.5], "before_days": 120, "after_days": 120},
         },
         "targets": {
-            "H": {"description": "home help", "reported": reported["H"], "band": [reported["H"] - 0.08, reported["H"] + 0.08],
+            "H": {"description": "home help", "reported": reported["H"],
+                  "band": [reported["H"] - 0.08, reported["H"] + 0.08],
                   "cohort": "discharged", "metric": "help"},
-            "O": {"description": "outpatient", "reported": reported["O"], "band": [reported["O"] - 0.08, reported["O"] + 0.08],
+            "O": {"description": "outpatient", "reported": reported["O"],
+                  "band": [reported["O"] - 0.08, reported["O"] + 0.08],
                   "cohort": "team", "metric": "outpatient"},
         },
         "calibration": {"scenario": "-", "budget": 20, "replications_per_trial": 1, "final_replications": 2,
@@ -130,7 +134,7 @@ def _loss_targets() -> TargetFile:
 
 
 def test_loss_is_zero_anywhere_inside_a_one_sided_band():
-    from sim.calibration.fit import loss_of, loss_terms
+    from sim.calibration.objective import loss_of, loss_terms
 
     tf = _loss_targets()
     # far from the reported -0.62 but inside "over 60 %": a point-based loss would charge (0.33/0.05)^2
@@ -142,7 +146,7 @@ def test_loss_is_zero_anywhere_inside_a_one_sided_band():
 
 
 def test_loss_is_the_distance_from_the_band_in_units_of_the_noise_scale():
-    from sim.calibration.fit import NAN_PENALTY, loss_terms
+    from sim.calibration.objective import NAN_PENALTY, loss_terms
 
     tf = _loss_targets()
     # outside: distance to the nearer edge over the target's scale, times the weight
@@ -267,7 +271,7 @@ def test_stored_study_is_refused_without_resume_unless_fresh(tmp_path):
 
 
 def test_resume_refuses_a_study_made_for_something_else(tmp_path):
-    from sim.calibration.fit import StudyError, fingerprint, open_study
+    from sim.calibration.study import StudyError, fingerprint, open_study
 
     data, tf = scenario_data(), targets()
     store = tmp_path / "optuna.sqlite3"

@@ -192,7 +192,8 @@ def _square(scenario_data, params, replications, targets) -> dict:
 
 
 def test_a_resumed_study_does_not_replay_the_sampled_points(tmp_path):
-    from sim.calibration.fit import fingerprint, open_study, search
+    from sim.calibration.search import search
+    from sim.calibration.study import fingerprint, open_study
     from sim.executor import Executor
 
     tf = targets()
@@ -238,3 +239,26 @@ def test_sigterm_during_calibrate_leaves_the_outputs_and_a_resumable_study(tmp_p
                "--budget", str(done))
     assert res.exit_code == 0, res.output
     assert len((tmp_path / "trials.csv").read_text().splitlines()) >= 1 + 3
+
+
+def _network_references(html: str) -> list[str]:
+    import re
+
+    return re.findall(r'<(?:script|link)[^>]*(?:src|href)\s*=\s*["\']?(?:https?:)?//[^"\'> ]*', html)
+
+
+def test_the_charts_open_offline_and_can_be_rendered_again_from_the_csvs(tmp_path):
+    from sim.calibration.output import rewrite_charts
+    from sim.measure.targets import load_targets
+
+    tf_path = _cli_folder(tmp_path)
+    assert _cli("calibrate", str(tf_path), "--executor", "serial", "--profile", "0", "--budget", "2").exit_code == 0
+    for name in ("fit.html", "identifiability.html"):
+        html = (tmp_path / name).read_text()
+        assert "Plotly.newPlot" in html and _network_references(html) == [], name
+        (tmp_path / name).unlink()
+    written = rewrite_charts(tmp_path, load_targets(tf_path).calibration)
+    assert sorted(p.name for p in written) == ["fit.html", "identifiability.html"]
+    html = (tmp_path / "identifiability.html").read_text()
+    assert _network_references(html) == [] and "Identifiability: loss against each parameter" in html
+    assert _network_references('<script src="https://cdn.plot.ly/plotly-2.35.2.min.js"></script>')  # the check bites

@@ -22,18 +22,26 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
 
+TargetsArg = Annotated[Path, typer.Argument(help="targets, designs and the calibration table (TOML)")]
+RESUME_HELP = ("go on with the stored study (refused if the scenario, targets, parameter ranges or"
+               " replications differ)")
+FRESH_HELP = ("delete a stored study and start a new one, replacing earlier outputs (without it a stored"
+              " study, or outputs without a study, are refused)")
+
+
 def _terminate(signum, frame):  # SIGTERM: stop like Ctrl-C; the study keeps the finished trials
     raise KeyboardInterrupt(f"signal {signum}")
 
 
 def calibrate_command(
-    targets: Annotated[Path, typer.Argument(help="targets, designs and the calibration table (TOML)")] = DEFAULT_TARGETS,
-    budget: Annotated[int | None, typer.Option(min=1, help="completed trials in the study (default: the file's)")] = None,
+    targets: TargetsArg = DEFAULT_TARGETS,
+    budget: Annotated[int | None, typer.Option(min=1, help="completed trials in the study (default: the file's)")
+                      ] = None,
     replications: Annotated[int | None, typer.Option("--replications", "-n", min=1,
                                                      help="replications per trial")] = None,
     final_replications: Annotated[int | None, typer.Option(min=2, help="replications of the final run")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="go on with the stored study (refused if the scenario, targets, parameter ranges or replications differ)")] = False,
-    fresh: Annotated[bool, typer.Option("--fresh", help="delete a stored study and start a new one (without it a stored study is refused)")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help=RESUME_HELP)] = False,
+    fresh: Annotated[bool, typer.Option("--fresh", help=FRESH_HELP)] = False,
     out: Annotated[Path | None, typer.Option(help="output folder (default: the targets file's folder)")] = None,
     executor: Annotated[str, typer.Option(help="serial, processes or dask")] = "processes",
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
@@ -73,7 +81,8 @@ def calibrate_command(
                   " go on with --resume")
         raise typer.Exit(130) from None
     show_measures(res.fit, res.fit_detail, f"fit at the best parameters (loss {res.best_loss:.3f})")
-    t = Table(title="identifiability: each parameter among the trials that fit (loss within [calibration] identifiability_delta of the best)")
+    t = Table(title="identifiability: each parameter among the trials that fit"
+              " (loss within [calibration] identifiability_delta of the best)")
     for col in ("parameter", "best", "range among trials that fit", "profile interval", "importance", "verdict"):
         t.add_column(col, justify="left" if col in ("parameter", "verdict") else "right")
     for r in res.identifiability.itertuples():
@@ -86,20 +95,23 @@ def calibrate_command(
 
 
 def ensemble_command(
-    targets: Annotated[Path, typer.Argument(help="targets, designs and the calibration table (TOML)")] = DEFAULT_TARGETS,
+    targets: TargetsArg = DEFAULT_TARGETS,
     top: Annotated[int, typer.Option(min=1, help="at most this many parameter sets, lowest loss first")] = 20,
     replications: Annotated[int, typer.Option("--replications", "-n", min=1,
                                               help="paired replications per set")] = 3,
-    out: Annotated[Path | None, typer.Option(help="folder with trials.csv, for ensemble.csv/.md (default: the targets file's folder)")] = None,
+    out: Annotated[Path | None, typer.Option(help="folder with trials.csv, for ensemble.csv/.md"
+                                                  " (default: the targets file's folder)")] = None,
     executor: Annotated[str, typer.Option(help="serial, processes or dask")] = "processes",
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
     workers: Annotated[int | None, typer.Option(help="parallel sets (default: all cores)")] = None,
 ) -> None:
-    """Run every parameter set that fits as well as the best: how much do the results depend on what the targets leave loose?"""
+    """Run every parameter set that fits as well as the best.
+
+    How much do the results depend on what the targets leave loose?
+    """
     from sim.calibration.ensemble import (
         ENSEMBLE,
         ENSEMBLE_MD,
-        TRIALS,
         EnsembleError,
         ensemble_markdown,
         ensemble_summary,
@@ -109,7 +121,8 @@ def ensemble_command(
         write_ensemble,
     )
     from sim.calibration.fileset import recover
-    from sim.measure.report import format_value
+    from sim.calibration.output import TRIALS
+    from sim.measure.stats import format_value
 
     signal.signal(signal.SIGTERM, _terminate)
     out = out or targets.parent

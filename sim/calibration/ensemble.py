@@ -18,16 +18,16 @@ from typing import Any
 
 import pandas as pd
 
-from sim.calibration.fit import run_and_measure
+from sim.calibration.batch import map_sets, run_and_measure
 from sim.executor import Executor
-from sim.measure.report import format_value, markdown_table, measure_table
+from sim.measure.report import measure_table
+from sim.measure.stats import format_value, markdown_table
 from sim.measure.targets import Parameter, TargetFile
 from sim.output.summary import paired_differences
 from sim.switch_off import SHOWN
 
 #: area-level paired differences (person − intervention) shown for each set: as switch-off
 AREA = SHOWN
-TRIALS = "trials.csv"
 ENSEMBLE, ENSEMBLE_MD = "ensemble.csv", "ensemble.md"
 
 
@@ -78,9 +78,8 @@ def ensemble_member(scenario_data: dict[str, Any], params: dict[str, float], rep
 def run_ensemble(scenario_data: dict[str, Any], sets: pd.DataFrame, params: dict[str, Parameter],
                  replications: list[int], targets: TargetFile, executor: Executor) -> pd.DataFrame:
     """Every set of ``sets`` run with the same replications: one row per set."""
-    tasks = [(scenario_data, {k: float(row[k]) for k in params}, replications, targets)
-             for _, row in sets.iterrows()]
-    rows = list(executor.map(ensemble_member, tasks))
+    param_sets = [{k: float(row[k]) for k in params} for _, row in sets.iterrows()]
+    rows = map_sets(ensemble_member, scenario_data, param_sets, replications, targets, executor)
     return pd.concat([sets.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
 
 
@@ -101,7 +100,7 @@ def ensemble_summary(ens: pd.DataFrame, params: dict[str, Parameter], targets: T
 
 
 def ensemble_markdown(summary: pd.DataFrame, sets: int, replications: int, delta: float) -> str:
-    """The summary as a markdown table, with what it is."""
+    """Render the summary as a markdown table, with what it is."""
     lines = [f"{sets} parameter sets within {delta:g} of the best loss, each {replications} paired"
              " replications (the same seeds). Design figures as relative changes in %; area-level"
              " differences person − intervention per 1,000 persons 65+ per year (costs SEK per person"

@@ -1,0 +1,87 @@
+"""The batch runner: parameter sets × replications, through an executor.
+
+Every set runs the same replication seeds with both care systems on the same persons (common
+random numbers), so two sets differ by their parameters, not by their noise. The search, the
+profile, the final run and the ensemble map a function over parameter sets of one scenario
+mapping (:func:`map_sets`); switch-off runs whole scenarios (:func:`paired_replications`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.calibration.params import apply_params
+from sim.config.loader import validate
+from sim.executor import Executor
+from sim.measure.report import measure_table, needed_kinds, per_replication, read_needed_events
+from sim.measure.targets import TargetFile
+from sim.runner import metrics_frame, run_replication
+
+PARADIGMS = ("intervention", "person")
+
+
+def run_and_measure(scenario_data: dict[str, Any], params: dict[str, float], replications: list[int],
+                    targets: TargetFile) -> tuple[dict[str, list[dict]], pd.DataFrame]:
+    """Run the paired replications at ``params``: per-replication design figures, and the metrics.
+
+    Returns ``{target: records}`` (for intervals over replications) and each replication's
+    summary metrics of both paradigms (``replication, paradigm, <metric>...``).
+    """
+    scenario = validate(apply_params(scenario_data, params), "calibration run")
+    kinds = needed_kinds(targets)
+    with tempfile.TemporaryDirectory(prefix="narvard-cal-") as tmp:
+        frames, results = [], []
+        for r in replications:
+            part = Path(tmp) / f"part{r}"
+            part.mkdir()
+            res = run_replication(scenario, r, PARADIGMS, events_path=str(part / "events.parquet"))
+            results.append(res)
+            frames.append(read_needed_events(part, kinds))
+    events = pd.concat(frames, ignore_index=True)
+    reps = pd.concat([metrics_frame(results, p).assign(paradigm=p) for p in PARADIGMS], ignore_index=True)
+    out = per_replication(events, targets, scenario.warmup_days, scenario.horizon_days, reps)
+    return {tid: f.to_dict("records") for tid, f in out.items()}, reps
+
+
+def design_figures(scenario_data: dict[str, Any], params: dict[str, float], replications: list[int],
+                   targets: TargetFile) -> dict[str, list[dict]]:
+    """Per-replication design figures at ``params`` (for intervals over replications)."""
+    return run_and_measure(scenario_data, params, replications, targets)[0]
+
+
+def map_sets(fn: Callable, scenario_data: dict[str, Any], sets: Sequence[dict[str, float]], replications: list[int],
+             targets: TargetFile, executor: Executor) -> list:
+    """``fn(scenario_data, params, replications, targets)`` for each parameter set, in parallel, in order."""
+    return list(executor.map(fn, [(scenario_data, dict(params), replications, targets) for params in sets]))
+
+
+def measures_at(scenario_data: dict[str, Any], params: dict[str, float], targets: TargetFile,
+                replications: list[int], executor: Executor) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Measure every target at one parameter set over ``replications``, one task per replication.
+
+    Returns the measures table and its details (as ``measures.csv``, ``measures_detail.csv``).
+    """
+    per_target: dict[str, list[dict]] = {}
+    # One task per replication for parallelism, then the intervals over all replications together.
+    results = list(executor.map(design_figures, [(scenario_data, params, [r], targets) for r in replications]))
+    for res in results:
+        for tid, recs in res.items():
+            per_target.setdefault(tid, []).extend(recs)
+    return measure_table({tid: pd.DataFrame(recs) for tid, recs in per_target.items()}, targets)
+
+
+def paired_replications(scenarios: Sequence, replications: Sequence[int], executor: Executor,
+                        paradigms: tuple[str, ...] = PARADIGMS) -> list[list]:
+    """Run every scenario × every replication, all care systems on the same persons.
+
+    Returns, per scenario in order, its replications' results (:func:`sim.runner.run_replication`).
+    """
+    tasks = [(s, r, paradigms) for s in scenarios for r in replications]
+    results = list(executor.map(run_replication, tasks))
+    n = len(replications)
+    return [results[i * n:(i + 1) * n] for i in range(len(scenarios))]
