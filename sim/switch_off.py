@@ -11,10 +11,11 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from sim.calibration.batch import paired_replications
 from sim.config.scenario import Scenario
 from sim.executor import Executor
 from sim.output.summary import paired_differences
-from sim.runner import metrics_frame, run_replication
+from sim.runner import metrics_frame
 
 CONCEPTS = ("mobile_team", "palliative_team", "home_physician", "safe_discharge",
             "direct_admission", "team_collaboration")
@@ -52,16 +53,10 @@ def switch_off_table(scenario: Scenario, executor: Executor,
     ``progress`` is called once per finished paired replication.
     """
     vs = variants(scenario)
-    reps = scenario.simulation.replications
-    tasks = [(s, r, ("intervention", "person")) for s in vs.values() for r in range(reps)]
-    results = []
-    for res in executor.map(run_replication, tasks):
-        results.append(res)
-        if progress:
-            progress()
+    runs = paired_replications(list(vs.values()), range(scenario.simulation.replications), executor,
+                               progress=progress)
     frames = []
-    for i, name in enumerate(vs):
-        chunk = results[i * reps:(i + 1) * reps]
+    for name, chunk in zip(vs, runs, strict=True):
         d = paired_differences(metrics_frame(chunk, "intervention"), metrics_frame(chunk, "person"))
         frames.append(d[d["metric"].isin(SHOWN)].assign(variant=name))
     out = pd.concat(frames, ignore_index=True)

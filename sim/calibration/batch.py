@@ -76,12 +76,18 @@ def measures_at(scenario_data: dict[str, Any], params: dict[str, float], targets
 
 
 def paired_replications(scenarios: Sequence, replications: Sequence[int], executor: Executor,
-                        paradigms: tuple[str, ...] = PARADIGMS) -> list[list]:
+                        paradigms: tuple[str, ...] = PARADIGMS,
+                        progress: Callable[[], None] | None = None) -> list[list]:
     """Run every scenario × every replication, all care systems on the same persons.
 
     Returns, per scenario in order, its replications' results (:func:`sim.runner.run_replication`).
+    ``progress`` is called once per finished replication.
     """
     tasks = [(s, r, paradigms) for s in scenarios for r in replications]
-    results = list(executor.map(run_replication, tasks))
+    results = []
+    for res in executor.map(run_replication, tasks):
+        results.append(res)
+        if progress:
+            progress()
     n = len(replications)
     return [results[i * n:(i + 1) * n] for i in range(len(scenarios))]
