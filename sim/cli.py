@@ -20,7 +20,7 @@ from sim.config import ScenarioError
 from sim.console_summary import UnknownMetricError, show_summary
 from sim.executor import make_executor
 from sim.measure.report import format_value
-from sim.output.results import ResultsError
+from sim.output.results import InterruptedAfterCommit, ResultsError, shown
 from sim.pipeline import load, simulate_to_folder
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -80,19 +80,28 @@ def _simulate(scenario_path: Path, paradigms: tuple[str, ...], seed, replication
     except ValueError as exc:
         _fail(str(exc))
     reps = scenario.simulation.replications
-    with ex, Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task(f"{scenario.meta.name}: replications", total=reps)
-        try:
+    written = False  # say "nothing written" only when it is true
+    try:
+        with ex, Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:
+            task = bar.add_task(f"{scenario.meta.name}: replications", total=reps)
             summary = simulate_to_folder(scenario, paradigms, out, force, ex, str(scenario_path),
                                          progress=lambda _r: bar.advance(task), command=command)
-        except ResultsError as exc:
-            _fail(str(exc))
-        except BrokenExecutor as exc:  # a worker process died (killed, out of memory, os._exit)
-            _fail(f"a worker process died ({exc}); nothing written to {out}")
-        except KeyboardInterrupt:
-            err.print(f"interrupted: nothing written to {out}", soft_wrap=True)
-            raise typer.Exit(130) from None
+            written = True
+    except ResultsError as exc:  # incl. a target that appeared meanwhile (the message says where the results are)
+        _fail(str(exc))
+    except BrokenExecutor as exc:  # a worker process died (killed, out of memory, os._exit)
+        _fail(f"a worker process died ({exc}); nothing written to {shown(out)}")
+    except OSError as exc:  # disk full, read-only, a file system error: where, what
+        where = shown(exc.filename) if exc.filename else shown(out)
+        _fail(f"{where}: {exc.strerror or exc}; nothing written to {shown(out)}"
+              + (" (the earlier results there are unchanged)" if out.exists() else ""))
+    except KeyboardInterrupt as exc:
+        if written or isinstance(exc, InterruptedAfterCommit):
+            err.print(f"interrupted: the results were complete and are in {shown(out)}", soft_wrap=True)
+        else:
+            err.print(f"interrupted: nothing written to {shown(out)}", soft_wrap=True)
+        raise typer.Exit(130) from None
     _show(summary, scenario.model_dump(mode="json"),
           f"{scenario.meta.name}: {reps} replications, seed {scenario.simulation.seed}", show_all, metrics)
     console.print(f"results written to {out}/ (summary.csv, events.parquet, manifest.json)")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import platform
 import sys
 import time
@@ -14,7 +13,17 @@ import pandas as pd
 
 from sim.config import Scenario, load_scenario, scenario_hash
 from sim.executor import Executor
-from sim.output.results import EVENTS, MANIFEST, SUMMARY, AtomicFolder
+from sim.output.results import (
+    EVENTS,
+    MANIFEST,
+    REPLICATIONS,
+    SUMMARY,
+    AtomicFolder,
+    InterruptedAfterCommit,
+    manifest_bytes,
+    shown,
+    write_manifest,
+)
 from sim.output.summary import paired_differences, summarise, write_summary
 from sim.runner import ReplicationResult, concat_events, metrics_frame, run_replications
 
@@ -41,7 +50,7 @@ def dependency_versions() -> dict[str, str]:
 
 
 def with_overrides(scenario: Scenario, seed: int | None, replications: int | None) -> Scenario:
-    """The scenario with the command line's seed and replications, if given."""
+    """Apply the command line's seed and replications, if given, to the scenario."""
     upd = {}
     if seed is not None:
         upd["seed"] = seed
@@ -57,10 +66,41 @@ def simulate_to_folder(scenario: Scenario, paradigms: tuple[str, ...], out: Path
                        executor: Executor, scenario_path: str = "",
                        progress: Callable[[ReplicationResult], None] | None = None,
                        command: str = "run") -> pd.DataFrame:
-    """Run every replication and write summary.csv, events.parquet and manifest.json atomically."""
+    """Run every replication and write summary.csv, events.parquet and manifest.json atomically.
+
+    The manifest's fixed part is checked for JSON/UTF-8 before any work, and the target before
+    the run starts (:class:`AtomicFolder`), so a run that cannot be recorded does not start.
+    """
     start = time.perf_counter()
     reps = scenario.simulation.replications
-    with AtomicFolder(out, force) as tmp:
+    fixed = {
+        "tool": "narvard-sim",
+        "command": command,
+        "version": package_version(),
+        "dependencies": dependency_versions(),
+        "scenario_file": scenario_path,
+        "scenario_sha256": scenario_hash(scenario),
+        "seed": scenario.simulation.seed,
+        "replications": reps,
+        "paradigms": list(paradigms),
+        "executor": executor.name,
+    }
+    tail = {"argv": sys.argv, "scenario": scenario.model_dump(mode="json")}
+    manifest_bytes({**fixed, **tail}, f"{shown(out)}/{MANIFEST}")
+    folder = AtomicFolder(out, force)
+    try:
+        return _simulate_into(folder, scenario, paradigms, executor, progress, fixed, tail, start)
+    except KeyboardInterrupt as exc:
+        if folder.committed and not isinstance(exc, InterruptedAfterCommit):
+            raise InterruptedAfterCommit(Path(out)) from None  # a signal handled just after the commit
+        raise
+
+
+def _simulate_into(folder: AtomicFolder, scenario: Scenario, paradigms: tuple[str, ...], executor: Executor,
+                   progress, fixed: dict, tail: dict, start: float) -> pd.DataFrame:
+    """Run the replications into ``folder``'s temporary folder; the manifest last."""
+    reps = scenario.simulation.replications
+    with folder as tmp:
         parts_dir = tmp / "parts"
         parts_dir.mkdir()
         tasks = [(scenario, r, paradigms, str(parts_dir / f"r{r:04d}.parquet")) for r in range(reps)]
@@ -84,26 +124,15 @@ def simulate_to_folder(scenario: Scenario, paradigms: tuple[str, ...], out: Path
                                 ignore_index=True)
         write_summary(summary, tmp / SUMMARY)
         per_rep = pd.concat([f.assign(paradigm=p) for p, f in frames.items()], ignore_index=True)
-        per_rep.to_csv(tmp / "replications.csv", index=False, float_format="%.6g", lineterminator="\n")
-        manifest = {
-            "tool": "narvard-sim",
-            "command": command,
-            "version": package_version(),
-            "dependencies": dependency_versions(),
-            "scenario_file": scenario_path,
-            "scenario_sha256": scenario_hash(scenario),
-            "seed": scenario.simulation.seed,
-            "replications": reps,
-            "paradigms": list(paradigms),
-            "executor": executor.name,
+        per_rep.to_csv(tmp / REPLICATIONS, index=False, float_format="%.6g", lineterminator="\n")
+        write_manifest(tmp, {
+            **fixed,
             "events_rows": rows,
             "engine_events": int(sum(r.events for r in results)),
             "replication_seconds": [round(r.seconds, 3) for r in results],
             "wall_seconds": round(time.perf_counter() - start, 3),
-            "argv": sys.argv,
-            "scenario": scenario.model_dump(mode="json"),
-        }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+            **tail,
+        })
     return summary
 
 

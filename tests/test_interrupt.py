@@ -22,7 +22,7 @@ import pytest
 
 import sim.runner
 from sim.executor import Executor, ProcessExecutor
-from sim.output.results import AtomicFolder, ResultsExistError, read_manifest
+from sim.output.results import AtomicFolder, ResultsExistError, read_manifest, write_manifest
 from sim.pipeline import simulate_to_folder
 from tests.conftest import DEFAULT, small_scenario
 
@@ -143,29 +143,36 @@ def test_complete_run_replaces_only_with_force(earlier):
     assert leftovers(parent, "out") == []
 
 
+def fake_results(folder: Path, text: str = "earlier") -> Path:
+    """A small complete results folder (a manifest with file hashes), without a simulation."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "summary.csv").write_text(text)
+    write_manifest(folder, {"tool": "narvard-sim", "seed": 1, "replications": 1, "paradigms": ["intervention"],
+                            "scenario": {"simulation": {"warmup_years": 0.1, "years": 0.2}}})
+    return folder
+
+
 def test_atomic_folder_refuses_existing_without_force(tmp_path):
-    (tmp_path / "out").mkdir()
-    (tmp_path / "out" / "keep.txt").write_text("earlier")
+    before = snapshot(fake_results(tmp_path / "out"))
     with pytest.raises(ResultsExistError, match="use --force"):
         with AtomicFolder(tmp_path / "out"):
             pass
-    assert (tmp_path / "out" / "keep.txt").read_text() == "earlier"
+    assert snapshot(tmp_path / "out") == before
     with AtomicFolder(tmp_path / "out", force=True) as tmp:
         assert tmp.parent == tmp_path and tmp.name.startswith(".out.partial-")
         (tmp / "new.txt").write_text("new")
-        assert (tmp_path / "out" / "keep.txt").exists()  # replaced only when complete
+        assert snapshot(tmp_path / "out") == before  # replaced only when complete
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["new.txt"]
     assert leftovers(tmp_path, "out") == []
 
 
 def test_atomic_folder_exception_removes_temporary(tmp_path):
-    (tmp_path / "out").mkdir()
-    (tmp_path / "out" / "keep.txt").write_text("earlier")
+    before = snapshot(fake_results(tmp_path / "out"))
     with pytest.raises(RuntimeError):
         with AtomicFolder(tmp_path / "out", force=True) as tmp:
             (tmp / "half.txt").write_text("half")
             raise RuntimeError("crash")
-    assert (tmp_path / "out" / "keep.txt").read_text() == "earlier"
+    assert snapshot(tmp_path / "out") == before
     assert leftovers(tmp_path, "out") == []
 
 

@@ -1,15 +1,26 @@
-"""Results folders: written whole or not at all.
+"""Results folders: written whole or not at all, replaced only when they are ours.
 
-A run writes into a hidden temporary folder beside the target and moves it into place only
-when every file is complete. An interrupted run leaves the earlier complete folder as it was;
-an existing folder is replaced only when the user asks (``force``). The temporary folder's name
-carries the host and process id, so a later run to the same target removes the ones a killed
-run (SIGKILL, power cut) left behind, and never one a live run is writing.
+A run writes into a hidden temporary folder beside the target (``.NAME.partial-HOST-PID``) and
+moves it into place only when every file is complete, ``manifest.json`` (with a SHA-256 of
+every other file) last. An existing target is replaced only with ``force``, and only when it is
+a folder this program wrote (its manifest says so and it holds nothing else but the outputs
+of narvard's commands), an empty folder or nothing. The final move re-checks the target: if a
+folder appeared there meanwhile (another run), the new results are kept under a visible name
+beside it instead.
+
+Replacing is three renames: target to ``.NAME.old-HOST-PID`` (the earlier complete folder),
+the new folder to target, the old one to ``.NAME.trash-HOST-PID`` (no longer needed), then the
+trash is deleted. SIGINT and SIGTERM are held for the renames (in whichever thread the kernel
+delivers them). After SIGKILL or a power cut, the next run to the target (:func:`remove_stale`)
+puts a complete ``.old`` back if the target is missing (or else a complete ``.partial``) and
+deletes only what is not the only complete copy; it never touches a live process's folders.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fnmatch
+import hashlib
 import json
 import math
 import os
@@ -18,14 +29,19 @@ import signal
 import socket
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 SUMMARY, EVENTS, MANIFEST = "summary.csv", "events.parquet", "manifest.json"
 REPLICATIONS = "replications.csv"
+#: Files narvard's commands add to a results folder after the run (``measure``, ``timeline``,
+#: ``report``): not in the manifest, but ours, so ``--force`` may replace a folder holding them.
+DERIVED = ("measures.csv", "measures_detail.csv", "timeline_person_*.csv", "timeline_person_*.html",
+           "report.*", "report_*")
 
 
 def _umask() -> int:
-    """The process umask (read once, at import: setting it to query it is not thread-safe)."""
+    """Return the process umask (read once, at import: setting it to query it is not thread-safe)."""
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
@@ -39,23 +55,110 @@ class ResultsError(RuntimeError):
 
 
 class ResultsExistError(ResultsError):
-    """The target results folder exists and ``force`` was not given."""
+    """The target results folder exists and ``force`` was not given (or may not replace it)."""
+
+
+class ResultsKeptElsewhere(ResultsError):
+    """The target appeared while the run was writing: the complete new results are in ``kept``."""
+
+    def __init__(self, message: str, kept: Path):
+        super().__init__(message)
+        self.kept = kept
+
+
+class InterruptedAfterCommit(KeyboardInterrupt):
+    """SIGINT/SIGTERM arrived while the complete results were being moved into place: they are there."""
+
+    def __init__(self, folder: Path):
+        super().__init__(f"interrupted after the results were complete in {folder}")
+        self.folder = folder
+
+
+def shown(path: Path | str) -> str:
+    """Show a path in a one-line message: bytes that are not UTF-8 as escapes, never an error."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _matches_derived(name: str) -> bool:
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in DERIVED)
+
+
+def replace_refusal(target: Path | str) -> str | None:
+    """Why ``--force`` may not replace ``target`` (a one-line reason), or None if it may.
+
+    It may replace nothing (no such path), an empty folder, or a results folder this program
+    wrote: a narvard-sim ``manifest.json`` and, besides it, only the files the manifest lists
+    and the outputs narvard's commands add later (:data:`DERIVED`).
+    """
+    target = Path(target)
+    if not os.path.lexists(target):
+        return None
+    if target.is_symlink():
+        return f"{shown(target)}: is a symbolic link; give the folder itself as --out"
+    if not target.is_dir():
+        return f"{shown(target)}: exists and is not a folder; refusing to replace it (choose another --out)"
+    try:
+        entries = sorted(os.listdir(target))
+    except OSError as exc:
+        return f"{shown(target)}: cannot list it ({exc.strerror or exc}); refusing to replace it"
+    if not entries:
+        return None
+    try:
+        manifest = read_manifest(target)
+    except ResultsError:
+        return (f"{shown(target)}: not a narvard results folder (no narvard-sim {MANIFEST}); --force replaces"
+                " only those, so your files there are kept: choose another --out")
+    files = manifest.get("files")
+    listed = {str(k).split("/", 1)[0] for k in files} if isinstance(files, dict) else {SUMMARY, EVENTS, REPLICATIONS}
+    foreign = [e for e in entries if e != MANIFEST and e not in listed and not _matches_derived(e)]
+    if foreign:
+        names = ", ".join(map(shown, foreign[:3])) + (", ..." if len(foreign) > 3 else "")
+        return (f"{shown(target)}: holds files narvard did not write ({names}); refusing to replace it:"
+                " move them away or choose another --out")
+    return None
+
+
+def _inside_cwd(target: Path) -> bool:
+    """Tell whether the target is the working folder or one of its parents (it cannot be moved away)."""
+    try:
+        cwd = Path(os.getcwd())
+    except OSError:  # the working folder was deleted
+        return False
+    return target == cwd or target in cwd.parents
 
 
 class AtomicFolder:
-    """Context manager yielding a temporary folder that becomes ``target`` on success."""
+    """Context manager yielding a temporary folder that becomes ``target`` on success.
+
+    ``recovered``: folders an earlier killed run left that were put back at the target.
+    ``committed``: the new folder is at the target.
+    """
 
     def __init__(self, target: Path | str, force: bool = False):
-        self.target = Path(target)
+        self.shown = Path(target)
+        self.target = Path(os.path.abspath(target))
         self.force = force
         self.tmp: Path | None = None
+        self.recovered: list[Path] = []
+        self.committed = False
+
+    def _check(self) -> None:
+        if not self.target.name or _inside_cwd(self.target):
+            raise ResultsExistError(f"{shown(self.shown)}: is the working folder (or contains it); results cannot"
+                                    " replace it: give a new folder name as --out")
+        if not os.path.lexists(self.target):
+            return
+        reason = replace_refusal(self.target)
+        if reason is not None:
+            raise ResultsExistError(reason)
+        if not self.force:
+            restored = " (put back from an interrupted earlier run)" if self.recovered else ""
+            raise ResultsExistError(f"{shown(self.shown)}: results folder exists{restored}; use --force to replace it"
+                                    " or --out elsewhere")
 
     def __enter__(self) -> Path:
-        remove_stale(self.target)
-        if self.target.exists() and not self.force:
-            raise ResultsExistError(
-                f"{self.target}: results folder exists; use --force to replace it or --out elsewhere"
-            )
+        self.recovered = [p for p in remove_stale(self.target) if p == self.target]
+        self._check()
         self.target.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(prefix=f"{_prefix(self.target)}{os.getpid()}-", dir=self.target.parent))
         return self.tmp
@@ -65,22 +168,63 @@ class AtomicFolder:
         # any folder made here would get (0777 less the umask), so colleagues can read it.
         os.chmod(self.tmp, 0o777 & ~_UMASK)
 
+    def _discard(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
     def __exit__(self, exc_type, exc, tb) -> None:
         assert self.tmp is not None
         if exc_type is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+            self._discard()
             return
-        self._publish_mode()
-        old = None
-        # Between the two renames the target does not exist: a SIGINT or SIGTERM arriving
-        # there is held until both are done, so the new folder is always put in place.
-        with _signals_held():
-            if self.target.exists():
-                old = self.target.with_name(f"{_prefix(self.target, 'old')}{os.getpid()}")
-                os.replace(self.target, old)
-            os.replace(self.tmp, self.target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        try:
+            with _signals_deferred() as pending:
+                self._publish_mode()
+                trash = self._commit()
+                if trash is not None:  # held here too: a trash folder left would be deleted later anyway
+                    shutil.rmtree(trash, ignore_errors=True)
+        except BaseException:
+            if not self.committed:
+                self._discard()
+            raise
+        try:
+            for signum in pending:  # delivered now, to the handlers the caller set
+                signal.raise_signal(signum)
+        except KeyboardInterrupt:
+            raise InterruptedAfterCommit(self.shown) from None
+
+    def _keep_elsewhere(self, why: str) -> None:
+        kept = self.target.with_name(f"{self.target.name}.kept-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
+        os.rename(self.tmp, kept)
+        raise ResultsKeptElsewhere(f"{shown(self.shown)}: {why}; not replaced: the new results are in {shown(kept)}",
+                                   kept)
+
+    def _commit(self) -> Path | None:
+        """Move the new folder into place (signals held); the replaced folder to delete, if any."""
+        if not os.path.lexists(self.target):
+            try:
+                os.rename(self.tmp, self.target)  # replaces at most an empty folder made meanwhile
+            except OSError:
+                self._keep_elsewhere("appeared while this run was writing (another run?)")
+            self.committed = True
+            return None
+        if not self.force:
+            self._keep_elsewhere("appeared while this run was writing (another run?)")
+        reason = replace_refusal(self.target)
+        if reason is not None:
+            self._keep_elsewhere(f"changed while this run was writing ({reason.split(': ', 1)[-1]})")
+        old = self.target.with_name(f"{_prefix(self.target, 'old')}{os.getpid()}")
+        os.rename(self.target, old)
+        try:
+            os.rename(self.tmp, self.target)
+        except OSError:
+            # Something was put at the target between the two renames: the earlier folder is
+            # kept visibly beside it, and so are the new results.
+            os.rename(old, self.target.with_name(f"{self.target.name}.earlier-{os.getpid()}"))
+            self._keep_elsewhere("appeared while this run was replacing it (another run?)")
+        self.committed = True
+        trash = self.target.with_name(f"{_prefix(self.target, 'trash')}{os.getpid()}")
+        os.rename(old, trash)
+        return trash
 
 
 def _host() -> str:
@@ -88,7 +232,7 @@ def _host() -> str:
 
 
 def _prefix(target: Path, what: str = "partial") -> str:
-    """Name prefix of a temporary (``partial``) or replaced (``old``) folder of ``target``."""
+    """Name prefix of a temporary (``partial``), replaced (``old``) or deletable (``trash``) folder."""
     return f".{target.name}.{what}-{_host()}-"
 
 
@@ -102,45 +246,88 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _complete(folder: Path) -> bool:
+    try:
+        verify_folder(folder)
+    except (ResultsError, OSError):
+        return False
+    return True
+
+
 def remove_stale(target: Path | str) -> list[Path]:
-    """Remove temporary folders for ``target`` left by dead processes on this host; the removed."""
-    target = Path(target)
-    prefixes = (_prefix(target), _prefix(target, "old"))
-    removed = []
-    if not target.parent.is_dir():
-        return removed
-    for entry in target.parent.iterdir():
-        prefix = next((x for x in prefixes if entry.name.startswith(x)), None)
-        if prefix is None or not entry.is_dir():
-            continue
-        pid = entry.name[len(prefix):].split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-            shutil.rmtree(entry, ignore_errors=True)
-            removed.append(entry)
-    return removed
+    """Tidy the hidden folders of ``target`` that dead processes on this host left; what changed.
+
+    A complete ``.old`` (the earlier results, moved aside for a replacement) goes back to the
+    target if the target is missing, else a complete ``.partial`` (a finished run killed before
+    its last rename) does; ``target`` is then in the returned list. Others are deleted, except
+    an ``.old`` when the target is not a complete results folder (it may be the only copy).
+    """
+    target = Path(os.path.abspath(target))
+    changed: list[Path] = []
+    if not target.parent.is_dir() or not target.name:
+        return changed
+    stale: dict[str, list[Path]] = {"old": [], "partial": [], "trash": []}
+    for entry in sorted(target.parent.iterdir()):
+        for what, found in stale.items():
+            prefix = _prefix(target, what)
+            if entry.name.startswith(prefix) and entry.is_dir() and not entry.is_symlink():
+                pid = entry.name[len(prefix):].split("-", 1)[0]
+                if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+                    found.append(entry)
+    for entry in stale["trash"]:
+        shutil.rmtree(entry, ignore_errors=True)
+        changed.append(entry)
+    for what in ("old", "partial"):
+        for entry in stale[what]:
+            if not os.path.lexists(target) and _complete(entry):
+                os.rename(entry, target)
+                changed.append(target)
+            elif what == "partial" or _complete(target):
+                shutil.rmtree(entry, ignore_errors=True)
+                changed.append(entry)
+    return changed
 
 
 @contextlib.contextmanager
-def _signals_held():
-    """Hold SIGINT and SIGTERM (delivered on exit) when in the main thread; else do nothing."""
-    held = {signal.SIGINT, signal.SIGTERM}
+def _signals_deferred():
+    """Hold SIGINT and SIGTERM; yields the list of those that arrived (the caller delivers them).
+
+    Python runs signal handlers in the main thread whichever thread the kernel delivered the
+    signal to (a process pool's threads take them too), so the handlers are swapped rather
+    than the thread's mask. Outside the main thread handlers cannot be set, and none runs
+    there either: nothing to do.
+    """
+    pending: list[int] = []
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield pending
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    previous = {}
     try:
-        yield
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, lambda s, _f: pending.append(s))
+        yield pending
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+#: Longest warm-up or horizon a manifest may state (years): a bound far beyond any run, so that
+#: readers never compute with absurd values (2**1100 overflows a float).
+MAX_YEARS = 10_000
 
 
 def _check_manifest(manifest, path: Path) -> None:
-    """The fields every reader relies on, with the types they rely on."""
+    """Check the fields every reader relies on, with the types they rely on."""
     def bad(field: str, expected: str) -> ResultsError:
         return ResultsError(f"{path}: field '{field}' {expected}")
 
     def number(x) -> bool:
-        return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+        if not isinstance(x, int | float) or isinstance(x, bool):
+            return False
+        try:
+            return math.isfinite(float(x)) and abs(x) <= MAX_YEARS
+        except OverflowError:  # an integer beyond any float (2**1100)
+            return False
 
     for key in ("scenario", "seed", "replications", "paradigms"):
         if key not in manifest:
@@ -159,11 +346,11 @@ def _check_manifest(manifest, path: Path) -> None:
     sim = scenario["simulation"]
     for key in ("warmup_years", "years"):
         if not number(sim.get(key)) or sim[key] < 0:
-            raise bad(f"scenario.simulation.{key}", "must be a non-negative number")
+            raise bad(f"scenario.simulation.{key}", f"must be a number from 0 to {MAX_YEARS:g} (years)")
 
 
 def read_manifest(folder: Path | str) -> dict:
-    """The manifest of a results folder, or a :class:`ResultsError` naming what is wrong.
+    """Read the manifest of a results folder, or raise a :class:`ResultsError` naming what is wrong.
 
     The fields readers use (``scenario.simulation``, ``seed``, ``replications``,
     ``paradigms``) are there with the right types; the scenario itself is validated only by
@@ -187,15 +374,106 @@ def read_manifest(folder: Path | str) -> dict:
     return manifest
 
 
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def file_hashes(folder: Path | str) -> dict[str, str]:
+    """SHA-256 of every file under ``folder`` but the manifest, by relative POSIX path (sorted)."""
+    folder = Path(folder)
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if rel != MANIFEST and path.is_file():
+            out[rel] = _sha256(path)
+    return out
+
+
+def manifest_bytes(manifest: dict, what: str = MANIFEST) -> bytes:
+    """Encode a manifest as written (indented UTF-8 JSON), or raise a one-line :class:`ResultsError`.
+
+    Called on the manifest's fixed part before a run starts, so that a value JSON cannot hold
+    (a file name that is not UTF-8) is refused before the work, not after it.
+    """
+    try:
+        return (json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+    except (TypeError, ValueError, UnicodeEncodeError, OverflowError, RecursionError) as exc:
+        bad = next((k for k, v in manifest.items() if not _serialisable(v)), "?")
+        value = manifest.get(bad)
+        value = [shown(x) if isinstance(x, str) else x for x in value] if isinstance(value, list) else value
+        value = shown(value) if isinstance(value, str) else value
+        raise ResultsError(f"{what}: field '{bad}' cannot be recorded ({type(exc).__name__}: the value"
+                           f" {str(value)[:200]!s} is not valid UTF-8/JSON); rename the file or path") from None
+
+
+def _serialisable(value) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError, UnicodeEncodeError, OverflowError, RecursionError):
+        return False
+    return True
+
+
+def write_manifest(folder: Path | str, manifest: dict) -> None:
+    """Write ``manifest.json`` with ``files``: the SHA-256 of every other file in ``folder``.
+
+    Write it last: its presence marks the folder complete.
+    """
+    folder = Path(folder)
+    data = manifest_bytes({**manifest, "files": file_hashes(folder)})
+    (folder / MANIFEST).write_bytes(data)
+
+
+def verify_folder(folder: Path | str) -> dict:
+    """Open a results folder for reading: its manifest, once every file it lists is unchanged.
+
+    The one check every reader (``measure``, ``timeline``, ``reproduce``, ``report``) makes
+    first. Raises a one-line :class:`ResultsError` naming the file for a folder that is
+    missing, not narvard's, without file hashes (an older version's), or whose files were
+    changed, truncated or removed since the run wrote them. Files added later (``measure``'s
+    tables, timelines) are not checked.
+    """
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    path = folder / MANIFEST
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files or not all(isinstance(v, str) for v in files.values()):
+        raise ResultsError(f"{shown(path)}: field 'files' (SHA-256 of each file) missing; written by an older"
+                           " narvard? run it again to get a folder that can be checked")
+    for rel, digest in files.items():
+        parts = Path(rel).parts
+        if Path(rel).is_absolute() or ".." in parts or not parts:
+            raise ResultsError(f"{shown(path)}: field 'files' names {shown(rel)!r}, outside the folder")
+        f = folder / rel
+        if not f.is_file():
+            raise ResultsError(f"{shown(f)}: missing (listed in {MANIFEST}); the folder is incomplete")
+        try:
+            actual = _sha256(f)
+        except OSError as exc:
+            raise ResultsError(f"{shown(f)}: cannot read ({exc.strerror or exc})") from None
+        if actual != digest:
+            raise ResultsError(f"{shown(f)}: changed since narvard wrote it (SHA-256 differs from {MANIFEST});"
+                               " refusing to read a changed results folder")
+    return manifest
+
+
+#: The name readers use: open a results folder (verified), get its manifest.
+open_results = verify_folder
+
+
 def manifest_scenario(manifest: dict, folder: Path | str):
-    """The manifest's resolved parameters, validated again (a :class:`ScenarioError` if not)."""
+    """Validate the manifest's resolved parameters again (a :class:`ScenarioError` if they fail)."""
     from sim.config.loader import validate
 
     return validate(manifest["scenario"], Path(folder) / f"{MANIFEST} (scenario)")
 
 
 def _type_ok(actual, expected) -> bool:
-    """Same kind of column: strings may be dictionary-encoded or not; numbers by family."""
+    """Compare column kinds: strings may be dictionary-encoded or not; numbers by family."""
     import pyarrow as pa
 
     def base(t):
@@ -210,7 +488,7 @@ def _type_ok(actual, expected) -> bool:
 
 
 def read_events(folder: Path | str, columns: list[str] | None = None):
-    """The event log of a results folder as a DataFrame, or a :class:`ResultsError`.
+    """Read the event log of a results folder as a DataFrame, or raise a :class:`ResultsError`.
 
     Refuses a file that is not Parquet, is truncated, or lacks the event log's columns and
     their types; a row group that cannot be decoded is reported the same way.
