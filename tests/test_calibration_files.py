@@ -211,13 +211,14 @@ def test_a_resumed_study_does_not_replay_the_sampled_points(tmp_path):
     assert tuple(sorted(again.trials[0].params.items())) == points[0]
 
 
-def test_sigterm_during_calibrate_leaves_the_outputs_and_a_resumable_study(tmp_path):
+@pytest.mark.parametrize(("executor", "signum"), [("serial", signal.SIGTERM), ("processes", signal.SIGINT)])
+def test_a_signal_during_calibrate_leaves_the_outputs_and_a_resumable_study(tmp_path, executor, signum):
     tf_path = _cli_folder(tmp_path)
     assert _cli("calibrate", str(tf_path), "--executor", "serial", "--profile", "0").exit_code == 0
     before = _snapshot(tmp_path)
     before.pop("optuna.sqlite3")
-    cmd = [sys.executable, "-m", "sim", "calibrate", str(tf_path), "--executor", "serial", "--profile", "0",
-           "--resume", "--budget", "200"]
+    cmd = [sys.executable, "-m", "sim", "calibrate", str(tf_path), "--executor", executor, "--workers", "2",
+           "--profile", "0", "--resume", "--budget", "200"]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
                             cwd=Path(__file__).resolve().parents[1])
     lines = []
@@ -226,7 +227,7 @@ def test_sigterm_during_calibrate_leaves_the_outputs_and_a_resumable_study(tmp_p
         lines.append(line)
         if sum(x.startswith("trial ") for x in lines) >= 2 or time.monotonic() > deadline:
             break
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signum)  # to the main process only, as `kill` would
     rest = proc.communicate(timeout=120)[1]
     assert proc.returncode == 130, "".join(lines) + rest
     assert "--resume" in rest
@@ -262,3 +263,16 @@ def test_the_charts_open_offline_and_can_be_rendered_again_from_the_csvs(tmp_pat
     html = (tmp_path / "identifiability.html").read_text()
     assert _network_references(html) == [] and "Identifiability: loss against each parameter" in html
     assert _network_references('<script src="https://cdn.plot.ly/plotly-2.35.2.min.js"></script>')  # the check bites
+
+
+def test_recover_leaves_a_running_writers_staging_alone(tmp_path):
+    live = tmp_path / f"{STAGING_PREFIX}{os.getppid()}"  # our parent: alive
+    live.mkdir()
+    (live / "fitted.toml").write_text("being written")
+    dead_pid = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+    dead = tmp_path / f"{STAGING_PREFIX}{dead_pid}"
+    dead.mkdir()
+    (dead / "fitted.toml").write_text("left by a killed run")
+    done = recover(tmp_path)
+    assert live.is_dir() and not dead.exists() and len(done) == 1 and "uncommitted" in done[0]
