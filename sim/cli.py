@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from sim.config import ScenarioError
+from sim.config.paths import default_results_dir
 from sim.console_summary import UnknownMetricError, show_summary
 from sim.executor import make_executor
 from sim.measure.report import format_value
@@ -31,7 +32,7 @@ err = Console(stderr=True)
 ScenarioArg = Annotated[Path, typer.Argument(help="scenario TOML file")]
 SeedOpt = Annotated[int | None, typer.Option(help="override the scenario seed")]
 RepsOpt = Annotated[int | None, typer.Option("--replications", "-n", min=1, help="override the number of replications")]
-OutOpt = Annotated[Path | None, typer.Option(help="results folder (default results/<scenario name>)")]
+OutOpt = Annotated[Path | None, typer.Option(help="results folder (default: results/<file stem> beside the scenario)")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="replace an existing results folder")]
 ExecOpt = Annotated[str, typer.Option(help="serial, processes or dask")]
 SchedOpt = Annotated[str | None, typer.Option(help="Dask scheduler address, with --executor dask")]
@@ -74,7 +75,7 @@ def _simulate(scenario_path: Path, paradigms: tuple[str, ...], seed, replication
         scenario = load(scenario_path, seed, replications)
     except ScenarioError as exc:
         _fail(str(exc))
-    out = out or Path("results") / scenario.meta.name
+    out = out or default_results_dir(scenario_path)
     try:
         ex = make_executor(executor, workers, scheduler)
     except ValueError as exc:
@@ -196,6 +197,10 @@ app.command("reproduce")(reproduce_command)
 from sim.report.command import report_command  # noqa: E402  (leadership report, one HTML file)
 
 app.command("report")(report_command)
+
+from sim.config.command import scenario_app  # noqa: E402  (scenario new / show)
+
+app.add_typer(scenario_app, name="scenario")
 
 
 @app.command("switch-off")

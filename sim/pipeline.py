@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.config import Scenario, load_scenario, scenario_hash
+from sim.config import Scenario, ScenarioError, scenario_hash
+from sim.config.loader import _deep_merge, resolve, validate
 from sim.executor import Executor
 from sim.output.results import (
     EVENTS,
@@ -47,19 +48,6 @@ def dependency_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
-
-
-def with_overrides(scenario: Scenario, seed: int | None, replications: int | None) -> Scenario:
-    """Apply the command line's seed and replications, if given, to the scenario."""
-    upd = {}
-    if seed is not None:
-        upd["seed"] = seed
-    if replications is not None:
-        upd["replications"] = replications
-    if not upd:
-        return scenario
-    sim = scenario.simulation.model_copy(update=upd)
-    return scenario.model_copy(update={"simulation": sim})
 
 
 def simulate_to_folder(scenario: Scenario, paradigms: tuple[str, ...], out: Path, force: bool,
@@ -136,6 +124,28 @@ def _simulate_into(folder: AtomicFolder, scenario: Scenario, paradigms: tuple[st
     return summary
 
 
+#: Command-line options that override scenario fields, as the messages name them.
+OVERRIDES = {"seed": "--seed", "replications": "--replications/-n"}
+
+
 def load(path: str | Path, seed: int | None = None, replications: int | None = None) -> Scenario:
-    """Load a scenario file and apply command-line overrides."""
-    return with_overrides(load_scenario(path), seed, replications)
+    """Load a scenario file and apply command-line overrides, through one validation path.
+
+    The file is validated first (its problems name the file); the overrides are then merged into
+    the same mapping and validated again with the same limits (``--seed -5``, ``--seed 2**70``
+    and ``-n 1000000`` are refused like the same values in a file, naming the option).
+    """
+    data = resolve(path)
+    scenario = validate(data, path)
+    given = {k: v for k, v in (("seed", seed), ("replications", replications)) if v is not None}
+    if not given:
+        return scenario
+    try:
+        return validate(_deep_merge(data, {"simulation": given}), "command line")
+    except ScenarioError as exc:
+        lines = []
+        for line in exc.problems:
+            for field, option in OVERRIDES.items():
+                line = line.replace(f"simulation.{field}:", f"{option} (simulation.{field}):")
+            lines.append(line)
+        raise ScenarioError("command line", lines) from None

@@ -141,17 +141,22 @@ def limit_problems(s: Scenario) -> list[str]:
 _NAME = re.compile(r"^\w[\w.+-]*$")
 
 
-def name_problems(s: Scenario) -> list[str]:
-    """``meta.name`` names the default results folder (``results/<name>``): a plain name only."""
-    name = s.meta.name
+def plain_name_problem(name: str) -> str | None:
+    """Say what is wrong with ``name`` as a plain file or folder name (None: nothing)."""
     if not _NAME.fullmatch(name) or len(name) > 100:
-        return [f"meta.name: expected a plain folder name of letters, digits, '_', '-', '.', '+'"
-                f" (not starting with '.', at most 100 characters) (got {name!r})"]
-    return []
+        return ("expected a plain folder name of letters, digits, '_', '-', '.', '+'"
+                f" (not starting with '.', at most 100 characters) (got {name!r})")
+    return None
+
+
+def name_problems(s: Scenario) -> list[str]:
+    """``meta.name`` titles the results; a plain name, as it once named the results folder."""
+    problem = plain_name_problem(s.meta.name)
+    return [f"meta.name: {problem}"] if problem else []
 
 
 def horizon_problems(s: Scenario) -> list[str]:
-    """The run's size: horizon and persons ever present."""
+    """Check the run's size: horizon and persons ever present."""
     problems = []
     sim, pop = s.simulation, s.population
     years = sim.warmup_years + sim.years
@@ -175,7 +180,7 @@ def horizon_problems(s: Scenario) -> list[str]:
 
 
 def _poisson_max(means) -> int:
-    """The largest count a person can hold: the Poisson quantile at the largest uniform."""
+    """Return the largest count a person can hold: the Poisson quantile at the largest uniform."""
     from scipy.stats import poisson
 
     top = max(float(poisson.ppf(_U_MAX, m)) for m in means)

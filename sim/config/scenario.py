@@ -372,7 +372,7 @@ class Scenario(Strict):
         return (self.simulation.warmup_years + self.simulation.years) * 365.25
 
     def concepts_off(self) -> Scenario:
-        """The same scenario with every service concept switched off."""
+        """Return the same scenario with every service concept switched off."""
         c = self.concepts
         off = c.model_copy(
             update={

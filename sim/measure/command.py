@@ -22,10 +22,10 @@ from sim.measure.report import (
     measure_folder,
     write_measures,
 )
-from sim.measure.targets import load_targets
+from sim.measure.targets import default_targets, load_targets
 from sim.output.results import ResultsError
 
-DEFAULT_TARGETS = Path("calibration/targets.toml")
+DEFAULT_TARGETS = default_targets()  # found from the package, not the current folder
 console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 

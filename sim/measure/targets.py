@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.config.loader import ScenarioError, format_validation_error, read_toml
+from sim.config.paths import bundled
 from sim.config.scenario import Stratum
 from sim.domain.events import DETAILS, KINDS
 
@@ -233,6 +234,11 @@ class TargetFile(Strict):
         return self
 
 
+def default_targets() -> Path:
+    """``calibration/targets.toml`` of the installed project, wherever the command runs."""
+    return bundled("calibration/targets.toml")
+
+
 def load_targets(path: Path | str) -> TargetFile:
     """Load and validate a targets file; errors name the file and the field."""
     path = Path(path)
@@ -240,4 +246,4 @@ def load_targets(path: Path | str) -> TargetFile:
     try:
         return TargetFile.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(path, format_validation_error(exc)) from None
+        raise ScenarioError(path, format_validation_error(exc, TargetFile)) from None
