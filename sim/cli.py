@@ -202,6 +202,10 @@ from sim.config.command import scenario_app  # noqa: E402  (scenario new / show)
 
 app.add_typer(scenario_app, name="scenario")
 
+from sim.events_command import events_command  # noqa: E402  (totals and export of events.parquet)
+
+app.command("events")(events_command)
+
 
 @app.command("switch-off")
 def switch_off(scenario: ScenarioArg, seed: SeedOpt = None, replications: RepsOpt = None,

@@ -14,6 +14,7 @@ import pandas as pd
 from sim.config import Scenario, ScenarioError, scenario_hash
 from sim.config.loader import _deep_merge, resolve, validate
 from sim.executor import Executor
+from sim.output.dictionary import parquet_metadata, write_dictionary
 from sim.output.results import (
     EVENTS,
     MANIFEST,
@@ -101,7 +102,9 @@ def _simulate_into(folder: AtomicFolder, scenario: Scenario, paradigms: tuple[st
         except BaseException:
             getattr(executor, "abort", lambda: None)()  # no worker may write into tmp once it is removed
             raise
-        rows = concat_events([t[3] for t in tasks], tmp / EVENTS)
+        window = (scenario.warmup_days, scenario.horizon_days)
+        rows = concat_events([t[3] for t in tasks], tmp / EVENTS, parquet_metadata(*window))
+        write_dictionary(tmp, *window)
         for t in tasks:
             Path(t[3]).unlink()
         parts_dir.rmdir()

@@ -137,12 +137,14 @@ def reproduce_command(
                   " (edited after the run?)", soft_wrap=True, highlight=False)
     events = {None: "no event log to compare", True: "identical", False: "differs"}[r.events_identical]
     console.print(f"events.parquet: {events}", highlight=False)
+    if r.versions:  # named even when the bytes agree: the next run may not be so lucky
+        console.print("versions that differ from the manifest's:", highlight=False)
+    for name, (then, now) in r.versions.items():
+        console.print(f"  {name}: {then} then, {now} now", highlight=False)
     if r.identical:
         console.print(f"summary.csv: byte-identical; {results} is reproducible", highlight=False)
         return
     console.print(f"summary.csv: DIFFERS from {results}/summary.csv", highlight=False)
-    for name, (then, now) in r.versions.items():
-        console.print(f"  {name}: {then} then, {now} now", highlight=False)
     if r.out is not None:
         console.print(f"re-run kept in {r.out}", highlight=False)
     raise typer.Exit(1)

@@ -76,12 +76,16 @@ def metrics_frame(results: list[ReplicationResult], paradigm: str) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def concat_events(parts: list[str], out: Path) -> int:
-    """Concatenate per-replication Parquet parts, in order, into one file; rows written."""
+def concat_events(parts: list[str], out: Path, metadata: dict[bytes, bytes] | None = None) -> int:
+    """Concatenate per-replication Parquet parts, in order, into one file; rows written.
+
+    ``metadata``: key-value metadata for the file's schema (the data dictionary).
+    """
     from sim.output.recorder import SCHEMA, WRITER_OPTIONS
 
     n = 0
-    with pq.ParquetWriter(str(out), SCHEMA, **WRITER_OPTIONS) as writer:
+    schema = SCHEMA.with_metadata(metadata) if metadata else SCHEMA
+    with pq.ParquetWriter(str(out), schema, **WRITER_OPTIONS) as writer:
         for part in parts:
             f = pq.ParquetFile(part)
             for i in range(f.num_row_groups):

@@ -63,6 +63,15 @@ def test_cli_exit_0_when_identical(original):
     assert "summary.csv: byte-identical" in res.output
 
 
+def test_cli_names_versions_that_differ_even_when_identical(copy):
+    m = json.loads((copy / MANIFEST).read_text())
+    m["dependencies"]["numpy"] = "0.0.1"
+    (copy / MANIFEST).write_text(json.dumps(m))
+    res = invoke(copy, "--executor", "serial")
+    assert res.exit_code == 0, res.output
+    assert "numpy: 0.0.1 then" in res.output and "summary.csv: byte-identical" in res.output
+
+
 def test_cli_exit_1_when_summary_differs(copy):
     text = (copy / SUMMARY).read_text()
     (copy / SUMMARY).write_text(text.replace(",", ";", 1))
