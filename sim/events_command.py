@@ -62,7 +62,8 @@ def events_command(
         events = events[events["kind"].astype(str).isin(kind)]
     totals = event_totals(events)
     period = "every row, warm-up included" if include_warmup else f"measured period (after {warmup:g} warm-up years)"
-    t = Table(title=f"{results}: totals per replication, {period}", box=box.SIMPLE_HEAD, title_justify="left")
+    console.print(f"{results}: totals per replication, {period}", soft_wrap=True, highlight=False)
+    t = Table(box=box.SIMPLE_HEAD)
     for col in ("kind", "paradigm", "rows", "quantity", "unit of quantity", "cost SEK"):
         t.add_column(col, justify="left" if col in ("kind", "paradigm", "unit of quantity") else "right")
     for r in totals.itertuples():
