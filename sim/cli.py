@@ -271,3 +271,8 @@ def show_switch_off(table: pd.DataFrame, title: str) -> None:
 def main() -> None:  # pragma: no cover - console entry point
     """Entry point."""
     sys.exit(app())
+
+
+from sim.measure.validate_command import validate_command  # noqa: E402  (baseline against published figures)
+
+app.command("validate")(validate_command)
