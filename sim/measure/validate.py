@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from sim.measure.report import overlaps, t_interval
+from sim.measure.report import overlaps
+from sim.measure.stats import markdown_table, t_interval
 
 DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
@@ -407,8 +408,6 @@ def format_table(table: pd.DataFrame, short: bool = False) -> pd.DataFrame:
 
 def write_validation(table: pd.DataFrame, lorenz: pd.DataFrame, results: Path, targets_path: Path) -> list[Path]:
     """Write validation.csv, validation.md and lorenz.csv into the results folder, each atomically."""
-    from sim.measure.report import markdown_table
-
     results = Path(results)
     csv = table.copy()
     for col in ("published_value", "band_low", "band_high", "mean", "ci_low", "ci_high", "off_by"):
