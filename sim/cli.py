@@ -105,7 +105,7 @@ def _simulate(scenario_path: Path, paradigms: tuple[str, ...], seed, replication
         raise typer.Exit(130) from None
     _show(summary, scenario.model_dump(mode="json"),
           f"{scenario.meta.name}: {reps} replications, seed {scenario.simulation.seed}", show_all, metrics)
-    console.print(f"results written to {out}/ (summary.csv, events.parquet, manifest.json)")
+    console.print(f"results written to {out}/ (summary.csv, events.parquet, data_dictionary.md, manifest.json)")
 
 
 @app.command()
