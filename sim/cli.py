@@ -206,6 +206,11 @@ from sim.events_command import events_command  # noqa: E402  (totals and export 
 
 app.command("events")(events_command)
 
+from sim.app.command import app_command, export_vidigi_command  # noqa: E402  (workshop app, vidigi log)
+
+app.command("app")(app_command)
+app.command("export-vidigi")(export_vidigi_command)
+
 
 @app.command("switch-off")
 def switch_off(scenario: ScenarioArg, seed: SeedOpt = None, replications: RepsOpt = None,
