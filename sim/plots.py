@@ -135,9 +135,10 @@ def timeline_figure(rows: pd.DataFrame, person: int, caption: str | None = None,
     fig.update_xaxes(title_text="months since the window's start (1 month = 30.44 days)",
                      row=len(paradigms) + 1, col=1)
     fig.update_yaxes(title_text="SEK", tickformat=",.0f", row=len(paradigms) + 1, col=1)
-    fig.update_layout(title=f"Person {person}: the same health, two care systems "
-                            f"({span / DAYS_PER_MONTH:.0f} months). ◆ deterioration (its need), ▲ stratum change, "
-                            "✕ death; | one contact; numbers on squares: weekly counts",
+    fig.update_layout(title=dict(text=f"Person {person}: the same health, two care systems "
+                                      f"({span / DAYS_PER_MONTH:.0f} months)<br><sup>◆ deterioration (its need), "
+                                      "▲ stratum change, ✕ death; | one contact; bars: stays and enrolments; "
+                                      "numbers on squares: weekly counts (home help: hours)</sup>"),
                       barmode="overlay", height=1000 + (60 if caption else 0), template="plotly_white",
                       legend=dict(orientation="h", y=-0.06), margin=dict(b=200 if caption else 80))
     if caption:

@@ -132,3 +132,12 @@ def test_cli_report(compared):
     assert (compared / "report.html").is_file() and "self-contained" in res.output
     bad = CliRunner().invoke(app, ["report", str(compared / "nope")])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+def test_assumption_sources_belong_to_their_own_comment_block():
+    from sim.report.sections import scenario_assumptions
+
+    t = scenario_assumptions(DEFAULT.read_text(encoding="utf-8")).set_index("parameter")
+    assert t.loc["death_rate_per_year", "source or reason"].startswith("Deaths per person-year")
+    assert t.loc["bed_day", "source or reason"].startswith("medicine/geriatric ward day")
+    assert "overlay" not in t.index  # top-level keys are not parameters

@@ -94,24 +94,35 @@ def build_scenario(w: WhatIf) -> Scenario:
     return validate(_deep_merge(data, over), f"what-if on {path.name}")
 
 
+#: Person-years of simulation (persons x run years x replications) above which the replications
+#: run on local processes: below it, starting the processes costs more than it saves.
+PARALLEL_PERSON_YEARS = 50_000
+
+
 def compare(scenario: Scenario, progress: Callable[[int, int], None] | None = None) -> dict:
     """Run both care systems on the scenario: summary, per-replication metrics (no files written).
 
-    ``progress(done, total)`` is called after each replication. Returns ``summary`` (paradigm,
-    metric, mean, ci_low, ci_high, unit), ``replications`` and ``seconds``.
+    ``progress(done, total)`` is called after each replication. Large runs use the local process
+    executor of the CLI (the same replications, the same numbers). Returns ``summary``
+    (paradigm, metric, mean, ci_low, ci_high, unit), ``replications`` and ``seconds``.
     """
     import time
 
+    from sim.executor import make_executor
     from sim.output.summary import paired_differences, summarise
-    from sim.runner import PARADIGMS, metrics_frame, run_replication
+    from sim.runner import PARADIGMS, metrics_frame, run_replications
 
     t0 = time.perf_counter()
-    reps = scenario.simulation.replications
+    sim = scenario.simulation
+    reps = sim.replications
+    size = scenario.population.persons_65plus * (sim.warmup_years + sim.years) * reps
     results = []
-    for r in range(reps):
-        results.append(run_replication(scenario, r, PARADIGMS))
-        if progress:
-            progress(r + 1, reps)
+    tasks = [(scenario, r, PARADIGMS, None) for r in range(reps)]
+    with make_executor("processes" if size > PARALLEL_PERSON_YEARS and reps > 1 else "serial", None, None) as ex:
+        for res in run_replications(ex, tasks):
+            results.append(res)
+            if progress:
+                progress(len(results), reps)
     frames = {p: metrics_frame(results, p) for p in PARADIGMS}
     summary = pd.concat([summarise(frames[p], p) for p in PARADIGMS]
                         + [paired_differences(frames["intervention"], frames["person"])], ignore_index=True)

@@ -107,7 +107,8 @@ def waterfall_figure(costs: pd.DataFrame) -> go.Figure:
 
 def calibration_figure(fit: pd.DataFrame) -> go.Figure:
     """Plot the pilots' reported figures against the simulated naive and causal estimates (relative changes, %)."""
-    f = fit[fit["reported"].abs() <= 1.5].iloc[::-1]
+    # the pilots' before/after designs: targets with a causal estimate (not caseloads or time shares)
+    f = fit[fit["causal_mean"].notna() & fit["reported"].notna()].iloc[::-1]
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=100 * f["reported"], y=f["target"], mode="markers", name="reported (pilot)",
                              marker=dict(symbol="diamond", size=11, color="black"),

@@ -228,13 +228,15 @@ def scenario_assumptions(text: str) -> pd.DataFrame:
     The comment on the line, else the comment block just above it, is the source or the reason
     for the assumption. Multi-line values are not split (the scenario files keep one per line).
     """
-    rows, section, block = [], "", []
+    rows, section, block, after_key = [], "", [], False
     for line in text.splitlines():
         s = line.strip()
         if not s:
-            block = []
+            block, after_key = [], False
             continue
         if s.startswith("#"):
+            if after_key:  # a new comment block starts: it speaks for the keys below it
+                block, after_key = [], False
             block.append(s.lstrip("#").strip())
             continue
         if s.startswith("["):
@@ -246,8 +248,9 @@ def scenario_assumptions(text: str) -> pd.DataFrame:
         if not m:
             continue
         key, value, comment = m.group(1), m.group(2), m.group(3)
-        if value.count('"') % 2 == 1 or ("#" in value and comment is None):
-            continue
+        after_key = True
+        if not section or value.count('"') % 2 == 1 or ("#" in value and comment is None):
+            continue  # top-level keys (base files, overlays) are not parameters
         rows.append((section, key, value, comment or " ".join(block)))
     return pd.DataFrame(rows, columns=["section", "parameter", "value in the file", "source or reason"])
 
