@@ -24,10 +24,13 @@ _INDEX_KINDS = ("team_enrol", "palliative_enrol", "safe_discharge", "physician_l
 _MIN_TEAM_DAYS = 60.0  # a typical team patient has had at least this much of the team (days)
 
 
-def _events(folder, replication: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return the replication's personal rows and each team's SEK per enrolled day (for the allocation)."""
-    ev = read_events(folder)
-    ev = ev[ev["replication"] == replication]
+def _events(folder, replication: int, events: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the replication's personal rows and each team's SEK per enrolled day (for the allocation).
+
+    ``events``: the folder's event log when the caller has read it already (the report).
+    """
+    ev = read_events(folder) if events is None else events
+    ev = ev[ev["replication"] == replication].copy()
     if ev.empty:
         raise ResultsError(f"{folder}: no events for replication {replication}")
     for col in ("paradigm", "kind", "provider", "payer", "stratum", "detail"):
@@ -70,12 +73,12 @@ def typical_person(ev: pd.DataFrame, months: float = 18.0) -> tuple[int, float]:
 
 
 def person_timeline(folder, person: int | None = None, replication: int = 0,
-                    months: float = 18.0) -> tuple[pd.DataFrame, int]:
+                    months: float = 18.0, events: pd.DataFrame | None = None) -> tuple[pd.DataFrame, int]:
     """Rows of one person under both systems over ``months``; ``day`` counts from the window start.
 
     The window starts a third of the way before the person's first enrolment (or first row).
     """
-    ev, rates = _events(folder, replication)
+    ev, rates = _events(folder, replication, events)
     if person is None:
         person, index = typical_person(ev, months)
     else:

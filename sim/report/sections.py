@@ -63,11 +63,8 @@ class Context:
 
     @cached_property
     def events(self) -> pd.DataFrame:
-        """The event log with plain string columns."""
-        ev = read_events(self.folder)
-        for col in ("paradigm", "kind", "provider", "payer", "stratum", "detail"):
-            ev[col] = ev[col].astype(str)
-        return ev
+        """The event log (text columns stay categorical: millions of rows, a few dozen values)."""
+        return read_events(self.folder)
 
     @property
     def sim(self) -> dict:
@@ -158,7 +155,7 @@ def one_person(ctx: Context) -> Section:
     from sim.plots import timeline_figure
 
     try:
-        rows, pid = person_timeline(ctx.folder, None, 0, 18.0)
+        rows, pid = person_timeline(ctx.folder, None, 0, 18.0, ctx.events)
     except ResultsError as exc:
         raise Unavailable(f"a typical unstable person ({exc})") from None
     caption = timeline_caption(rows, pid)
