@@ -154,3 +154,10 @@ def test_results_are_kept_per_input(at, monkeypatch):
     n = len(calls)
     at.number_input(key="wi_caseload").set_value(5).run()  # going back: no new run
     assert len(calls) == n and at.dataframe[0].value.equals(first)
+
+
+def test_the_report_can_be_downloaded_from_the_app(at):
+    at.button(key="ps_report").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    downloads = at.get("download_button")
+    assert len(downloads) == 2  # the vidigi log and the report

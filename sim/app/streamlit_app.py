@@ -25,7 +25,10 @@ from sim.palette import SYSTEM_COLOURS, SYSTEM_LABELS
 
 PAGES = ("Paradigm shift", "What-if", "Compare options", "About")
 # `narvard app --persons N --years Y` sets the starting size of the runs (small in tests).
-DEFAULTS = json.loads(os.environ.get("NARVARD_APP_DEFAULTS", "{}"))
+try:
+    DEFAULTS = dict(json.loads(os.environ.get("NARVARD_APP_DEFAULTS", "{}")))
+except (ValueError, TypeError):  # set by `narvard app`; anything else is ignored, not a traceback
+    DEFAULTS = {}
 
 
 @st.cache_resource
@@ -225,6 +228,21 @@ def page_shift() -> None:
     st.download_button("Download this event log (vidigi format, CSV)", log.to_csv(index=False), "vidigi_log.csv",
                        "text/csv")
     st.caption("`narvard export-vidigi RESULTS_DIR` writes the same format from any compare results folder.")
+    if st.button("Prepare the report of this example area", key="ps_report"):
+        with st.spinner("Writing the report ..."):
+            html = _report(folder)
+        st.download_button("Download the report (one HTML file, opens offline)", html, "report.html", "text/html",
+                           key="ps_report_download")
+
+
+@st.cache_resource
+def _report(folder: str) -> bytes:
+    """Write the leadership report of the example folder (``narvard report`` on it)."""
+    from sim.report.build import write_report
+
+    calibration = logic.SCENARIOS.parent / "calibration"
+    return write_report(folder, calibration if calibration.is_dir() else None,
+                        logic.SCENARIOS / "default.toml").read_bytes()
 
 
 def page_about() -> None:
