@@ -276,3 +276,21 @@ def test_recover_leaves_a_running_writers_staging_alone(tmp_path):
     (dead / "fitted.toml").write_text("left by a killed run")
     done = recover(tmp_path)
     assert live.is_dir() and not dead.exists() and len(done) == 1 and "uncommitted" in done[0]
+
+
+def test_charts_only_renders_the_uncommitted_charts_from_the_committed_csvs(tmp_path):
+    import shutil
+
+    for name in ("fit.csv", "trials.csv"):  # the committed ones
+        shutil.copy(Path(__file__).resolve().parents[1] / "calibration" / name, tmp_path / name)
+    cmd = [sys.executable, "-m", "sim", "calibrate", "--charts-only", "--out", str(tmp_path), "--executor", "serial"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    for name in ("fit.html", "identifiability.html"):
+        html = (tmp_path / name).read_text()
+        assert "<script src=" not in html and "plotly" in html
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    done = subprocess.run(cmd[:-4] + ["--out", str(empty), "--executor", "serial"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr and "fit.csv" in done.stderr

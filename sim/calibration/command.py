@@ -33,6 +33,22 @@ def _terminate(signum, frame):  # SIGTERM: stop like Ctrl-C; the study keeps the
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+CHARTS_HELP = ("only render fit.html and identifiability.html from fit.csv and trials.csv in the output folder"
+               " (no trials; the charts are not committed: plotly.js embedded makes each about 5 MB)")
+
+
+def _charts_only(out: Path, tf) -> None:
+    from sim.calibration.output import FIT, TRIALS, rewrite_charts
+
+    missing = [name for name in (FIT, TRIALS) if not (out / name).is_file()]
+    if missing:
+        err.print(f"[red]error:[/red] {out}: no {', '.join(missing)} to render charts from", highlight=False,
+                  soft_wrap=True)
+        raise typer.Exit(2)
+    written = rewrite_charts(out, tf.calibration)
+    console.print("written: " + ", ".join(str(p) for p in written))
+
+
 def calibrate_command(
     targets: TargetsArg = DEFAULT_TARGETS,
     budget: Annotated[int | None, typer.Option(min=1, help="completed trials in the study (default: the file's)")
@@ -47,6 +63,7 @@ def calibrate_command(
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
     workers: Annotated[int | None, typer.Option(help="parallel trials (default: all cores)")] = None,
     profile: Annotated[int, typer.Option(min=0, help="profile points per parameter after the search (0: none)")] = 5,
+    charts_only: Annotated[bool, typer.Option("--charts-only", help=CHARTS_HELP)] = False,
 ) -> None:
     """Fit the service concepts' effect sizes to the reported outcomes (optuna TPE), resumable."""
     from sim.calibration.fit import calibrate
@@ -63,6 +80,9 @@ def calibrate_command(
         raise typer.Exit(2) from None
     n_workers = workers or getattr(ex, "workers", 1) if executor != "dask" else (workers or 2)
     out = out or targets.parent
+    if charts_only:
+        _charts_only(out, tf)
+        return
     t0 = time.perf_counter()
 
     def progress(number: int, loss: float) -> None:
