@@ -11,7 +11,7 @@ from sim.pipeline import simulate_to_folder
 from tests.conftest import DEFAULT, ROOT, small_scenario
 
 FILLED = ("headline", "over-time", "person", "costs", "calibration", "assumptions", "methods")
-LATER = ("validation", "staffed", "uncertainty", "rollout")
+LATER = ("staffed", "uncertainty", "rollout")
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +43,7 @@ def test_every_present_section_is_filled_and_later_ones_say_what_they_lack(repor
         assert "plotly-graph-div" in _section(report, key), key
     for key in LATER:
         assert "not available yet: " in _section(report, key), key
+    assert "not available yet: the baseline validation" in _section(report, "validation")  # not run here
     assert "SKA-1" in _section(report, "calibration")
     assert "bed_day" in _section(report, "assumptions") and "regional price lists" in _section(report, "assumptions")
     assert "Common random numbers" in _section(report, "methods")
@@ -141,3 +142,18 @@ def test_assumption_sources_belong_to_their_own_comment_block():
     assert t.loc["death_rate_per_year", "source or reason"].startswith("Deaths per person-year")
     assert t.loc["bed_day", "source or reason"].startswith("medicine/geriatric ward day")
     assert "overlay" not in t.index  # top-level keys are not parameters
+
+
+def test_the_validation_section_is_filled_once_narvard_validate_ran(compared, tmp_path):
+    import shutil
+
+    from sim.report.build import write_report
+
+    folder = tmp_path / "validated"
+    shutil.copytree(compared, folder)
+    (folder / "report.html").unlink(missing_ok=True)
+    targets = ROOT / "calibration" / "baseline_targets.toml"
+    res = CliRunner().invoke(app, ["validate", str(folder), "--targets", str(targets)])
+    assert res.exit_code == 0, res.output
+    part = _section(write_report(folder).read_text(encoding="utf-8"), "validation")
+    assert "not available yet" not in part and "plotly-graph-div" in part and "in band" in part
