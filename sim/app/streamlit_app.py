@@ -216,14 +216,19 @@ def page_shift() -> None:
         st.warning("No persons to animate in this example.")
         return
     loc["where"] = loc["location"].map({n: i for i, n in enumerate(logic.LOCATIONS)})
-    loc["system"] = loc["paradigm"].map(SYSTEM_LABELS)
+    loc["system"] = loc["paradigm"].map({p: SYSTEM_LABELS[p].split(" (")[0] for p in SYSTEM_LABELS})
     loc["week"] = (loc["day"] // 7).astype(int)
-    fig = px.scatter(loc, x="where", y="person", animation_frame="week", color="paradigm", facet_col="system",
+    ids = sorted(loc["person"].unique())
+    loc["row"] = loc["person"].map({p: i for i, p in enumerate(ids)})  # one row per person, fixed range
+    fig = px.scatter(loc, x="where", y="row", animation_frame="week", color="paradigm", facet_col="system",
                      color_discrete_map=SYSTEM_COLOURS, range_x=[-0.5, len(logic.LOCATIONS) - 0.5],
-                     labels={"where": "where the person is", "person": "person id", "week": "week"},
-                     title="Where the same persons are, week by week (press play)")
+                     range_y=[-1, len(ids)], hover_data={"person": True, "row": False, "where": False},
+                     labels={"where": "where the person is", "row": "person id", "week": "week",
+                             "system": "", "paradigm": "care system"},
+                     title="Where the same persons are, week by week (press play)", height=160 + 16 * len(ids))
     fig.update_xaxes(tickvals=list(range(len(logic.LOCATIONS))), ticktext=list(logic.LOCATIONS))
-    fig.update_yaxes(type="category")
+    fig.update_yaxes(tickvals=list(range(len(ids))), ticktext=[str(p) for p in ids], tickfont=dict(size=9))
+    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
     st.plotly_chart(fig)
     st.download_button("Download this event log (vidigi format, CSV)", log.to_csv(index=False), "vidigi_log.csv",
                        "text/csv")
