@@ -47,6 +47,7 @@ def test_every_present_section_is_filled_and_later_ones_say_what_they_lack(repor
     assert "SKA-1" in _section(report, "calibration")
     assert "bed_day" in _section(report, "assumptions") and "regional price lists" in _section(report, "assumptions")
     assert "Common random numbers" in _section(report, "methods")
+    assert "admissions in the measured period waited for a bed" in _section(report, "over-time")
     assert "Deaths" in _section(report, "headline") and "MSEK per year" in _section(report, "headline")
 
 

@@ -141,7 +141,11 @@ def over_time(ctx: Context) -> Section:
     """Occupancy, delayed discharges, waits, caseloads and unmet need over the measured period."""
     ctx.compared()
     bands = rd.band(rd.weekly_series(ctx.events, ctx.warmup, ctx.horizon))
-    body = ("<p>In four-week bins over the measured period (after the warm-up); the line is the mean over "
+    adm = ctx.events[(ctx.events["kind"] == "admission") & (ctx.events["time"] >= ctx.warmup)]
+    waited = int(((adm["duration"] - adm["quantity"]) > 1e-9).sum())
+    body = (f"<p>{waited:,} of {len(adm):,} admissions in the measured period waited for a bed (both systems, "
+            "all replications).</p>"
+            + "<p>In four-week bins over the measured period (after the warm-up); the line is the mean over "
             "replications and the band its 95 % interval (cut at 0). Caseloads exist only under person-driven care. "
             "Unmet need is the närsjukvårdsteam's referrals that found it full.</p>"
             + ctx.figure(rf.series_figure(bands)))
