@@ -15,6 +15,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from sim.care import CARE_SYSTEMS  # noqa: E402
+from sim.care.concepts import REGISTRY  # noqa: E402
 from sim.config.loader import _deep_merge, resolve, validate  # noqa: E402
 
 DEFAULT = ROOT / "scenarios" / "default.toml"
@@ -84,15 +85,15 @@ def scaled_overrides(data: dict, persons: int, years: float | None, warmup: floa
     if warmup is not None:
         over["simulation"]["warmup_years"] = warmup
     concepts = data.get("concepts", {})
-    caps = {"mobile_team": ("caseload_max", "mobile_team_year"),
-            "palliative_team": ("caseload_max", "palliative_team_year"),
-            "home_physician": ("list_max", "home_physician_year"),
-            "safe_discharge": ("caseload_max", "safe_discharge_team_year")}
-    for concept, (cap, cost) in caps.items():
-        if concept in concepts and cap in concepts[concept]:
-            over.setdefault("concepts", {})[concept] = {cap: max(1, round(concepts[concept][cap] * f))}
-            if cost in data.get("costs", {}):
-                over.setdefault("costs", {})[cost] = data["costs"][cost] * f
+    # Every registered concept: its place limit scales with the area, and so does its staff cost.
+    for concept in REGISTRY:
+        for cap in ("caseload_max", "list_max"):
+            if concept in concepts and cap in concepts[concept]:
+                over.setdefault("concepts", {}).setdefault(concept, {})[cap] = max(
+                    1, round(concepts[concept][cap] * f))
+        cost = REGISTRY[concept].staff_cost
+        if concept in over.get("concepts", {}) and cost in data.get("costs", {}):
+            over.setdefault("costs", {})[cost] = data["costs"][cost] * f
     return over
 
 

@@ -4,6 +4,8 @@ The same elderly, multimorbid persons, with the same health trajectories, under
 intervention-driven care (insatsstyrning) and person-driven care (individstyrning).
 """
 
+# Registers the service concepts, and with them their scenario sections, before any scenario is read.
+import sim.care.concepts  # noqa: F401
 from sim.config import Scenario, ScenarioError, load_scenario
 from sim.engine import Model
 from sim.runner import PARADIGMS, run_replication

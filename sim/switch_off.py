@@ -12,13 +12,13 @@ from collections.abc import Callable
 import pandas as pd
 
 from sim.calibration.batch import paired_replications
+from sim.care.concepts import REGISTRY
 from sim.config.scenario import Scenario
 from sim.executor import Executor
 from sim.output.summary import paired_differences
 from sim.runner import metrics_frame
 
-CONCEPTS = ("mobile_team", "palliative_team", "home_physician", "safe_discharge",
-            "direct_admission", "team_collaboration")
+SWITCHES = ("direct_admission", "team_collaboration")  # switches of individstyrning that are not concepts
 SHOWN = ("bed_days", "ed_visits", "readmissions_30d", "short_term_care_days", "home_help_hours",
          "cost_region_sek", "cost_municipality_sek", "cost_total_sek")
 
@@ -34,7 +34,7 @@ def without(scenario: Scenario, concept: str) -> Scenario:
 def variants(scenario: Scenario) -> dict[str, Scenario]:
     """``all on`` plus one variant per concept that is on in the scenario."""
     out = {"all on": scenario}
-    for name in CONCEPTS:
+    for name in (*REGISTRY, *SWITCHES):
         value = getattr(scenario.concepts, name)
         if getattr(value, "enabled", value):
             out[f"without {name}"] = without(scenario, name)

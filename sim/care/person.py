@@ -1,161 +1,164 @@
 """Person-driven care (individstyrning): care designed around a target group's needs.
 
-Built on today's system (basal home health care stays), with the service concepts of Närvård
-västra Skaraborg and Ronneby added, each switchable alone: the mobile närsjukvårdsteam, the
-mobile palliative team, the mobile home-care physician, Trygg hemgång, direct admissions and
-team collaboration that removes most hassle time (strulfaktorer). With every concept switched
-off it behaves exactly as :class:`~sim.care.system.CareSystem`.
+Built on today's system (basal home health care stays), with the registered service
+concepts added, each switchable alone and each active over its own window of days (the
+mobile närsjukvårdsteam, the mobile palliative team, the mobile home-care physician, Trygg
+hemgång; see :mod:`sim.care.concepts`), plus direct admissions and team collaboration that
+removes most hassle time (strulfaktorer). With every concept switched off it behaves exactly
+as :class:`~sim.care.system.CareSystem`.
 """
 
 from __future__ import annotations
 
-import math
-
-from sim.care.concepts import HomePhysician, MobileTeam, PalliativeTeam, SafeDischarge
+from sim.care.concepts import REGISTRY
+from sim.care.concepts.base import HOOKS, Concept
 from sim.care.system import CareSystem
-from sim.domain.events import PR, D, K
-from sim.domain.routes import NURSE
-from sim.domain.strata import STRATA
-
-UNSTABLE = STRATA.index("unstable")
-PALLIATIVE = STRATA.index("palliative")
 
 
 class PersonCare(CareSystem):
-    """Individstyrning: the concepts decide first for their enrolled persons."""
+    """Individstyrning: the concepts decide first for the persons they act on."""
 
     paradigm = "person"
 
-    def __init__(self, model):
-        super().__init__(model)
-        c = model.scenario.concepts
-        direct = c.direct_admission
-        self.team = MobileTeam(model, c.mobile_team, direct) if c.mobile_team.enabled else None
-        self.palliative = PalliativeTeam(model, c.palliative_team, direct) if c.palliative_team.enabled else None
-        self.physician = HomePhysician(model, c.home_physician, direct) if c.home_physician.enabled else None
-        self.safe = SafeDischarge(model, c.safe_discharge) if c.safe_discharge.enabled else None
+    def __init__(self, port):
+        super().__init__(port)
+        c = port.scenario.concepts
+        #: Payer of each concept's provider, where the scenario's ``[payers]`` does not say.
+        self.default_payers: dict[str, str] = {}
+        #: The enabled concepts, in registration order.
+        self.concepts: list[Concept] = []
+        for name, cls in REGISTRY.items():
+            params = getattr(c, name)
+            if params.enabled:
+                self.concepts.append(cls(port, params, self))
+                self.default_payers[cls.provider] = cls.payer
+                if cls.home_visit is not None:
+                    detail, kind = cls.home_visit
+                    self.home_visits[detail] = (kind, cls.provider)
         if c.team_collaboration:
             self.hassle_share = c.hassle_share_with_collaboration
-        if self.team is not None and self.physician is not None:
-            self.team.on_leave = self.physician.check
-        self.concepts = [x for x in (self.team, self.palliative, self.physician, self.safe) if x is not None]
+        self.active: list[Concept] = [x for x in self.concepts if x.p.start_day == 0.0]
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        # Per hook, only the active concepts that override it: a neutral hook costs nothing.
+        for hook in HOOKS:
+            base = getattr(Concept, hook)
+            setattr(self, f"_{hook}", [x for x in self.active if getattr(type(x), hook) is not base])
+        self._routing = sorted(self.active, key=lambda x: x.priority)
+
+    # -- the concepts' windows -----------------------------------------------------------
+    def on_start(self):
+        """Book the staffed time of every enabled concept; open and close the windows that need it."""
+        port = self.port
+        for x in self.concepts:
+            x.record_staff(port.horizon)
+            start, end = x.p.active_between()
+            if start > 0.0:
+                port.later(start, self._open, x)
+            if end < port.horizon:
+                port.later(end, self._close, x)
+
+    def _open(self, x: Concept) -> None:
+        self.active.append(x)
+        self.active.sort(key=self.concepts.index)
+        self._dispatch()
+        x.open(self.port.now)
+
+    def _close(self, x: Concept) -> None:
+        if x in self.active:
+            self.active.remove(x)
+            self._dispatch()
+        x.close(self.port.now)
+
+    def hand_over(self, source: Concept, p: int, t: float) -> None:
+        """``source`` discharged ``p``: the other concepts may take the person on."""
+        for x in self._handed_over:
+            if x is not source:
+                x.handed_over(p, t)
 
     # -- routing --------------------------------------------------------------------------
     def route(self, p, acuity, s, t, u):
-        # In this order: the team's plan after its discharge still comes before the home physician.
-        for concept in (self.palliative, self.team, self.physician, self.safe):
-            if concept is not None and concept.acts_on(p, t):
-                return concept.route(self, p, acuity, s, t, u)
+        """Route by the first concept (in priority order) that acts on ``p``, else today's way."""
+        for x in self._routing:
+            if x.acts_on(p, t):
+                return x.route(p, acuity, s, t, u)
         return self.default_route(p, acuity, s, u)
 
     # -- modifiers ------------------------------------------------------------------------
     def los_multiplier(self, p):
-        if self.team is not None and p in self.team:
-            return self.team.p.los_multiplier
-        return 1.0
+        """Product of the concepts' length-of-stay multipliers."""
+        m = 1.0
+        for x in self._los_multiplier:
+            m *= x.los_multiplier(p)
+        return m
 
     def plan_discharge(self, p, t):
-        return self.safe.plan(p, t) if self.safe is not None else 1.0
+        """Product of the concepts' short-term-care multipliers (a concept may reserve a place)."""
+        m = 1.0
+        for x in self._plan_discharge:
+            m *= x.plan_discharge(p, t)
+        return m
 
     def relapse_multiplier(self, p):
+        """Product of the concepts' relapse multipliers."""
         m = 1.0
-        if self.team is not None and p in self.team:
-            m *= self.team.p.relapse_multiplier
-        if self.safe is not None and self.safe.active(p):
-            m *= self.safe.p.relapse_multiplier
+        for x in self._relapse_multiplier:
+            m *= x.relapse_multiplier(p)
         return m
 
     def routine_multipliers(self, p, t):
+        """Products of the concepts' routine-volume multipliers."""
         pc = op = help_ = 1.0
-        if self.team is not None:
-            if p in self.team:
-                op *= self.team.p.outpatient_multiplier
-            elif self.team.in_aftercare(p, t):
-                op *= self.team.p.aftercare_outpatient_multiplier
-        if self.physician is not None and p in self.physician:
-            pc *= self.physician.p.primary_care_multiplier
-            op *= self.physician.p.outpatient_multiplier
-        if self.safe is not None:
-            help_ *= self.safe.help_multiplier(p, t)
+        for x in self._routine_multipliers:
+            a, b, c = x.routine_multipliers(p, t)
+            pc *= a
+            op *= b
+            help_ *= c
         return pc, op, help_
 
     def accrue_concepts(self, p, a, b, s):
-        m = self.model
-        days = b - a
-        rt = D["routine"]
-        if self.team is not None and p in self.team:
-            m.book(p, a, "team_visit", "mobile_team", days, self.team.p.visits_per_week * days / 7.0, 0.0, rt)
-        if self.physician is not None and p in self.physician:
-            m.book(p, a, "physician_visit", "home_physician", days,
-                   self.physician.p.visits_per_year * days / 365.25, 0.0, rt)
-        if self.safe is not None and self.safe.active(p):
-            start = self.safe.members[p]
-            overlap = min(b, start + self.safe.p.days) - a
-            if overlap > 0:
-                m.book(p, a, "safe_discharge_visit", "safe_discharge", overlap,
-                       self.safe.p.visits_per_day * overlap, 0.0, rt)
+        """Book the concepts' own routine visits over ``[a, b)``."""
+        for x in self._accrue:
+            x.accrue(p, a, b, s)
 
     # -- notifications --------------------------------------------------------------------
-    def on_start(self):
-        m = self.model
-        costs = m.scenario.costs
-        fixed = (
-            (self.team, "mobile_team", costs.mobile_team_year),
-            (self.palliative, "palliative_team", costs.palliative_team_year),
-            (self.physician, "home_physician", costs.home_physician_year),
-            (self.safe, "safe_discharge", costs.safe_discharge_team_year),
-        )
-        years = math.ceil(m.horizon / 365.25 - 1e-9)
-        for concept, provider, per_year in fixed:
-            if concept is None:
-                continue
-            for k in range(years):
-                t = k * 365.25
-                days = min(365.25, m.horizon - t)
-                m.rec.record(-1, t, K["fixed_cost"], PR[provider], m.payer[provider], days,
-                             days / 365.25, per_year * days / 365.25, 0, 0)
-
     def on_enter(self, p, t):
-        if self.palliative is not None:
-            self.palliative.refer(p, t)
-        if self.physician is not None:
-            self.physician.check(p, t)
-
-    def on_discharge(self, p, t, to_short_term_care):
-        if self.safe is not None:
-            self.safe.discharged(p, t, to_short_term_care)
-        if self.palliative is not None:
-            self.palliative.refer(p, t)
-        if self.team is not None:
-            self.team.refer(p, t)
-
-    def on_home(self, p, t):
-        if self.safe is not None:
-            self.safe.home(p, t)
+        """Pass on to the concepts."""
+        for x in self._on_enter:
+            x.on_enter(p, t)
 
     def on_admission(self, p, t):
-        if self.safe is not None and self.safe.active(p):
-            self.safe.dropped(p, t)
+        """Pass on to the concepts."""
+        for x in self._on_admission:
+            x.on_admission(p, t)
+
+    def on_discharge(self, p, t, to_short_term_care):
+        """Pass on to the concepts."""
+        for x in self._on_discharge:
+            x.on_discharge(p, t, to_short_term_care)
+
+    def on_home(self, p, t):
+        """Pass on to the concepts."""
+        for x in self._on_home:
+            x.on_home(p, t)
 
     def on_stratum_change(self, p, t, old, new):
-        if self.team is not None:
-            self.team.stratum_changed(p, t, new)
-            if new == UNSTABLE and self.team.p.referral_from_nurse and self.model.in_home_health(p):
-                self.team.refer(p, t)
-        if self.palliative is not None and new == PALLIATIVE:
-            self.palliative.refer(p, t)
-        if self.physician is not None:
-            self.physician.check(p, t)
+        """Pass on to the concepts."""
+        for x in self._on_stratum_change:
+            x.on_stratum_change(p, t, old, new)
 
     def on_deterioration_at_home(self, p, t, route):
-        if (self.team is not None and route == NURSE and self.team.p.referral_from_nurse):
-            self.team.refer(p, t)
+        """Pass on to the concepts."""
+        for x in self._on_deterioration_at_home:
+            x.on_deterioration_at_home(p, t, route)
 
     def on_death(self, p, t):
-        for concept in self.concepts:
-            concept.dropped(p, t)
+        """Pass on to the concepts."""
+        for x in self._on_death:
+            x.on_death(p, t)
 
     def on_end(self, t):
-        for concept in self.concepts:
-            concept.end(t)
-
+        """Pass on to the concepts."""
+        for x in self._on_end:
+            x.on_end(t)

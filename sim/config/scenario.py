@@ -244,106 +244,19 @@ class Payers(Strict):
     safe_discharge: Payer
 
 
-class MobileTeam(Strict):
-    """Mobile närsjukvårdsteam: geriatrician + two specialist nurses, weekdays 08-17."""
+class ConceptSwitches(Strict):
+    """Switches of individstyrning that are not concepts of their own; each can be switched off alone.
 
-    enabled: bool
-    caseload_max: Capacity
-    criteria_required: Annotated[int, Field(ge=1, le=6)]
-    chronic_diagnoses_min: Annotated[int, Field(ge=0)]
-    admissions_12m_min: Annotated[int, Field(ge=0)]
-    medications_min: Annotated[int, Field(ge=0)]
-    age_min: Annotated[float, Field(ge=65.0)]
-    max_enrolment_days: PositiveDays
-    min_enrolment_days: NonNegDays
-    queue_when_full: bool = Field(description="wait for a place (true) or refuse (false)")
-    hours_start: Annotated[float, Field(ge=0.0, lt=24.0)]
-    hours_end: Annotated[float, Field(gt=0.0, le=24.0)]
-    weekdays: Annotated[int, Field(ge=1, le=7)]
-    prevent_share: Share
-    home_treat_share: Share = Field(description="in hours: non-bed deteriorations met at home")
-    plan_nurse_share: Share = Field(description="out of hours: share handled by the nurse with the plan")
-    los_multiplier: Annotated[float, Field(gt=0.0, le=2.0)]
-    outpatient_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
-    relapse_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
-    referral_from_nurse: bool
-    visits_per_week: Rate = Field(description="team home visits per enrolled person and week")
-    aftercare_days: NonNegDays = Field(
-        default=0.0,
-        description="days the team's care plan keeps acting after a stabilised or time-limited discharge (0 = off)",
-    )
-    aftercare_prevent_share: Share = Field(
-        default=0.0, description="in the aftercare period: share of deteriorations prevented by the plan"
-    )
-    aftercare_outpatient_multiplier: Annotated[float, Field(ge=0.0, le=2.0)] = Field(
-        default=1.0, description="in the aftercare period: multiplier on outpatient clinic visits"
-    )
+    The concepts' own sections are registered by the concepts (:mod:`sim.config.concepts`);
+    ``Concepts`` is this model with those sections in front, rebuilt at each registration.
+    """
 
-    @model_validator(mode="after")
-    def _hours(self) -> MobileTeam:
-        if self.hours_end <= self.hours_start:
-            raise ValueError("hours_end must be after hours_start")
-        if self.min_enrolment_days > self.max_enrolment_days:
-            raise ValueError("min_enrolment_days must not exceed max_enrolment_days")
-        return self
-
-
-class PalliativeTeam(Strict):
-    """Mobile palliative team: two physicians and three nurses, around the clock."""
-
-    enabled: bool
-    caseload_max: Capacity
-    home_treat_share: Share
-    prevent_share: Share
-
-
-class HomePhysician(Strict):
-    """Mobile home-care physician (mobil hemsjukvårdsläkare), about half time."""
-
-    enabled: bool
-    list_max: Capacity
-    area_share: Share = Field(description="share of the area's persons living where the physician works")
-    medical_interventions_min: Annotated[int, Field(ge=0)] = Field(
-        description="medical interventions in home health care, counted as chronic diagnoses"
-    )
-    prevent_share: Share
-    home_treat_share: Share
-    primary_care_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
-    outpatient_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
-    visits_per_year: Rate
-
-
-class SafeDischarge(Strict):
-    """Trygg hemgång: four assistant nurses securing the first days at home."""
-
-    enabled: bool
-    caseload_max: Capacity
-    days: PositiveDays
-    strata: list[Stratum]
-    relapse_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
-    short_term_care_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
-    home_help_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
-    reablement_days: NonNegDays = Field(description="how long the lower home-help grant lasts after the start")
-    prevent_share: Share = Field(
-        description="share of deteriorations in the team's period met before they need the ED"
-    )
-    home_treat_share: Share = Field(
-        default=0.0,
-        description="in the team's period: deteriorations not needing a bed met at home by the nurse it alerts",
-    )
-    visits_per_day: Rate
-
-
-class Concepts(Strict):
-    """Service concepts of individstyrning; each can be switched off alone."""
-
-    mobile_team: MobileTeam
-    palliative_team: PalliativeTeam
-    home_physician: HomePhysician
-    safe_discharge: SafeDischarge
     direct_admission: bool
     team_collaboration: bool = Field(description="removes most hassle time (strulfaktorer)")
     hassle_share_with_collaboration: Annotated[float, Field(ge=0.0, lt=1.0)]
+
+
+Concepts = ConceptSwitches
 
 
 class Scenario(Strict):
@@ -372,16 +285,10 @@ class Scenario(Strict):
         return (self.simulation.warmup_years + self.simulation.years) * 365.25
 
     def concepts_off(self) -> Scenario:
-        """Return the same scenario with every service concept switched off."""
+        """Return the same scenario with every service concept and switch off."""
+        from sim.config.concepts import SECTIONS
+
         c = self.concepts
-        off = c.model_copy(
-            update={
-                "mobile_team": c.mobile_team.model_copy(update={"enabled": False}),
-                "palliative_team": c.palliative_team.model_copy(update={"enabled": False}),
-                "home_physician": c.home_physician.model_copy(update={"enabled": False}),
-                "safe_discharge": c.safe_discharge.model_copy(update={"enabled": False}),
-                "direct_admission": False,
-                "team_collaboration": False,
-            }
-        )
+        update = {name: getattr(c, name).model_copy(update={"enabled": False}) for name in SECTIONS}
+        off = c.model_copy(update={**update, "direct_admission": False, "team_collaboration": False})
         return self.model_copy(update={"concepts": off})

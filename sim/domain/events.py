@@ -2,10 +2,13 @@
 
 A row of the event log stores each of these as a small integer (its index here) and the
 Parquet file as a dictionary column, so the order is part of the file format: append, never
-reorder.
+reorder. A service concept that brings new words adds them with :func:`extend` when it
+registers (the lists are extended in place, so every module that imported them sees them).
 """
 
-KINDS = (
+from __future__ import annotations
+
+KINDS = [
     # health events (the exogenous trajectory and care-dependent relapses)
     "enter", "stratum_change", "deterioration", "death",
     # care contacts
@@ -17,21 +20,41 @@ KINDS = (
     "safe_discharge", "safe_discharge_visit", "fixed_cost",
     # nurse time (weekly)
     "nurse_demand_hours", "nurse_available_hours", "nurse_lost_hours",
-)
-PROVIDERS = (
+]
+PROVIDERS = [
     "none", "hospital", "ed", "outpatient", "primary_care", "home_health", "home_help",
     "short_term_care", "mobile_team", "palliative_team", "home_physician", "safe_discharge",
-)
+]
 #: Who pays (huvudman): the region (hospital, primary care) or the municipality (home care).
 PAYERS = ("none", "region", "municipality")
-DETAILS = (
+DETAILS = [
     "", "needs_bed", "needs_assessment", "minor", "relapse", "in_care", "prevented",
     "acute", "routine", "followup", "censored", "direct", "via_ed",
     "home", "hospital", "short_term_care", "team_home", "plan_nurse", "plan_ed",
     "accepted", "full", "not_eligible", "queued", "stabilised", "time_limit", "died",
     "physician_home", "palliative_home", "safe_discharge_home",
-)
+]
 K = {name: i for i, name in enumerate(KINDS)}
 PR = {name: i for i, name in enumerate(PROVIDERS)}
 PY = {name: i for i, name in enumerate(PAYERS)}
 D = {name: i for i, name in enumerate(DETAILS)}
+
+
+def extend(kinds=(), providers=(), details=()) -> list[tuple[list[str], dict[str, int], str]]:
+    """Add the words not known yet; return what was added (for :func:`retract`)."""
+    added = []
+    for words, codes, new in ((KINDS, K, kinds), (PROVIDERS, PR, providers), (DETAILS, D, details)):
+        for w in new:
+            if w not in codes:
+                codes[w] = len(words)
+                words.append(w)
+                added.append((words, codes, w))
+    return added
+
+
+def retract(added: list[tuple[list[str], dict[str, int], str]]) -> None:
+    """Undo :func:`extend` (a test's concept that is unregistered again); last added first."""
+    for words, codes, w in reversed(added):
+        if words and words[-1] == w:
+            words.pop()
+            del codes[w]

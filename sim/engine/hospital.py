@@ -36,14 +36,6 @@ from sim.domain.routes import (
 from sim.domain.streams import uniforms
 
 _RELAPSE_DEPTH = 8  # relapse chains longer than this reuse the last depth's numbers
-# Home visits of service concepts (marginal cost 0: the teams are paid as fixed yearly costs).
-_HOME_VISIT = {
-    D["team_home"]: ("team_visit", "mobile_team"),
-    D["physician_home"]: ("physician_visit", "home_physician"),
-    D["palliative_home"]: ("palliative_visit", "palliative_team"),
-    D["safe_discharge_home"]: ("safe_discharge_visit", "safe_discharge"),
-    D["plan_nurse"]: ("home_health_visit", "home_health"),
-}
 
 
 class HospitalPathway:
@@ -62,12 +54,15 @@ class HospitalPathway:
     def handle(self, p: int, t: float, acuity: int, u, z: float, det_index: int, depth: int) -> None:
         """Ask the care system for the route of a deterioration at home, and take it."""
         s = int(self.stratum[p])
-        route, detail = self.care.route(p, acuity, s, t, u)
+        route, name = self.care.route(p, acuity, s, t, u)
+        detail = D[name]
         c = self.costs
         if route == PREVENTED:
-            self.note(p, t, _HOME_VISIT[detail][0], D["prevented"], _HOME_VISIT[detail][1])
+            kind, provider = self.care.home_visits[name]
+            self.note(p, t, kind, D["prevented"], provider)
         elif route == TEAM_HOME:
-            kind, provider = _HOME_VISIT[detail]
+            # A concept's home visit: marginal cost 0, its staff is paid as a yearly cost.
+            kind, provider = self.care.home_visits[name]
             self.book(p, t, kind, provider, 0.0, 1.0, 0.0, detail)
         elif route in (ED_ADMIT, ED_ONLY):
             self.book(p, t, "ed_visit", "ed", 0.0, 1.0, c.ed_visit, detail)

@@ -24,6 +24,7 @@ from sim.domain.streams import Stream, stream_key, uniforms
 from sim.domain.units import DAYS_PER_YEAR
 from sim.engine.hospital import HospitalPathway
 from sim.engine.nurse import NurseTime
+from sim.engine.port import EnginePort
 from sim.engine.recorder import Recorder
 from sim.engine.resources import PooledResource
 from sim.engine.routine import RoutineVolume
@@ -43,7 +44,7 @@ class Model(HospitalPathway, RoutineVolume, NurseTime):
     scenario : validated parameters.
     pop, traj : the persons and their health trajectories (shared by both care systems).
     seed : replication seed (from :func:`sim.domain.streams.replication_seed`).
-    care_factory : builds the care system from the model.
+    care_factory : builds the care system from the port (:class:`sim.engine.port.EnginePort`).
     recorder : where rows go.
 
     """
@@ -88,7 +89,11 @@ class Model(HospitalPathway, RoutineVolume, NurseTime):
         self.care_z = ndtri(self.care_u[:, U_LOS]) if len(det) else np.empty(0)
 
         self._cache_parameters()
-        self.care = care_factory(self)
+        # Care sees the run only through the port (no import of the engine, no event-log codes).
+        self.port = EnginePort(self)
+        self.care = care_factory(self.port)
+        for provider, payer in getattr(self.care, "default_payers", {}).items():
+            self.payer.setdefault(provider, PY[payer])
 
     # ------------------------------------------------------------------ parameters
     def _cache_parameters(self) -> None:
@@ -106,6 +111,7 @@ class Model(HospitalPathway, RoutineVolume, NurseTime):
         self.help_extra = r.post_discharge_home_help_hours_per_week / 7.0
         self.payer = {name: PY[getattr(pay, name)] for name in type(pay).model_fields}
         self.costs = c
+        self._routine_codes()
 
     # ------------------------------------------------------------------ helpers
     def in_home_health(self, p: int) -> bool:

@@ -7,8 +7,10 @@ stretch ends (a state change, an enrolment, the horizon), split at the warm-up e
 
 from __future__ import annotations
 
-from sim.domain.events import D
+from sim.domain.events import PR, D, K
 from sim.domain.locations import HOME
+
+_ROUTINE = D["routine"]
 
 
 class RoutineVolume:
@@ -26,24 +28,40 @@ class RoutineVolume:
         else:
             self._accrue(p, a, t)
 
+    def _routine_codes(self) -> None:
+        # Event-log codes of the four routine rows, looked up once (this is the engine's hottest path).
+        c = self.costs
+        self._rt_rows = tuple(
+            (K[kind], PR[provider], self.payer[provider], price)
+            for kind, provider, price in (
+                ("primary_care_visit", "primary_care", c.primary_care_visit),
+                ("outpatient_visit", "outpatient", c.outpatient_visit),
+                ("home_health_visit", "home_health", c.home_health_visit),
+                ("home_help", "home_help", c.home_help_hour),
+            )
+        )
+
     def _accrue(self, p: int, a: float, b: float) -> None:
         s = int(self.stratum[p])
         dt = b - a
         pc_m, op_m, help_m = self.care.routine_multipliers(p, a)
-        c = self.costs
-        rt = D["routine"]
-        self.book(p, a, "primary_care_visit", "primary_care", dt, self.pc_rate[s] * pc_m * dt,
-                  c.primary_care_visit, rt)
-        self.book(p, a, "outpatient_visit", "outpatient", dt, self.op_rate[s] * op_m * dt,
-                  c.outpatient_visit, rt)
+        record = self.rec.record
+        (pc_k, pc_pr, pc_py, pc_c), (op_k, op_pr, op_py, op_c), (hh_k, hh_pr, hh_py, hh_c), \
+            (help_k, help_pr, help_py, help_c) = self._rt_rows
+        rt = _ROUTINE
+        q = self.pc_rate[s] * pc_m * dt
+        record(p, a, pc_k, pc_pr, pc_py, dt, q, q * pc_c, s, rt)
+        q = self.op_rate[s] * op_m * dt
+        record(p, a, op_k, op_pr, op_py, dt, q, q * op_c, s, rt)
         if self.attrs.hhc[s, p]:
-            self.book(p, a, "home_health_visit", "home_health", dt, self.hh_rate[s] * dt,
-                      c.home_health_visit, rt)
+            q = self.hh_rate[s] * dt
+            record(p, a, hh_k, hh_pr, hh_py, dt, q, q * hh_c, s, rt)
         rate = self.help_dep[s] if self.attrs.dep[s, p] else self.help_indep[s]
         hours = rate * dt
         extra_end = self.help_extra_until[p]
         if extra_end > a:
             hours += self.help_extra * (min(b, extra_end) - a)
         if hours > 0:
-            self.book(p, a, "home_help", "home_help", dt, hours * help_m, c.home_help_hour, rt)
+            q = hours * help_m
+            record(p, a, help_k, help_pr, help_py, dt, q, q * help_c, s, rt)
         self.care.accrue_concepts(p, a, b, s)

@@ -1,8 +1,17 @@
-"""Service concepts of individstyrning, each switchable alone in a scenario."""
+"""Service concepts of individstyrning, one module each, registered as they are imported here.
 
-from sim.care.concepts.home_physician import HomePhysician
-from sim.care.concepts.mobile_team import MobileTeam
-from sim.care.concepts.palliative_team import PalliativeTeam
-from sim.care.concepts.safe_discharge import SafeDischarge
+The order of registration is the order of their scenario sections, of their staff-cost rows
+and of their hooks: append a new concept at the end.
+"""
 
-__all__ = ["HomePhysician", "MobileTeam", "PalliativeTeam", "SafeDischarge"]
+# isort: off
+from sim.care.concepts import mobile_team  # noqa: F401
+from sim.care.concepts import palliative_team  # noqa: F401
+from sim.care.concepts import home_physician  # noqa: F401
+from sim.care.concepts import safe_discharge  # noqa: F401
+
+# isort: on
+from sim.care.concepts.base import Concept, Enrolment
+from sim.care.concepts.registry import REGISTRY, metrics, register, unregister
+
+__all__ = ["REGISTRY", "Concept", "Enrolment", "metrics", "register", "unregister"]

@@ -1,29 +1,150 @@
-"""Enrolment with a caseload limit: the shape every service concept shares."""
+"""The shape of a service concept (plug-in), and enrolment with a caseload limit.
+
+A concept is one module that declares, on its class, its scenario section and parameter
+model, the provider and event kinds it records, its home-visit detail, its metrics and its
+yearly staff cost, implements the hooks it needs, and registers itself with
+:func:`sim.care.concepts.registry.register`. The person-driven care system calls only the
+hooks a concept overrides, in registration order (routing: in ``priority`` order).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+from typing import TYPE_CHECKING, ClassVar
 
-from sim.domain.events import D
 from sim.domain.health import NEEDS_BED
 from sim.domain.routes import DIRECT_ADMIT, ED_ADMIT, PREVENTED, TEAM_HOME, U_HOME, U_PREVENT
+from sim.domain.units import DAYS_PER_YEAR
 
 if TYPE_CHECKING:
-    from sim.engine.model import Model
+    from sim.care.port import CarePort
+    from sim.care.system import CareSystem
+    from sim.config.concepts import ConceptParams
+    from sim.config.scenario import Scenario
+
+#: Hooks the care system dispatches; a concept is called only for those it overrides.
+HOOKS = (
+    "los_multiplier", "plan_discharge", "relapse_multiplier", "routine_multipliers", "accrue",
+    "on_enter", "on_admission", "on_discharge", "on_home", "on_stratum_change",
+    "on_deterioration_at_home", "on_death", "on_end", "handed_over",
+)
 
 
-class Enrolment:
+class Concept:
+    """A service concept of individstyrning: declarations and hooks (all neutral here)."""
+
+    name: ClassVar[str] = ""  #: scenario section ``[concepts.<name>]`` and registry key
+    Params: ClassVar[type[ConceptParams]]  #: parameter model of the section
+    provider: ClassVar[str] = ""  #: who delivers it (a payer is assigned per provider)
+    payer: ClassVar[str] = "region"  #: payer when the scenario's ``[payers]`` does not name the provider
+    kinds: ClassVar[tuple[str, ...]] = ()  #: event kinds it records
+    details: ClassVar[tuple[str, ...]] = ()  #: details it records
+    home_visit: ClassVar[tuple[str, str] | None] = None  #: (detail, kind) of its home visits at a deterioration
+    metrics: ClassVar[dict] = {}  #: metric name -> :mod:`sim.domain.metrics` declaration
+    staff_cost: ClassVar[str | None] = None  #: field of ``[costs]`` with the staff's yearly cost (SEK)
+    priority: ClassVar[int] = 100  #: routing order: lower decides first
+
+    def __init__(self, port: CarePort, params: ConceptParams, care: CareSystem):
+        self.port = port
+        self.p = params
+        self.care = care
+        self.direct = bool(port.scenario.concepts.direct_admission)
+
+    @classmethod
+    def staff_cost_per_year(cls, scenario: Scenario) -> float:
+        """Return the fixed yearly cost of the concept's staff (SEK per year)."""
+        return getattr(scenario.costs, cls.staff_cost) if cls.staff_cost else 0.0
+
+    # -- lifetime -------------------------------------------------------------------------
+    def open(self, t: float) -> None:
+        """Start acting at ``t`` (the start of its window)."""
+
+    def close(self, t: float) -> None:
+        """Stop at ``t`` (the end of its window): end what is open, as at the horizon."""
+        self.on_end(t)
+
+    def record_staff(self, horizon: float) -> None:
+        """Book the staffed days of each year of the window (the fixed cost)."""
+        start, end = self.p.active_between()
+        stop = min(end, horizon)
+        per_year = self.staff_cost_per_year(self.port.scenario)
+        for k in range(math.ceil(stop / DAYS_PER_YEAR - 1e-9)):
+            t0 = k * DAYS_PER_YEAR
+            t = max(t0, start)
+            days = min(DAYS_PER_YEAR - (t - t0), stop - t)
+            if days > 0:
+                self.port.staffed(self.provider, t, days, per_year)
+
+    # -- decisions at a deterioration -----------------------------------------------------
+    def acts_on(self, p: int, t: float) -> bool:
+        """Whether this concept decides ``p``'s deteriorations at ``t``."""
+        return False
+
+    def route(self, p: int, acuity: int, s: int, t: float, u) -> tuple[int, str]:
+        """Route of a deterioration it acts on: ``(route, detail name)``."""
+        return self.care.default_route(p, acuity, s, u)
+
+    # -- modifiers (neutral) --------------------------------------------------------------
+    def los_multiplier(self, p: int) -> float:
+        """Multiplier on the medical length of stay."""
+        return 1.0
+
+    def plan_discharge(self, p: int, t: float) -> float:
+        """Multiplier on the short-term-care probability at discharge planning."""
+        return 1.0
+
+    def relapse_multiplier(self, p: int) -> float:
+        """Multiplier on the probability of a post-discharge relapse."""
+        return 1.0
+
+    def routine_multipliers(self, p: int, t: float) -> tuple[float, float, float]:
+        """Multipliers on routine primary-care visits, outpatient visits and home-help hours."""
+        return 1.0, 1.0, 1.0
+
+    def accrue(self, p: int, a: float, b: float, s: int) -> None:
+        """Book its own routine contacts with ``p`` over ``[a, b)`` (stratum ``s``)."""
+
+    # -- notifications --------------------------------------------------------------------
+    def on_enter(self, p: int, t: float) -> None:
+        """Take note: ``p`` entered the area (or was there at the start)."""
+
+    def on_admission(self, p: int, t: float) -> None:
+        """Take note: ``p`` was admitted to hospital."""
+
+    def on_discharge(self, p: int, t: float, to_short_term_care: bool) -> None:
+        """Take note: ``p`` left hospital (to a short-term place if ``to_short_term_care``)."""
+
+    def on_home(self, p: int, t: float) -> None:
+        """Take note: ``p`` is back home."""
+
+    def on_stratum_change(self, p: int, t: float, old: int, new: int) -> None:
+        """Take note: ``p``'s stratum changed."""
+
+    def on_deterioration_at_home(self, p: int, t: float, route: int) -> None:
+        """Take note: a deterioration of ``p`` at home took ``route``."""
+
+    def on_death(self, p: int, t: float) -> None:
+        """Take note: ``p`` died."""
+
+    def on_end(self, t: float) -> None:
+        """Take note: the horizon is reached."""
+
+    def handed_over(self, p: int, t: float) -> None:
+        """Take note: another concept discharged ``p`` (a handover)."""
+
+
+class Enrolment(Concept):
     """Persons enrolled in a concept, at most ``capacity`` at once.
 
     An enrolment is recorded when it ends, as one row of ``kind`` with ``time`` = the start,
-    ``duration`` = the days enrolled and ``detail`` = why it ended (``censored`` at the horizon).
+    ``duration`` = the days enrolled and ``detail`` = why it ended (``censored`` at the horizon
+    or when the concept stops).
     """
 
-    kind = ""
-    provider = ""
+    kind: ClassVar[str] = ""  #: event kind of an enrolment row
 
-    def __init__(self, model: Model, capacity: int):
-        self.model = model
+    def __init__(self, port: CarePort, params: ConceptParams, care: CareSystem, capacity: int):
+        super().__init__(port, params, care)
         self.capacity = capacity
         self.members: dict[int, float] = {}
         self.start_stratum: dict[int, int] = {}
@@ -32,52 +153,52 @@ class Enrolment:
         return p in self.members
 
     def acts_on(self, p: int, t: float) -> bool:
-        """The concept decides ``p``'s deteriorations at ``t`` (default: while enrolled)."""
+        """Decide ``p``'s deteriorations while enrolled."""
         return p in self.members
 
     def full(self) -> bool:
-        """No free place."""
+        """Tell whether no place is free."""
         return len(self.members) >= self.capacity
 
     def enrol(self, p: int, t: float) -> None:
         """Take ``p`` on; routine volume so far is counted under the old care first."""
-        self.model.accrue(p, t)
+        self.port.accrue(p, t)
         self.members[p] = t
-        self.start_stratum[p] = int(self.model.stratum[p])
+        self.start_stratum[p] = int(self.port.stratum[p])
 
     def leave(self, p: int, t: float, reason: str) -> None:
         """End ``p``'s enrolment and record it."""
         if p not in self.members:
             return
-        self.model.accrue(p, t)
+        self.port.accrue(p, t)
         start = self.members.pop(p)
         # The row is dated at the start, so it carries the stratum the person had then.
-        self.model.note(p, start, self.kind, D[reason], self.provider, duration=t - start,
-                        quantity=1.0, stratum=self.start_stratum.pop(p))
+        self.port.note(p, start, self.kind, reason, self.provider, duration=t - start,
+                       quantity=1.0, stratum=self.start_stratum.pop(p))
         self.after_leave(p, t)
 
     def after_leave(self, p: int, t: float) -> None:
-        """Hook: a place became free."""
+        """Use a place that became free (nothing by default)."""
 
-    def home_route(self, care, p: int, acuity: int, s: int, u, home: str) -> tuple[int, int]:
-        """The mobile logic: prevent, admit directly when a bed is needed, else meet at home.
+    def home_route(self, p: int, acuity: int, s: int, u, home: str) -> tuple[int, str]:
+        """Route the mobile way: prevent, admit directly when a bed is needed, else meet at home.
 
         Uses the concept's ``prevent_share`` and ``home_treat_share`` and ``self.direct``;
         ``home`` names the detail of its home visits. What it does not meet goes today's way.
         """
         if u[U_PREVENT] < self.p.prevent_share:
-            return PREVENTED, D[home]
+            return PREVENTED, home
         if acuity == NEEDS_BED:
-            return (DIRECT_ADMIT, D["direct"]) if self.direct else (ED_ADMIT, D["via_ed"])
+            return (DIRECT_ADMIT, "direct") if self.direct else (ED_ADMIT, "via_ed")
         if u[U_HOME] < self.p.home_treat_share:
-            return TEAM_HOME, D[home]
-        return care.default_route(p, acuity, s, u)
+            return TEAM_HOME, home
+        return self.care.default_route(p, acuity, s, u)
 
-    def dropped(self, p: int, t: float) -> None:
-        """The person died."""
+    def on_death(self, p: int, t: float) -> None:
+        """End the enrolment of a person who died."""
         self.leave(p, t, "died")
 
-    def end(self, t: float) -> None:
+    def on_end(self, t: float) -> None:
         """Censor every enrolment at the horizon."""
         for p in list(self.members):
             self.leave(p, t, "censored")

@@ -8,35 +8,64 @@ Home visits replace primary-care and some outpatient visits and meet deteriorati
 from __future__ import annotations
 
 from collections import deque
+from typing import Annotated
 
 import numpy as np
+from pydantic import Field
 
 from sim.care.concepts.base import Enrolment
+from sim.care.concepts.registry import register
+from sim.config.concepts import ConceptParams
+from sim.config.scenario import Capacity, Rate, Share
 from sim.domain.locations import DEAD, NOT_ENTERED
-from sim.domain.streams import uniforms
+from sim.domain.metrics import Caseload
+from sim.domain.units import DAYS_PER_YEAR
 
 
+class HomePhysicianParams(ConceptParams):
+    """Mobile home-care physician (mobil hemsjukvårdsläkare), about half time."""
+
+    list_max: Capacity
+    area_share: Share = Field(description="share of the area's persons living where the physician works")
+    medical_interventions_min: Annotated[int, Field(ge=0)] = Field(
+        description="medical interventions in home health care, counted as chronic diagnoses"
+    )
+    prevent_share: Share
+    home_treat_share: Share
+    primary_care_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
+    outpatient_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
+    visits_per_year: Rate
+
+
+@register
 class HomePhysician(Enrolment):
     """The physician's list, a waiting list when it is full, and routing."""
 
-    kind = "physician_list"
+    name = "home_physician"
+    Params = HomePhysicianParams
     provider = "home_physician"
+    kind = "physician_list"
+    kinds = ("physician_list", "physician_unlist", "physician_visit")
+    details = ("not_eligible",)
+    home_visit = ("physician_home", "physician_visit")
+    metrics = {"home_physician_list": Caseload("physician_list", "mean persons listed")}
+    staff_cost = "home_physician_year"
+    priority = 30
 
-    def __init__(self, model, params, direct_admission: bool):
-        super().__init__(model, params.list_max)
-        self.p = params
-        self.direct = direct_admission
+    def __init__(self, port, params, care):
+        super().__init__(port, params, care, params.list_max)
         # Where a person lives is fixed: one CONCEPT-stream uniform per person.
-        self.covered = uniforms(model.concept_key, np.arange(model.pop.size), 0) < params.area_share
+        self.covered = port.concept_uniforms(np.arange(port.persons), 0) < params.area_share
         self.waiting: deque[int] = deque()
 
+
     def eligible(self, p: int) -> bool:
-        """In the physician's area, in home health care, enough medical interventions."""
-        m = self.model
-        s = m.stratum[p]
-        return bool(self.covered[p] and m.attrs.hhc[s, p]
-                    and m.attrs.chronic[s, p] >= self.p.medical_interventions_min
-                    and m.location[p] not in (NOT_ENTERED, DEAD))
+        """Tell whether ``p`` lives in the area, is in home health care, with enough medical interventions."""
+        port = self.port
+        s = port.stratum[p]
+        return bool(self.covered[p] and port.attrs.hhc[s, p]
+                    and port.attrs.chronic[s, p] >= self.p.medical_interventions_min
+                    and port.location[p] not in (NOT_ENTERED, DEAD))
 
     def check(self, p: int, t: float) -> None:
         """List or unlist ``p`` after a change in their state."""
@@ -52,16 +81,44 @@ class HomePhysician(Enrolment):
             return
         self.enrol(p, t)
 
-    def dropped(self, p: int, t: float) -> None:
-        """Death."""
-        self.leave(p, t, "died")
-
     def after_leave(self, p: int, t: float) -> None:
+        """Give the free place to the first eligible person waiting."""
         while self.waiting and not self.full():
             q = self.waiting.popleft()
             if q not in self.members and self.eligible(q):
                 self.enrol(q, t)
 
-    def route(self, care, p: int, acuity: int, s: int, t: float, u) -> tuple[int, int]:
-        """Early: some deteriorations prevented, some met at home, beds by direct admission."""
-        return self.home_route(care, p, acuity, s, u, "physician_home")
+    def close(self, t: float) -> None:
+        """Stop: nobody waits any more, the list ends."""
+        self.waiting.clear()
+        super().close(t)
+
+    # -- hooks --------------------------------------------------------------------------
+    def on_enter(self, p: int, t: float) -> None:
+        """Check a person who enters."""
+        self.check(p, t)
+
+    def on_stratum_change(self, p: int, t: float, old: int, new: int) -> None:
+        """Check again after a stratum change."""
+        self.check(p, t)
+
+    def handed_over(self, p: int, t: float) -> None:
+        """Check a patient another concept (the mobile team) discharged."""
+        self.check(p, t)
+
+    def routine_multipliers(self, p: int, t: float) -> tuple[float, float, float]:
+        """Primary-care and outpatient visits replaced for listed persons."""
+        if p in self.members:
+            return self.p.primary_care_multiplier, self.p.outpatient_multiplier, 1.0
+        return 1.0, 1.0, 1.0
+
+    def accrue(self, p: int, a: float, b: float, s: int) -> None:
+        """Book the physician's routine home visits."""
+        if p in self.members:
+            days = b - a
+            self.port.book(p, a, "physician_visit", "home_physician", days,
+                           self.p.visits_per_year * days / DAYS_PER_YEAR, "routine")
+
+    def route(self, p: int, acuity: int, s: int, t: float, u) -> tuple[int, str]:
+        """Act early: some deteriorations prevented, some met at home, beds by direct admission."""
+        return self.home_route(p, acuity, s, u, "physician_home")

@@ -1,0 +1,77 @@
+"""Scenario sections of the service concepts: each concept registers its parameter model here.
+
+A concept lives in one module of :mod:`sim.care.concepts` and declares its own parameter
+model (a :class:`ConceptParams`). Registering it makes ``[concepts.<name>]`` a validated,
+required section of every scenario, in registration order, without this layer importing the
+care layer: the ``Concepts`` model of :mod:`sim.config.scenario` is rebuilt from the
+registered sections and the switches that are not concepts.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import Field, create_model, model_serializer, model_validator
+
+from sim.config import scenario as _scenario
+from sim.config.scenario import ConceptSwitches, NonNegDays, PositiveDays, Strict
+
+#: Registered sections, by name, in registration order (the order of the scenario dump).
+SECTIONS: dict[str, type[ConceptParams]] = {}
+
+
+class ConceptParams(Strict):
+    """Base of a concept's parameters: on or off, and the days it is active (rollout)."""
+
+    enabled: bool
+    start_day: NonNegDays = Field(default=0.0, description="day (since the run's start) the concept starts")
+    end_day: PositiveDays | None = Field(
+        default=None, description="day the concept stops and its enrolments end; none = it never stops"
+    )
+
+    @model_validator(mode="after")
+    def _window(self) -> ConceptParams:
+        if self.end_day is not None and self.end_day <= self.start_day:
+            raise ValueError("end_day must be after start_day")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_default_window(self, handler):
+        # A scenario without a window dumps (and hashes) as it did before windows existed.
+        out = handler(self)
+        if self.start_day == 0.0:
+            out.pop("start_day", None)
+        if self.end_day is None:
+            out.pop("end_day", None)
+        return out
+
+    def active_between(self) -> tuple[float, float]:
+        """Return the days ``[start, end)`` the concept is active (``end`` = inf if it never stops)."""
+        return self.start_day, math.inf if self.end_day is None else self.end_day
+
+
+def register_section(name: str, params: type[ConceptParams]) -> None:
+    """Make ``[concepts.<name>]`` a section of every scenario, validated by ``params``."""
+    if not issubclass(params, ConceptParams):
+        raise TypeError(f"{params.__name__} must derive from ConceptParams")
+    SECTIONS[name] = params
+    _rebuild()
+
+
+def unregister_section(name: str) -> None:
+    """Remove a section again (a test's concept)."""
+    SECTIONS.pop(name, None)
+    _rebuild()
+
+
+def _rebuild() -> None:
+    fields = {name: (model, ...) for name, model in SECTIONS.items()}
+    fields.update({k: (f.annotation, f) for k, f in ConceptSwitches.model_fields.items()})
+    concepts = create_model(
+        "Concepts", __base__=Strict, __module__=_scenario.__name__,
+        __doc__="Service concepts of individstyrning (registered sections) and the switches.", **fields,
+    )
+    # Pickling finds the class by module and name; workers rebuild it the same way on import.
+    _scenario.Concepts = concepts
+    _scenario.Scenario.__pydantic_fields__["concepts"].annotation = concepts
+    _scenario.Scenario.model_rebuild(force=True)

@@ -1,0 +1,73 @@
+"""The engine's side of the care port: what a care system may read and do, nothing more.
+
+Implements :class:`sim.care.port.CarePort` on a running :class:`~sim.engine.model.Model`.
+The person arrays are read-only views of the model's (they follow its updates), and names
+(kinds, providers, details) become the event log's codes here, not in the care layer.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim.domain.events import PR, D, K
+from sim.domain.streams import uniforms
+from sim.domain.units import DAYS_PER_YEAR
+
+if TYPE_CHECKING:
+    from sim.engine.model import Model
+
+
+def _read_only(a):
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
+class EnginePort:
+    """The running model as a care system sees it (see :class:`sim.care.port.CarePort`)."""
+
+    def __init__(self, model: Model):
+        self._m = model
+        self._env = model.env
+        self.scenario = model.scenario
+        self.stratum = _read_only(model.stratum)
+        self.location = _read_only(model.location)
+        self.attrs = model.attrs
+        self.persons = model.pop.size
+        self.horizon = model.horizon
+        self.accrue = model.accrue
+        self.in_home_health = model.in_home_health
+        self.admissions_last = model.admissions_last
+
+    @property
+    def now(self) -> float:
+        """The simulation clock (day)."""
+        return self._env.now
+
+    @property
+    def nurse_coverage(self) -> float:
+        """Share of the home health nurses' demanded hours available this week."""
+        return self._m.nurse_coverage
+
+    def concept_uniforms(self, person, index):
+        """Uniforms of the CONCEPT stream."""
+        return uniforms(self._m.concept_key, person, index)
+
+    def book(self, p, t, kind, provider, duration, quantity, detail=""):
+        """Record a contact of a concept's own staff (its cost is the staff's yearly cost)."""
+        self._m.book(p, t, kind, provider, duration, quantity, 0.0, D[detail])
+
+    def note(self, p, t, kind, detail="", provider="none", duration=0.0, quantity=0.0, stratum=None):
+        """Record an event that costs nothing in itself."""
+        self._m.note(p, t, kind, D[detail], provider, duration, quantity, stratum)
+
+    def staffed(self, provider, t, days, per_year):
+        """Record ``days`` of a concept's staffed time from ``t`` (fixed cost, SEK per year)."""
+        m = self._m
+        m.rec.record(-1, t, K["fixed_cost"], PR[provider], m.payer[provider], days,
+                     days / DAYS_PER_YEAR, per_year * days / DAYS_PER_YEAR, 0, 0)
+
+    def later(self, delay, fn, *args):
+        """Call ``fn(*args)`` after ``delay`` days."""
+        self._env.timeout(delay).callbacks.append(lambda _e: fn(*args))
+
