@@ -11,7 +11,7 @@ PIP_TOOLS := 7.6.2
 COMPILE := --quiet --extra test --all-build-deps --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links --output-file $(LOCK)
 
-.PHONY: run test bench clean lock lock-upgrade
+.PHONY: run test lint bench clean lock lock-upgrade
 
 # Dependencies come from the lock file (exact versions, made by pip-compile from pyproject.toml):
 # a fresh machine next year installs what this commit was tested with. pip prints a line per
@@ -46,6 +46,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
+
+# Ruff, then the layer contract (.importlinter: layers import only downward, care only through the port).
+lint: $(STAMP)
+	$(BIN)/ruff check
+	$(BIN)/lint-imports --no-cache
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -286,9 +286,9 @@ class Scenario(Strict):
 
     def concepts_off(self) -> Scenario:
         """Return the same scenario with every service concept and switch off."""
-        from sim.config.concepts import SECTIONS
-
         c = self.concepts
-        update = {name: getattr(c, name).model_copy(update={"enabled": False}) for name in SECTIONS}
+        # The concepts' sections are the fields that can be enabled (sim.config.concepts).
+        sections = [name for name in type(c).model_fields if hasattr(getattr(c, name), "enabled")]
+        update = {name: getattr(c, name).model_copy(update={"enabled": False}) for name in sections}
         off = c.model_copy(update={**update, "direct_admission": False, "team_collaboration": False})
         return self.model_copy(update={"concepts": off})

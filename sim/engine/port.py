@@ -7,14 +7,9 @@ The person arrays are read-only views of the model's (they follow its updates), 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sim.domain.events import PR, D, K
 from sim.domain.streams import uniforms
 from sim.domain.units import DAYS_PER_YEAR
-
-if TYPE_CHECKING:
-    from sim.engine.model import Model
 
 
 def _read_only(a):
@@ -24,9 +19,12 @@ def _read_only(a):
 
 
 class EnginePort:
-    """The running model as a care system sees it (see :class:`sim.care.port.CarePort`)."""
+    """The running model as a care system sees it (see :class:`sim.care.port.CarePort`).
 
-    def __init__(self, model: Model):
+    ``model``: the :class:`~sim.engine.model.Model` (not imported here: the model imports this).
+    """
+
+    def __init__(self, model):
         self._m = model
         self._env = model.env
         self.scenario = model.scenario
