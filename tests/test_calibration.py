@@ -267,6 +267,7 @@ def test_stored_study_is_refused_without_resume_unless_fresh(tmp_path):
     losses = sorted(float(line.split(",")[1]) for line in trials[1:])
     expected = sum(x <= losses[0] + 1.0 for x in losses[:2])  # within identifiability_delta, at most --top
     assert len((tmp_path / "ensemble.csv").read_text().splitlines()) == 1 + expected
+    assert f"set {expected}/{expected} done" in ens.output  # a progress line per set
     assert "| bed_days difference |" in (tmp_path / "ensemble.md").read_text()
 
 

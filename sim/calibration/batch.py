@@ -55,9 +55,20 @@ def design_figures(scenario_data: dict[str, Any], params: dict[str, float], repl
 
 
 def map_sets(fn: Callable, scenario_data: dict[str, Any], sets: Sequence[dict[str, float]], replications: list[int],
-             targets: TargetFile, executor: Executor) -> list:
-    """``fn(scenario_data, params, replications, targets)`` for each parameter set, in parallel, in order."""
-    return list(executor.map(fn, [(scenario_data, dict(params), replications, targets) for params in sets]))
+             targets: TargetFile, executor: Executor, progress: Callable[[], None] | None = None) -> list:
+    """``fn(scenario_data, params, replications, targets)`` for each parameter set, in parallel, in order.
+
+    ``progress`` is called once per finished set.
+    """
+    tasks = [(scenario_data, dict(params), replications, targets) for params in sets]
+    if progress is None:
+        return list(executor.map(fn, tasks))
+    out = []
+    for res in executor.map(fn, tasks):
+        out.append(res)
+        if progress:
+            progress()
+    return out
 
 
 def measures_at(scenario_data: dict[str, Any], params: dict[str, float], targets: TargetFile,

@@ -162,9 +162,15 @@ def ensemble_command(
     err.print(f"{len(sets)} parameter sets within {cal.identifiability_delta:g} of the best loss"
               f" ({len(trials)} trials), {replications} replications each", highlight=False)
     t0 = time.perf_counter()
+    done = []
+
+    def progress() -> None:  # a line per set: readable on a terminal and in a log alike
+        done.append(1)
+        err.print(f"set {len(done)}/{len(sets)} done ({time.perf_counter() - t0:.0f} s)", highlight=False)
+
     try:
         with ex:
-            ens = run_ensemble(scenario_data, sets, cal.parameters, list(range(replications)), tf, ex)
+            ens = run_ensemble(scenario_data, sets, cal.parameters, list(range(replications)), tf, ex, progress)
     except KeyboardInterrupt:
         err.print("interrupted: nothing written")
         raise typer.Exit(130) from None

@@ -13,6 +13,7 @@ point says.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -76,10 +77,11 @@ def ensemble_member(scenario_data: dict[str, Any], params: dict[str, float], rep
 
 
 def run_ensemble(scenario_data: dict[str, Any], sets: pd.DataFrame, params: dict[str, Parameter],
-                 replications: list[int], targets: TargetFile, executor: Executor) -> pd.DataFrame:
-    """Every set of ``sets`` run with the same replications: one row per set."""
+                 replications: list[int], targets: TargetFile, executor: Executor,
+                 progress: Callable[[], None] | None = None) -> pd.DataFrame:
+    """Every set of ``sets`` run with the same replications: one row per set (``progress`` after each)."""
     param_sets = [{k: float(row[k]) for k in params} for _, row in sets.iterrows()]
-    rows = map_sets(ensemble_member, scenario_data, param_sets, replications, targets, executor)
+    rows = map_sets(ensemble_member, scenario_data, param_sets, replications, targets, executor, progress)
     return pd.concat([sets.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
 
 
