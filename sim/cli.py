@@ -281,3 +281,7 @@ def main() -> None:  # pragma: no cover - console entry point
 from sim.measure.validate_command import validate_command  # noqa: E402  (baseline against published figures)
 
 app.command("validate")(validate_command)
+
+from sim.economics.reprice import reprice_command  # noqa: E402  (prices after the run)
+
+app.command("reprice")(reprice_command)

@@ -1,0 +1,93 @@
+"""Unit prices and payer shares, applied to rows that carry quantities.
+
+A row's cost is its quantity times the unit price of its kind (SEK per visit, per bed-day, per
+hour), except a concept's staffed time (``fixed_cost`` rows), which costs its provider's yearly
+price times the days staffed over 365.25. A concept's home visits cost nothing per row: its
+staff is paid by the year. With the scenario's own prices :func:`price_table` gives the
+engine's ``cost`` column bit for bit (same operations in the same order).
+
+Payer shares split a provider's cost between the region and the municipality (shared
+financing); by default each provider is paid wholly by the payer ``[payers]`` names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sim.care.concepts import REGISTRY
+from sim.domain.events import PAYERS
+from sim.domain.units import DAYS_PER_YEAR
+
+#: The ``[costs]`` field that prices each kind of row (SEK per unit of its quantity).
+PRICE_OF_KIND = {
+    "ed_visit": "ed_visit",
+    "admission": "bed_day",
+    "delayed_discharge": "delayed_discharge_day",
+    "short_term_care": "short_term_care_day",
+    "outpatient_visit": "outpatient_visit",
+    "primary_care_visit": "primary_care_visit",
+    "home_health_visit": "home_health_visit",
+    "home_help": "home_help_hour",
+}
+PAID = tuple(p for p in PAYERS if p != "none")
+
+
+@dataclass(frozen=True)
+class Prices:
+    """What each row costs and who pays it."""
+
+    per_unit: dict[str, float]  #: kind -> SEK per unit of quantity (kinds not named cost 0)
+    per_year: dict[str, float]  #: concept provider -> SEK per staffed year
+    shares: dict[str, dict[str, float]] = field(default_factory=dict)  #: provider -> payer -> share
+
+    @classmethod
+    def of(cls, scenario, shares: dict[str, dict[str, float]] | None = None) -> Prices:
+        """Return the scenario's prices; payer shares from ``[payers]`` unless ``shares`` says otherwise."""
+        costs = scenario.costs
+        per_unit = {kind: float(getattr(costs, f)) for kind, f in PRICE_OF_KIND.items()}
+        per_year = {cls_.provider: float(cls_.staff_cost_per_year(scenario)) for cls_ in REGISTRY.values()}
+        payers = scenario.payers
+        base = {name: {getattr(payers, name): 1.0} for name in type(payers).model_fields}
+        for cls_ in REGISTRY.values():
+            base.setdefault(cls_.provider, {cls_.payer: 1.0})
+        base.update(shares or {})
+        return cls(per_unit, per_year, base)
+
+
+def _codes_of(column: pa.ChunkedArray | pa.Array, table: dict[str, float]) -> np.ndarray:
+    """Per row, the value of its dictionary word in ``table`` (0 for words not in it)."""
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if not pa.types.is_dictionary(arr.type):
+        arr = pc.dictionary_encode(arr)
+    words = arr.dictionary.to_pylist()
+    lookup = np.array([table.get(w, 0.0) for w in words] or [0.0], dtype=np.float64)
+    idx = arr.indices.to_numpy(zero_copy_only=False)
+    return lookup[idx]
+
+
+def price_table(table: pa.Table, prices: Prices) -> np.ndarray:
+    """Return the cost (SEK) of each row of an event-log table at ``prices``."""
+    quantity = table["quantity"].to_numpy()
+    cost = quantity * _codes_of(table["kind"], prices.per_unit)
+    kind = table["kind"].combine_chunks()
+    fixed = pc.equal(kind.cast(pa.string()) if pa.types.is_dictionary(kind.type) else kind, "fixed_cost")
+    rows = np.flatnonzero(fixed.to_numpy(zero_copy_only=False))
+    if len(rows):
+        per_year = _codes_of(table["provider"], prices.per_year)[rows]
+        cost[rows] = per_year * table["duration"].to_numpy()[rows] / DAYS_PER_YEAR
+    return cost
+
+
+def cost_by_payer(table: pa.Table, cost: np.ndarray, prices: Prices, measured: np.ndarray) -> dict[str, float]:
+    """Sum ``cost`` over the ``measured`` rows, split between the payers by provider share."""
+    out = {}
+    for payer in PAID:
+        share = _codes_of(table["provider"], {p: s.get(payer, 0.0) for p, s in prices.shares.items()})
+        w = measured & (share > 0)
+        # A whole share leaves the cost as it is, so the sums match the run's to the bit.
+        out[payer] = float((cost[w] * share[w]).sum()) if (share[w] != 1.0).any() else float(cost[w].sum())
+    return out

@@ -1,0 +1,89 @@
+"""Functional: prices are applied after the run (sim.economics) and `narvard reprice` needs no re-simulation.
+
+At the run's own prices the economics step gives the engine's cost column bit for bit and
+the summary byte for byte; other prices or payer shares move only the cost metrics.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from sim.cli import app
+from sim.economics import Prices, price_table
+from sim.economics.reprice import reprice
+from sim.executor import Executor
+from sim.output.summary import write_summary
+from sim.pipeline import simulate_to_folder
+from sim.runner import run_replication
+from tests.conftest import small_scenario
+
+COSTS = ("cost_region_sek", "cost_municipality_sek", "cost_total_sek")
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reprice") / "run"
+    simulate_to_folder(small_scenario(persons=1200, years=1.0), ("intervention", "person"), out, False,
+                       Executor(), command="compare")
+    return out
+
+
+def test_price_table_is_the_engines_cost_column():
+    s = small_scenario(persons=1500, years=1.0)
+    r = run_replication(s, 0, ("intervention", "person"), keep=True)
+    for table in r.tables.values():
+        cost = price_table(table, Prices.of(s))
+        assert np.array_equal(cost, table["cost"].to_numpy())
+        assert cost.sum() > 0
+    # The person-driven run has staffed-time rows (the teams' yearly cost) priced per day staffed.
+    kinds = r.tables["person"]["kind"].cast("string").to_numpy(zero_copy_only=False)
+    assert (kinds == "fixed_cost").sum() > 0
+
+
+def test_reprice_at_the_runs_prices_is_byte_identical(results, tmp_path):
+    write_summary(reprice(results, None), tmp_path / "s.csv")
+    assert (tmp_path / "s.csv").read_bytes() == (results / "summary.csv").read_bytes()
+
+
+def _means(df):
+    return df.set_index(["paradigm", "metric"])["mean"]
+
+
+def test_other_prices_move_only_the_costs(results, tmp_path):
+    (tmp_path / "c.toml").write_text("[costs]\nbed_day = 20000.0\n")
+    old = _means(pd.read_csv(results / "summary.csv"))
+    new = _means(reprice(results, tmp_path / "c.toml"))
+    others = [i for i in old.index if i[1] not in COSTS]
+    assert np.allclose(new[others].to_numpy(dtype=float), old[others].to_numpy(dtype=float), rtol=1e-5,
+                       equal_nan=True)
+    # Hospital beds are paid by the region: its cost rises, the municipality's does not.
+    assert new[("intervention", "cost_region_sek")] > old[("intervention", "cost_region_sek")] * 1.05
+    assert new[("intervention", "cost_municipality_sek")] == pytest.approx(
+        old[("intervention", "cost_municipality_sek")], rel=1e-5)
+
+
+def test_payer_shares_split_the_cost_not_the_total(results, tmp_path):
+    (tmp_path / "c.toml").write_text("[payer_shares.hospital]\nregion = 0.5\nmunicipality = 0.5\n")
+    old = _means(pd.read_csv(results / "summary.csv"))
+    new = _means(reprice(results, tmp_path / "c.toml"))
+    key = ("intervention", "cost_total_sek")
+    assert new[key] == pytest.approx(old[key], rel=1e-5)
+    assert new[("intervention", "cost_municipality_sek")] > old[("intervention", "cost_municipality_sek")]
+    assert new[("intervention", "cost_region_sek")] < old[("intervention", "cost_region_sek")]
+
+
+def test_reprice_cli_errors_name_the_file_and_field(results, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[costs]\nbed_dya = 1.0\n")
+    r = CliRunner().invoke(app, ["reprice", str(results), "--costs", str(bad)])
+    assert r.exit_code == 2
+    assert "bad.toml" in r.output and "costs.bed_dya" in r.output and "Traceback" not in r.output
+    ok = tmp_path / "ok.toml"
+    ok.write_text("[costs]\nbed_day = 1.0\n")
+    out = tmp_path / "s.csv"
+    out.write_text("mine\n")
+    r = CliRunner().invoke(app, ["reprice", str(results), "--costs", str(ok), "--out", str(out)])
+    assert r.exit_code == 2 and out.read_text() == "mine\n"
+    r = CliRunner().invoke(app, ["reprice", str(results), "--costs", str(ok), "--out", str(out), "--force"])
+    assert r.exit_code == 0 and out.read_text().startswith("paradigm,metric")
