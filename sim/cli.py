@@ -72,7 +72,8 @@ def _simulate(scenario_path: Path, paradigms: tuple[str, ...], seed, replication
               executor, scheduler, workers, command: str, show_all: bool = False, metrics: str | None = None) -> None:
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        scenario = load(scenario_path, seed, replications)
+        scenario = load(scenario_path, seed, replications, paradigms=len(paradigms),
+                        workers=1 if executor == "serial" else workers)
     except ScenarioError as exc:
         _fail(str(exc))
     out = out or default_results_dir(scenario_path)

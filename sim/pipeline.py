@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.config import Scenario, ScenarioError, scenario_hash
+from sim.config import Scenario, ScenarioError, budget, scenario_hash
 from sim.config.loader import _deep_merge, resolve, validate
 from sim.executor import Executor
 from sim.output.dictionary import parquet_metadata, write_dictionary
@@ -131,24 +131,39 @@ def _simulate_into(folder: AtomicFolder, scenario: Scenario, paradigms: tuple[st
 OVERRIDES = {"seed": "--seed", "replications": "--replications/-n"}
 
 
-def load(path: str | Path, seed: int | None = None, replications: int | None = None) -> Scenario:
+def _warn_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def load(path: str | Path, seed: int | None = None, replications: int | None = None, *,
+         paradigms: int = 2, workers: int | None = None,
+         warn: Callable[[str], None] | None = _warn_stderr) -> Scenario:
     """Load a scenario file and apply command-line overrides, through one validation path.
 
     The file is validated first (its problems name the file); the overrides are then merged into
     the same mapping and validated again with the same limits (``--seed -5``, ``--seed 2**70``
-    and ``-n 1000000`` are refused like the same values in a file, naming the option).
+    and ``-n 1000000`` are refused like the same values in a file, naming the option). Last,
+    the resource guard (:mod:`sim.config.budget`) estimates memory and time for ``paradigms``
+    care systems on ``workers`` processes: above the limit the run is refused, above the
+    warning threshold ``warn`` gets one line.
     """
     data = resolve(path)
     scenario = validate(data, path)
     given = {k: v for k, v in (("seed", seed), ("replications", replications)) if v is not None}
-    if not given:
-        return scenario
-    try:
-        return validate(_deep_merge(data, {"simulation": given}), "command line")
-    except ScenarioError as exc:
-        lines = []
-        for line in exc.problems:
-            for field, option in OVERRIDES.items():
-                line = line.replace(f"simulation.{field}:", f"{option} (simulation.{field}):")
-            lines.append(line)
-        raise ScenarioError("command line", lines) from None
+    if given:
+        try:
+            scenario = validate(_deep_merge(data, {"simulation": given}), "command line")
+        except ScenarioError as exc:
+            lines = []
+            for line in exc.problems:
+                for field, option in OVERRIDES.items():
+                    line = line.replace(f"simulation.{field}:", f"{option} (simulation.{field}):")
+                lines.append(line)
+            raise ScenarioError("command line", lines) from None
+    refuse, warnings = budget.check(scenario, paradigms, workers)
+    if refuse:
+        raise ScenarioError(path, refuse)
+    if warn is not None:
+        for w in warnings:
+            warn(f"warning: {ScenarioError(path, [w])}")
+    return scenario
