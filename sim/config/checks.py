@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 
@@ -113,28 +114,35 @@ def _numbers(obj, prefix: str = ""):
         yield prefix, obj
 
 
-def limit_problems(s: Scenario) -> list[str]:
-    """Numbers that are not finite or exceed what any run can use."""
+@functools.lru_cache(maxsize=4096)
+def _bounds(path: str) -> tuple[float, str, float | None, str]:
+    """Find the limit and the minimum (None: none) of a dotted path: the first matching pattern of each."""
     from fnmatch import fnmatchcase
 
+    limit, unit = GENERIC_MAX, "(no scenario number needs more)"
+    for pattern, lim, what in LIMITS:
+        if fnmatchcase(path, pattern):
+            limit, unit = lim, what
+            break
+    for pattern, lo, what in MINIMA:
+        if fnmatchcase(path, pattern):
+            return limit, unit, lo, what
+    return limit, unit, None, ""
+
+
+def limit_problems(s: Scenario) -> list[str]:
+    """Find numbers that are not finite or exceed what any run can use."""
     problems: list[str] = []
     for path, value in _numbers(s.model_dump()):
         if not math.isfinite(value):
             problems.append(f"{path}: expected a finite number (got {value!r})")
             continue
-        limit, unit = GENERIC_MAX, "(no scenario number needs more)"
-        for pattern, lim, what in LIMITS:
-            if fnmatchcase(path, pattern):
-                limit, unit = lim, what
-                break
+        # the patterns are matched once per path (the paths are the same in every scenario)
+        limit, unit, lo, what = _bounds(path)
         if abs(value) > limit:
             problems.append(f"{path}: expected at most {limit:g} {unit} (got {value!r})")
-            continue
-        for pattern, lo, what in MINIMA:
-            if fnmatchcase(path, pattern):
-                if value < lo:
-                    problems.append(f"{path}: expected at least {lo:g} {what} (got {value!r})")
-                break
+        elif lo is not None and value < lo:
+            problems.append(f"{path}: expected at least {lo:g} {what} (got {value!r})")
     return problems
 
 
