@@ -11,8 +11,6 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich import box
-from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -23,11 +21,11 @@ from sim.executor import make_executor
 from sim.measure.report import format_value
 from sim.output.results import InterruptedAfterCommit, ResultsError, shown
 from sim.pipeline import load, simulate_to_folder
+from sim.terminal import console, err
+from sim.terminal import fail as _fail
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="narvard-sim: the same elderly persons under intervention-driven and person-driven care.")
-console = Console(width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True)
 
 ScenarioArg = Annotated[Path, typer.Argument(help="scenario TOML file")]
 SeedOpt = Annotated[int | None, typer.Option(help="override the scenario seed")]
@@ -43,13 +41,6 @@ MetricsOpt = Annotated[str | None, typer.Option(help="show only these metrics (c
 
 def _terminate(signum, frame):  # SIGTERM: unwind like Ctrl-C so partial results are removed
     raise KeyboardInterrupt(f"signal {signum}")
-
-
-def _fail(message: str, code: int = 2) -> None:
-    # soft_wrap: one problem stays one line (for grep and for CI logs); escape: messages
-    # quote user input, which may contain [brackets].
-    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, markup=True, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 def _num(x: float) -> str:
@@ -111,7 +102,8 @@ def _simulate(scenario_path: Path, paradigms: tuple[str, ...], seed, replication
 
 @app.command()
 def run(scenario: ScenarioArg,
-        paradigm: Annotated[str, typer.Option(help="intervention (insatsstyrning) or person (individstyrning)")] = "intervention",
+        paradigm: Annotated[str, typer.Option(
+            help="intervention (insatsstyrning) or person (individstyrning)")] = "intervention",
         seed: SeedOpt = None, replications: RepsOpt = None, out: OutOpt = None, force: ForceOpt = False,
         executor: ExecOpt = "processes", scheduler: SchedOpt = None, workers: WorkersOpt = None,
         show_all: AllOpt = False, metrics: MetricsOpt = None) -> None:
@@ -153,7 +145,8 @@ def timeline(results: Annotated[Path, typer.Argument(help="a results folder from
              person: Annotated[int | None, typer.Option(help="person id (default: a typical unstable person)")] = None,
              replication: Annotated[int, typer.Option(help="which replication")] = 0,
              months: Annotated[float, typer.Option(min=1.0, help="window length (months)")] = 18.0,
-             out: Annotated[Path | None, typer.Option(help="output folder (default: the results folder)")] = None) -> None:
+             out: Annotated[Path | None, typer.Option(
+                 help="output folder (default: the results folder)")] = None) -> None:
     """One person's months under both care systems: CSV and an HTML chart."""
     from sim.output.timeline import person_timeline, timeline_caption, timeline_totals
     from sim.plots import timeline_figure
@@ -215,7 +208,8 @@ app.command("export-vidigi")(export_vidigi_command)
 
 @app.command("switch-off")
 def switch_off(scenario: ScenarioArg, seed: SeedOpt = None, replications: RepsOpt = None,
-               out: Annotated[Path | None, typer.Option(help="CSV file to write (long: variant, metric, mean, CI)")] = None,
+               out: Annotated[Path | None, typer.Option(
+                   help="CSV file to write (long: variant, metric, mean, CI)")] = None,
                force: ForceOpt = False,
                executor: ExecOpt = "processes", scheduler: SchedOpt = None, workers: WorkersOpt = None) -> None:
     """Switch off each service concept alone: what is left of the effect (the trio's vulnerability).

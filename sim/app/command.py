@@ -45,8 +45,9 @@ def export_vidigi_command(
 ) -> None:
     """Write the event log in the vidigi format (entity_id, event_type, event, time) for animations."""
     from sim.app.logic import vidigi_log
-    from sim.cli import _fail, console
     from sim.output.results import ResultsError, read_events, read_manifest
+    from sim.terminal import console
+    from sim.terminal import fail as _fail
 
     try:
         manifest = read_manifest(results)

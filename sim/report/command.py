@@ -10,15 +10,18 @@ import typer
 
 def report_command(
     results: Annotated[Path, typer.Argument(help="a results folder (from `narvard compare`)")],
-    calibration: Annotated[Path, typer.Option(help="calibration folder with fit.csv (skipped if absent)")] = Path(
-        "calibration"),
+    calibration: Annotated[Path | None, typer.Option(
+        help="calibration folder with fit.csv (default: the bundled calibration/; skipped if absent)")] = None,
     scenario: Annotated[Path | None, typer.Option(help="the commented scenario file (default: the manifest's)")] = None,
 ) -> None:
     """Write RESULTS_DIR/report.html: headline, over time, one person, costs, calibration, methods."""
-    from sim.cli import _fail, console
+    from sim.config.paths import bundled
     from sim.output.results import ResultsError
     from sim.report.build import write_report
+    from sim.terminal import console
+    from sim.terminal import fail as _fail
 
+    calibration = calibration or bundled("calibration")  # never the current folder's
     try:
         path = write_report(results, calibration if calibration.is_dir() else None, scenario)
     except ResultsError as exc:
