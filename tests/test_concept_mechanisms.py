@@ -30,7 +30,7 @@ def _aftercare_windows(e, days):
     out = []
     for p, g in enr.groupby("person"):
         starts = np.concatenate([g["time"].to_numpy(), pal.loc[pal["person"] == p, "time"].to_numpy()])
-        for i, row in enumerate(g.itertuples()):
+        for row in g.itertuples():
             if row.detail not in ("stabilised", "time_limit"):
                 continue
             a = row.time + row.duration
@@ -85,11 +85,11 @@ def test_safe_discharge_nurse_meets_every_non_bed_deterioration_at_the_extreme()
     m = det.merge(periods, on="person", suffixes=("", "_sd"))
     m = m[(m["time"] > m["time_sd"]) & (m["time"] < m["time_sd"] + m["duration_sd"])]
     assert len(m) >= 5, "some non-bed deteriorations should fall in the team's periods"
-    key = set(zip(m["person"], m["time"]))
+    key = set(zip(m["person"], m["time"], strict=True))
     ed = e[e["kind"] == "ed_visit"]
-    assert not any((p, t) in key for p, t in zip(ed["person"], ed["time"]))
+    assert not any((p, t) in key for p, t in zip(ed["person"], ed["time"], strict=True))
     nurse = e[(e["kind"] == "home_health_visit") & (e["detail"] == "plan_nurse")]
-    met = set(zip(nurse["person"], nurse["time"]))
+    met = set(zip(nurse["person"], nurse["time"], strict=True))
     assert key <= met
     assert np.isfinite(e["duration"]).all()
 

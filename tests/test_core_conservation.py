@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from sim.care import CARE_SYSTEMS
+from sim.domain.streams import replication_seed
 from sim.population import draw_trajectories, make_population
 from sim.runner import run_replication
-from sim.domain.streams import replication_seed
 from tests import core_invariants as ci
 from tests.conftest import small_scenario
 

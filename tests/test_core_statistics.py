@@ -24,10 +24,10 @@ import pytest
 from scipy import stats
 
 from sim.config.scenario import STRATA
-from sim.population import draw_trajectories, make_population
 from sim.domain.health import DEATH, ENTER, STRATUM_CHANGE
-from sim.runner import run_replication
 from sim.domain.streams import replication_seed
+from sim.population import draw_trajectories, make_population
+from sim.runner import run_replication
 from tests import core_invariants as ci
 from tests.conftest import small_scenario
 
@@ -48,7 +48,8 @@ def exposure_years(df: pd.DataFrame, horizon: float) -> pd.Series:
     nxt = st.groupby("person").time.shift(-1).fillna(horizon)
     days = np.where(st.kind == "death", 0.0, nxt - st.time)
     assert (days >= 0).all()
-    return pd.Series(days, index=st.index).groupby(st.stratum).sum().reindex(list(STRATA), fill_value=0.0) / DAYS_PER_YEAR
+    per_stratum = pd.Series(days, index=st.index).groupby(st.stratum).sum()
+    return per_stratum.reindex(list(STRATA), fill_value=0.0) / DAYS_PER_YEAR
 
 
 def trajectory_deteriorations(df: pd.DataFrame) -> pd.Series:

@@ -17,10 +17,10 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.config import ScenarioError
+from sim.engine.recorder import SCHEMA
 from sim.measure import MeasureError, compute_design, load_targets, measure_events
 from sim.measure.designs import normalise_events
 from sim.measure.targets import Cohort, Metric, TargetFile
-from sim.engine.recorder import SCHEMA
 
 WARMUP = 365.25
 HORIZON = 4 * 365.25
@@ -34,7 +34,7 @@ def row(rep, paradigm, person, time, kind, duration=0.0, quantity=1.0, stratum="
 
 
 def log() -> pd.DataFrame:
-    P, I = "person", "intervention"
+    P, I = "person", "intervention"  # noqa: E741  (P and I read as the two care systems in the rows below)
     rows = [
         # --- replication 0, person-driven run ------------------------------------------
         # person 1: enrolled day 500 (in the period [365.25, 730.5)); windows [400,500) / [500,600)
@@ -48,7 +48,7 @@ def log() -> pd.DataFrame:
         # person 2: enrolled 700 and again 800 (first only: 700); windows [600,700) / [700,800)
         row(0, P, 2, 700, "team_enrol", duration=30), row(0, P, 2, 800, "team_enrol", duration=30),
         row(0, P, 2, 650, "admission", 4, 4, detail="via_ed", avoidable=True),   # before 4
-        row(0, P, 2, 750, "admission", 3, 2, detail="direct"),                    # waited 1 day: beds [751,753): after 2
+        row(0, P, 2, 750, "admission", 3, 2, detail="direct"),  # waited 1 day: beds [751,753): after 2
         # person 3: enrolled before the period: not in the cohort
         row(0, P, 3, 300, "team_enrol", duration=30),
         row(0, P, 3, 310, "admission", 5, 5, detail="via_ed"),

@@ -46,7 +46,8 @@ def test_unknown_person_is_a_clear_error(compared):
 
 def test_run_folder_without_both_systems_is_refused(tmp_path):
     out = tmp_path / "run"
-    simulate_to_folder(small_scenario(persons=300, years=0.5, replications=1), ("intervention",), out, False, Executor())
+    sc = small_scenario(persons=300, years=0.5, replications=1)
+    simulate_to_folder(sc, ("intervention",), out, False, Executor())
     with pytest.raises(ResultsError, match="narvard compare"):
         person_timeline(out)
 

@@ -46,7 +46,7 @@ class MeasureError(ValueError):
 
 
 def normalise_events(events: pd.DataFrame) -> pd.DataFrame:
-    """The columns the designs use, with categorical columns as plain strings."""
+    """Keep the columns the designs use, with categorical columns as plain strings."""
     missing = [c for c in EVENT_COLUMNS if c not in events.columns]
     if missing:
         raise MeasureError(f"event log lacks columns: {', '.join(missing)}")
@@ -135,7 +135,7 @@ def window_sums(rows: pd.DataFrame, idx: pd.DataFrame, lo: float, hi: float) -> 
 
 
 def check_fits(cohort: Cohort, warmup: float, horizon: float, name: str = "") -> None:
-    """The design's windows must lie inside the run: ``[0, horizon]``."""
+    """Refuse a design whose windows do not lie inside the run: ``[0, horizon]``."""
     rules = [(cohort.period_years, cohort.before_days)]
     if cohort.control is not None:
         rules.append((cohort.control.period_years, 0.0))

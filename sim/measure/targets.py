@@ -166,7 +166,7 @@ class Target(Strict):
         return self.cohort is not None
 
     def band_or_default(self) -> tuple[float, float]:
-        """The band: the source's range, else reported ± 0.05; NaNs without a figure."""
+        """Return the band: the source's range, else reported ± 0.05; NaNs without a figure."""
         if self.reported is None:
             return (float("nan"), float("nan"))
         if self.band is not None:
@@ -174,8 +174,10 @@ class Target(Strict):
         return (self.reported - DEFAULT_BAND_HALF_WIDTH, self.reported + DEFAULT_BAND_HALF_WIDTH)
 
     def loss_scale(self) -> float:
-        """Scale of the calibration loss (a miss of one scale outside the band costs 1):
-        ``scale`` if given (the target's documented noise scale), else half the band width."""
+        """Return the scale of the calibration loss (a miss of one scale outside the band costs 1).
+
+        ``scale`` if given (the target's documented noise scale), else half the band width.
+        """
         if self.scale is not None:
             return self.scale
         lo, hi = self.band_or_default()

@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import stats
 
-from sim.output.recorder import DETAILS, KINDS, PAYERS
 from sim.output.concepts import UNITS as CONCEPT_UNITS
+from sim.output.recorder import DETAILS, KINDS, PAYERS
 from sim.population.health import Trajectories
 from sim.population.population import Population
 
@@ -79,7 +79,7 @@ _HOME = DETAILS.index("home")
 
 
 def _numpy(col: pa.ChunkedArray) -> np.ndarray:
-    """A column as one numpy array (zero-copy for a single chunk without nulls)."""
+    """Return a column as one numpy array (zero-copy for a single chunk without nulls)."""
     return col.combine_chunks().to_numpy(zero_copy_only=False)
 
 
@@ -153,7 +153,7 @@ class MetricAccumulator:
             self.deaths_home += int(np.count_nonzero(_codes(table["detail"], DETAILS)[deaths] == _HOME))
 
     def result(self, counts: dict[str, float]) -> dict[str, float]:
-        """The replication's metrics."""
+        """Return the replication's metrics."""
         # No person-years (everyone died in the warm-up): rates are undefined, not a crash.
         py = counts["person_years"] or float("nan")
         out: dict[str, float] = {m: v / py * 1000.0 for m, v in self.sums.items()}

@@ -44,7 +44,7 @@ def _events(folder, replication: int, events: pd.DataFrame | None = None) -> tup
 
 
 def typical_person(ev: pd.DataFrame, months: float = 18.0) -> tuple[int, float]:
-    """A typical person of the unstable group: ``(person, index day)``.
+    """Choose a typical person of the unstable group: ``(person, index day)``.
 
     Among persons enrolled in the närsjukvårdsteam under person-driven care (else: anyone who
     was unstable), the one whose intervention-driven cost over the window is the median.
