@@ -1,0 +1,110 @@
+"""Regression: ``narvard compare`` on a small scenario gives exactly the rows recorded before.
+
+Tier: regression. Speed work on the engine and the care concepts must leave every output
+byte-identical (issue 13). This pins a small compare run (3,000 persons, 2 years, both care
+systems, 2 replications) by the sha256 of ``summary.csv`` and of the event log's row data.
+The event log is hashed from the table read back (column by column, dictionaries decoded to
+their names), not from the file's bytes, so a change of Parquet metadata, writer options or
+row-group sizes does not break it; any changed, added, dropped or reordered row does.
+
+The reference hashes were recorded from main at 9cb84ed, before any speed-up. A change that
+is *meant* to change the model's results records new values here and says so in its commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from sim.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SCENARIO = f"""\
+base = ["{(ROOT / 'scenarios' / 'default.toml').as_posix()}"]
+
+[meta]
+name = "byte_identity"
+
+[simulation]
+seed = 2024
+years = 2.0
+warmup_years = 0.5
+replications = 2
+
+[population]
+persons_65plus = 3000
+entrants_per_year = 141
+
+[capacity]
+beds = 20
+short_term_places = 10
+"""
+
+#: The event log's columns pinned by the hash (a column added later is not part of it).
+COLUMNS = ("replication", "paradigm", "person", "time", "kind", "provider", "payer", "duration",
+           "quantity", "cost", "stratum", "readmission", "avoidable", "detail")
+
+SUMMARY_SHA256 = "4371e9ee89d852ae0cdc03d8dda0d586adab0c423023a78d9324c953539afa7b"
+EVENTS_SHA256 = "bc78014a37b1684a85cd16f32093e9c73eb630a822ef3bb89eb0b2371a84e8d4"
+EVENTS_ROWS = 206_389
+
+
+def events_digest(table: pa.Table) -> str:
+    """sha256 of the row data of ``COLUMNS``, in row order; dictionary columns by their names."""
+    h = hashlib.sha256()
+    h.update(str(table.num_rows).encode())
+    for name in COLUMNS:
+        col = table.column(name).combine_chunks()
+        h.update(name.encode())
+        if pa.types.is_dictionary(col.type):
+            names = col.dictionary.to_pylist()
+            codes = col.indices.to_numpy(zero_copy_only=False)
+            assert col.null_count == 0, name
+            h.update("\x1f".join(names[c] for c in codes).encode())
+        else:
+            assert col.null_count == 0, name
+            values = col.to_numpy(zero_copy_only=False)
+            h.update(np.ascontiguousarray(values).tobytes())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("identity")
+    scenario = d / "byte_identity.toml"
+    scenario.write_text(SCENARIO)
+    out = d / "res"
+    r = CliRunner().invoke(app, ["compare", str(scenario), "--out", str(out), "--executor", "serial"])
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def test_summary_csv_is_byte_identical(results):
+    assert hashlib.sha256((results / "summary.csv").read_bytes()).hexdigest() == SUMMARY_SHA256
+
+
+def test_event_log_rows_are_identical(results):
+    table = pq.read_table(results / "events.parquet")
+    assert table.num_rows == EVENTS_ROWS
+    assert set(table.column("paradigm").to_pylist()) == {"intervention", "person"}
+    assert events_digest(table) == EVENTS_SHA256
+
+
+def test_event_digest_sees_a_single_changed_value(results):
+    # The digest must notice the smallest change: one quantity in the last place, one code.
+    table = pq.read_table(results / "events.parquet")
+    base = events_digest(table)
+    i = table.num_rows // 2
+    q = table.column("quantity").to_numpy().copy()
+    q[i] = np.nextafter(q[i], np.inf)
+    bumped = table.set_column(table.schema.get_field_index("quantity"), "quantity", pa.array(q))
+    assert events_digest(bumped) != base
+    swapped = pa.concat_tables([table.slice(1, 1), table.slice(0, 1), table.slice(2)])
+    assert events_digest(swapped) != base or table.slice(0, 1).equals(table.slice(1, 1))
