@@ -20,6 +20,7 @@ from sim.executor import Executor
 from sim.output.results import (
     EVENTS,
     MANIFEST,
+    REPLICATIONS,
     SUMMARY,
     ResultsError,
     manifest_scenario,
@@ -218,3 +219,86 @@ def test_commands_on_broken_folders(folder, command, breakage):
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("error: ") and str(folder) in lines[0], lines[0]
+
+
+# ---- the manifest's file hashes: a changed folder is refused by every reader ---------------
+
+def invoke(*args):
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    return CliRunner().invoke(app, [*map(str, args)])
+
+
+def refused(result, path: Path, what: str = "changed since narvard wrote it") -> None:
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    assert f"{path}: {what}" in lines[0], lines[0]
+
+
+def test_manifest_lists_a_hash_of_every_file(complete):
+    files = read_manifest(complete)["files"]
+    assert sorted(files) == sorted(p.name for p in complete.iterdir() if p.name != MANIFEST)
+    assert all(len(h) == 64 for h in files.values())
+
+
+READERS = {
+    "measure": lambda f: ("measure", f),
+    "timeline": lambda f: ("timeline", f, "--out", f.parent / "tl"),
+    "reproduce": lambda f: ("reproduce", f, "--executor", "serial"),
+    "summary": lambda f: ("summary", f),
+    "report": lambda f: ("report", f, "--calibration", f.parent / "none"),
+}
+
+
+@pytest.mark.parametrize("command", sorted(READERS))
+def test_random_bytes_inside_the_event_log_are_refused(folder, command):
+    """4 KB of random bytes in the middle of events.parquet: once read as changed figures, now refused."""
+    import random
+
+    data = bytearray((folder / EVENTS).read_bytes())
+    mid = len(data) // 2
+    data[mid:mid + 4096] = random.Random(1).randbytes(4096)
+    (folder / EVENTS).write_bytes(bytes(data))
+    refused(invoke(*READERS[command](folder)), folder / EVENTS)
+
+
+def test_truncated_replications_are_refused_not_blank(folder):
+    data = (folder / REPLICATIONS).read_bytes()
+    (folder / REPLICATIONS).write_bytes(data[: len(data) // 2])
+    refused(invoke("measure", folder), folder / REPLICATIONS)
+    assert not (folder / "measures.csv").exists()
+
+
+def test_a_removed_file_and_a_folder_without_hashes_are_refused(folder):
+    (folder / SUMMARY).unlink()
+    refused(invoke("summary", folder), folder / SUMMARY, "missing (listed in manifest.json)")
+    m = json.loads((folder / MANIFEST).read_text())
+    del m["files"]
+    (folder / MANIFEST).write_text(json.dumps(m))
+    refused(invoke("measure", folder), folder / MANIFEST, "field 'files' (SHA-256 of each file) missing")
+
+
+def test_files_outside_the_folder_are_not_followed(folder):
+    m = json.loads((folder / MANIFEST).read_text())
+    m["files"]["../../etc/passwd"] = "0" * 64
+    (folder / MANIFEST).write_text(json.dumps(m))
+    assert "outside the folder" in error(read_manifest, folder)
+
+
+def test_files_added_by_the_commands_are_not_checked(folder):
+    (folder / "measures.csv").write_text("written later by narvard measure")
+    assert read_manifest(folder)["files"]
+
+
+@pytest.mark.parametrize("value", [2**1100, 1e308, -1.0, float("inf")])
+def test_absurd_run_window_in_a_manifest_is_one_line(folder, value):
+    """warmup_years = 2**1100 was an OverflowError traceback in measure and reproduce."""
+    m = json.loads((folder / MANIFEST).read_text())
+    m["scenario"]["simulation"]["warmup_years"] = value
+    (folder / MANIFEST).write_text(json.dumps(m))
+    for command in ("measure", "reproduce"):
+        refused(invoke(command, folder), folder / MANIFEST, "field 'scenario.simulation.warmup_years'")

@@ -37,7 +37,7 @@ REPLICATIONS = "replications.csv"
 #: Files narvard's commands add to a results folder after the run (``measure``, ``timeline``,
 #: ``report``): not in the manifest, but ours, so ``--force`` may replace a folder holding them.
 DERIVED = ("measures.csv", "measures_detail.csv", "timeline_person_*.csv", "timeline_person_*.html",
-           "report.*", "report_*")
+           "report.html", ".report.*.html.partial")
 
 
 def _umask() -> int:
@@ -104,7 +104,7 @@ def replace_refusal(target: Path | str) -> str | None:
     if not entries:
         return None
     try:
-        manifest = read_manifest(target)
+        manifest = read_manifest(target, verify=False)  # changed files are still ours to replace
     except ResultsError:
         return (f"{shown(target)}: not a narvard results folder (no narvard-sim {MANIFEST}); --force replaces"
                 " only those, so your files there are kept: choose another --out")
@@ -349,13 +349,23 @@ def _check_manifest(manifest, path: Path) -> None:
             raise bad(f"scenario.simulation.{key}", f"must be a number from 0 to {MAX_YEARS:g} (years)")
 
 
-def read_manifest(folder: Path | str) -> dict:
-    """Read the manifest of a results folder, or raise a :class:`ResultsError` naming what is wrong.
+def read_manifest(folder: Path | str, verify: bool = True) -> dict:
+    """Open a results folder for reading: its manifest, or a one-line :class:`ResultsError`.
 
-    The fields readers use (``scenario.simulation``, ``seed``, ``replications``,
-    ``paradigms``) are there with the right types; the scenario itself is validated only by
-    :func:`manifest_scenario` (an older results folder may predate a schema change).
+    The one check every reader (``measure``, ``timeline``, ``reproduce``, ``report``,
+    ``summary``) makes first. The fields readers use (``scenario.simulation``, ``seed``,
+    ``replications``, ``paradigms``) are there with the right types; the scenario itself is
+    validated only by :func:`manifest_scenario` (an older results folder may predate a schema
+    change). ``verify``: also every file the manifest lists is unchanged (:func:`verify_files`).
     """
+    manifest = _read_manifest(folder)
+    if verify:
+        verify_files(folder, manifest)
+    return manifest
+
+
+def _read_manifest(folder: Path | str) -> dict:
+    """Read and check a manifest without verifying the files it lists."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ResultsError(f"{folder}: not a results folder (no such directory)")
@@ -428,17 +438,14 @@ def write_manifest(folder: Path | str, manifest: dict) -> None:
     (folder / MANIFEST).write_bytes(data)
 
 
-def verify_folder(folder: Path | str) -> dict:
-    """Open a results folder for reading: its manifest, once every file it lists is unchanged.
+def verify_files(folder: Path | str, manifest: dict) -> None:
+    """Check every file the manifest lists against its SHA-256; a one-line :class:`ResultsError` if not.
 
-    The one check every reader (``measure``, ``timeline``, ``reproduce``, ``report``) makes
-    first. Raises a one-line :class:`ResultsError` naming the file for a folder that is
-    missing, not narvard's, without file hashes (an older version's), or whose files were
+    Refuses a folder without file hashes (an older version's) and one whose files were
     changed, truncated or removed since the run wrote them. Files added later (``measure``'s
-    tables, timelines) are not checked.
+    tables, timelines, the report) are not checked.
     """
     folder = Path(folder)
-    manifest = read_manifest(folder)
     path = folder / MANIFEST
     files = manifest.get("files")
     if not isinstance(files, dict) or not files or not all(isinstance(v, str) for v in files.values()):
@@ -458,7 +465,11 @@ def verify_folder(folder: Path | str) -> dict:
         if actual != digest:
             raise ResultsError(f"{shown(f)}: changed since narvard wrote it (SHA-256 differs from {MANIFEST});"
                                " refusing to read a changed results folder")
-    return manifest
+
+
+def verify_folder(folder: Path | str) -> dict:
+    """Open a results folder, verified (:func:`read_manifest` with ``verify``); its manifest."""
+    return read_manifest(folder, verify=True)
 
 
 #: The name readers use: open a results folder (verified), get its manifest.
