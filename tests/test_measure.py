@@ -7,7 +7,6 @@ deaths inside the after window, the causal figure from the paired intervention-d
 
 from __future__ import annotations
 
-import json
 import math
 
 import pandas as pd
@@ -203,6 +202,7 @@ def test_measure_table_intervals_and_band():
 
 def test_measure_command_on_a_results_folder(tmp_path, monkeypatch):
     from sim.cli import app
+    from sim.output.results import write_manifest
 
     folder = tmp_path / "res"
     folder.mkdir()
@@ -211,7 +211,7 @@ def test_measure_command_on_a_results_folder(tmp_path, monkeypatch):
     pq.write_table(table, folder / "events.parquet")
     manifest = {"tool": "narvard-sim", "scenario": {"simulation": {"warmup_years": 1.0, "years": 3.0}},
                 "seed": 1, "replications": 2, "paradigms": ["intervention", "person"]}
-    (folder / "manifest.json").write_text(json.dumps(manifest))
+    write_manifest(folder, manifest)  # with the file hashes readers verify
     targets = tmp_path / "targets.toml"
     targets.write_text(
         '[metrics.bed_days]\nkind = "admission"\nspread = "stay"\n'
