@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 from concurrent.futures import BrokenExecutor
@@ -41,6 +42,13 @@ MetricsOpt = Annotated[str | None, typer.Option(help="show only these metrics (c
 
 def _terminate(signum, frame):  # SIGTERM: unwind like Ctrl-C so partial results are removed
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _os_error(exc: OSError, where: Path) -> str:
+    """Say what an operating-system error was and where, on one line (disk full, read-only, ...)."""
+    path = shown(exc.filename) if exc.filename else shown(where)
+    what = exc.strerror or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return f"{path}: {what}"
 
 
 def _num(x: float) -> str:
@@ -86,8 +94,7 @@ def _simulate(scenario_path: Path, paradigms: tuple[str, ...], seed, replication
     except BrokenExecutor as exc:  # a worker process died (killed, out of memory, os._exit)
         _fail(f"a worker process died ({exc}); nothing written to {shown(out)}")
     except OSError as exc:  # disk full, read-only, a file system error: where, what
-        where = shown(exc.filename) if exc.filename else shown(out)
-        _fail(f"{where}: {exc.strerror or exc}; nothing written to {shown(out)}"
+        _fail(f"{_os_error(exc, out)}; nothing written to {shown(out)}"
               + (" (the earlier results there are unchanged)" if out.exists() else ""))
     except KeyboardInterrupt as exc:
         if written or isinstance(exc, InterruptedAfterCommit):
@@ -238,10 +245,15 @@ def switch_off(scenario: ScenarioArg, seed: SeedOpt = None, replications: RepsOp
     show_switch_off(table, f"{sc.meta.name}: person − intervention with each concept switched off "
                            f"({sc.simulation.replications} replications)")
     if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.partial")
-        write_summary(table, tmp)
-        tmp.replace(out)  # atomic: an interrupted write leaves an earlier file whole
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            write_summary(table, tmp)
+            tmp.replace(out)  # atomic: an interrupted write leaves an earlier file whole
+        except OSError as exc:  # disk full, read-only
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            _fail(f"{_os_error(exc, out)}; {shown(out)} not written")
         console.print(f"written {out}")
 
 

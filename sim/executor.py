@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -31,10 +33,12 @@ class Executor:
         """Release workers."""
 
     def abort(self) -> None:
-        """Stop at once after an interrupt or a failure: no task may still be running after it
-        returns (an interrupted run removes the folder its tasks write into). The executor
-        stays usable. Serial: nothing runs any more; Dask: ``map`` cancels, and its tasks
-        write no local files."""
+        """Stop at once after an interrupt or a failure.
+
+        No task may still be running after it returns (an interrupted run removes the folder
+        its tasks write into). The executor stays usable. Serial: nothing runs any more; Dask:
+        ``map`` cancels, and its tasks write no local files.
+        """
 
     def __enter__(self) -> Executor:
         return self
@@ -43,11 +47,39 @@ class Executor:
         self.close()
 
 
+class ExecutorError(ValueError):
+    """An executor cannot be built or reached (a one-line message naming what and where)."""
+
+
 def _worker_signals() -> None:
-    """In a worker: Ctrl-C is the main process's to handle (it stops the workers), and SIGTERM
-    ends the worker at once (a forked worker would otherwise inherit the CLI's handler)."""
+    """Set a worker's signals: Ctrl-C is the main process's to handle (it stops the workers).
+
+    SIGTERM ends the worker at once (a forked worker would otherwise inherit the CLI's handler).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+#: How often a worker checks that its main process is alive (seconds).
+PARENT_POLL = 0.2
+
+
+def _watch_parent(parent: int) -> None:
+    """End this worker once its main process is gone, however it died (SIGKILL included).
+
+    A dead parent's children are re-parented, so ``getppid`` changes. (Linux's
+    ``PR_SET_PDEATHSIG`` would fire when the *thread* that started the worker ends, which
+    may be a short-lived thread, so it is not used.)
+    """
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL)
+    os._exit(1)
+
+
+def _worker_init(parent: int) -> None:
+    """Initialise a worker process: its signals, and a thread that ends it with its main process."""
+    _worker_signals()
+    threading.Thread(target=_watch_parent, args=(parent,), name="narvard-parent-watch", daemon=True).start()
 
 
 class ProcessExecutor(Executor):
@@ -59,13 +91,13 @@ class ProcessExecutor(Executor):
         self.workers = workers or os.cpu_count() or 1
         self._pool: ProcessPoolExecutor | None = None
 
-    def map(self, fn, tasks):
+    def map(self, fn, tasks):  # noqa: D102  (Executor.map)
         if len(tasks) <= 1 or self.workers <= 1:
             yield from Executor.map(self, fn, tasks)
             return
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)),
-                                             initializer=_worker_signals)
+                                             initializer=_worker_init, initargs=(os.getpid(),))
         futures = [self._pool.submit(fn, *t) for t in tasks]
         try:
             for f in futures:
@@ -75,12 +107,12 @@ class ProcessExecutor(Executor):
                 f.cancel()
             raise
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: D102
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def abort(self) -> None:
+    def abort(self) -> None:  # noqa: D102
         # Queued tasks cannot be cancelled and running ones would finish first: the workers
         # are terminated (Python 3.14 has ProcessPoolExecutor.terminate_workers for this).
         if self._pool is not None:
@@ -100,9 +132,15 @@ class DaskExecutor(Executor):
         from dask.distributed import Client
 
         self._own = client is None
-        self.client = client or Client(address)
+        if client is None:
+            try:
+                client = Client(address)
+            except (OSError, TimeoutError, ValueError) as exc:  # nobody listens, a bad address, a timeout
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise ExecutorError(f"--scheduler {address}: cannot connect to a Dask scheduler ({first})") from None
+        self.client = client
 
-    def map(self, fn, tasks):
+    def map(self, fn, tasks):  # noqa: D102
         # pure=False: every task runs (a seed is an argument, so caching would be safe, but
         # the caller may write files).
         futures = [self.client.submit(fn, *t, pure=False) for t in tasks]
@@ -114,7 +152,7 @@ class DaskExecutor(Executor):
             self.client.cancel([f for f in futures if f is not None])
             raise
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: D102
         if self._own:
             self.client.close()
 
@@ -127,6 +165,6 @@ def make_executor(kind: str = "processes", workers: int | None = None, scheduler
         return ProcessExecutor(workers)
     if kind == "dask":
         if not scheduler:
-            raise ValueError("--executor dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
+            raise ExecutorError("--executor dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
         return DaskExecutor(scheduler)
-    raise ValueError(f"unknown executor {kind!r}: expected serial, processes or dask")
+    raise ExecutorError(f"unknown executor {kind!r}: expected serial, processes or dask")

@@ -74,7 +74,8 @@ def simulate_to_folder(scenario: Scenario, paradigms: tuple[str, ...], out: Path
         "paradigms": list(paradigms),
         "executor": executor.name,
     }
-    tail = {"argv": sys.argv, "scenario": scenario.model_dump(mode="json")}
+    # The command line is a record for people: bytes that are not UTF-8 (a folder name) escaped.
+    tail = {"argv": [shown(a) for a in sys.argv], "scenario": scenario.model_dump(mode="json")}
     manifest_bytes({**fixed, **tail}, f"{shown(out)}/{MANIFEST}")
     folder = AtomicFolder(out, force)
     try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -23,7 +26,7 @@ from sim.measure.report import (
     write_measures,
 )
 from sim.measure.targets import default_targets, load_targets
-from sim.output.results import ResultsError
+from sim.output.results import ResultsError, shown
 
 DEFAULT_TARGETS = default_targets()  # found from the package, not the current folder
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -32,7 +35,8 @@ err = Console(stderr=True)
 
 def show_measures(table: pd.DataFrame, detail: pd.DataFrame, title: str) -> None:
     """Print reported vs naive and causal figures, with the gap."""
-    t = Table(title=title, caption="relative changes after vs before (or vs comparable patients); 95 % CI over replications")
+    t = Table(title=title,
+              caption="relative changes after vs before (or vs comparable patients); 95 % CI over replications")
     for col in FORMATTED_COLUMNS:
         t.add_column(col, justify="left" if col == "target" else "right")
     for row in format_measures(table, detail).itertuples(index=False):
@@ -50,6 +54,12 @@ def measure_command(
     """Compute every target's measurement design: naive (as the studies measured) and causal."""
     from sim.output.results import read_manifest
 
+    signal.signal(signal.SIGTERM, _terminate)
+
+    def fail(message: str) -> None:
+        err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+
     try:
         paradigms = read_manifest(results)["paradigms"]
         if len(paradigms) < 2:
@@ -58,10 +68,32 @@ def measure_command(
         tf = load_targets(targets)
         with err.status(f"measuring {results} ({len(tf.targets)} targets)"):
             table, detail = measure_folder(results, tf)
+        _write_both({results / MEASURES: table, results / MEASURES_DETAIL: detail})
     except (ScenarioError, ResultsError, MeasureError) as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
-    write_measures(table, results / MEASURES)
-    write_measures(detail, results / MEASURES_DETAIL)
+        fail(str(exc))
+    except OSError as exc:  # disk full, read-only folder
+        where = shown(exc.filename) if exc.filename else shown(results)
+        fail(f"{where}: {exc.strerror or exc}; {MEASURES} and {MEASURES_DETAIL} not written")
+    except KeyboardInterrupt:
+        err.print(f"interrupted: {MEASURES} and {MEASURES_DETAIL} not written", soft_wrap=True)
+        raise typer.Exit(130) from None
     show_measures(table, detail, f"measures: {results}")
     console.print(f"written {results / MEASURES} and {results / MEASURES_DETAIL}")
+
+
+def _terminate(signum, frame):  # SIGTERM: stop like Ctrl-C; nothing is written before the end
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _write_both(tables: dict[Path, pd.DataFrame]) -> None:
+    """Write each table through a temporary name, then rename them all: never a half-written file."""
+    tmps = {path: path.with_name(f".{path.name}.partial-{os.getpid()}") for path in tables}
+    try:
+        for path, table in tables.items():
+            write_measures(table, tmps[path])
+        for path, tmp in tmps.items():
+            os.replace(tmp, path)
+    finally:
+        for tmp in tmps.values():
+            with contextlib.suppress(OSError):
+                tmp.unlink()

@@ -143,6 +143,11 @@ class AtomicFolder:
         self.committed = False
 
     def _check(self) -> None:
+        try:
+            str(self.target).encode("utf-8")
+        except UnicodeEncodeError:  # bytes of another encoding in a folder name
+            raise ResultsError(f"{shown(self.shown)}: the path is not valid UTF-8 (the event log's Parquet writer"
+                               " cannot use it); choose another --out") from None
         if not self.target.name or _inside_cwd(self.target):
             raise ResultsExistError(f"{shown(self.shown)}: is the working folder (or contains it); results cannot"
                                     " replace it: give a new folder name as --out")
@@ -159,8 +164,12 @@ class AtomicFolder:
     def __enter__(self) -> Path:
         self.recovered = [p for p in remove_stale(self.target) if p == self.target]
         self._check()
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f"{_prefix(self.target)}{os.getpid()}-", dir=self.target.parent))
+        try:
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            self.tmp = Path(tempfile.mkdtemp(prefix=f"{_prefix(self.target)}{os.getpid()}-", dir=self.target.parent))
+        except OSError as exc:  # read-only, no permission, disk full: before any work
+            raise ResultsError(f"{shown(self.target.parent)}: cannot create the results folder there"
+                               f" ({exc.strerror or exc})") from None
         return self.tmp
 
     def _publish_mode(self) -> None:
