@@ -22,7 +22,15 @@ from rich.markup import escape
 
 from sim.config import ScenarioError, scenario_hash
 from sim.executor import Executor, make_executor
-from sim.output.results import EVENTS, SUMMARY, ResultsError, manifest_scenario, read_manifest
+from sim.output.results import (
+    EVENTS,
+    SUMMARY,
+    InterruptedAfterCommit,
+    ResultsError,
+    manifest_scenario,
+    read_manifest,
+    shown,
+)
 from sim.pipeline import dependency_versions, package_version, simulate_to_folder
 
 console = Console()
@@ -129,8 +137,14 @@ def reproduce_command(
             r = reproduce(results, ex, out, force)
     except (ResultsError, ScenarioError) as exc:
         fail(str(exc))
-    except KeyboardInterrupt:
-        err.print("interrupted: nothing kept", soft_wrap=True)
+    except OSError as exc:  # disk full, read-only
+        where = shown(exc.filename) if exc.filename else shown(out or results)
+        fail(f"{where}: {exc.strerror or exc}; nothing kept")
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, InterruptedAfterCommit):
+            err.print(f"interrupted: the re-run was complete and is in {shown(out)}", soft_wrap=True)
+        else:
+            err.print("interrupted: nothing kept", soft_wrap=True)
         raise typer.Exit(130) from None
     if not r.hash_matches:
         err.print(f"note: {results}/manifest.json: the parameters no longer hash to 'scenario_sha256'"

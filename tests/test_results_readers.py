@@ -255,15 +255,26 @@ READERS = {
 
 
 @pytest.mark.parametrize("command", sorted(READERS))
-def test_random_bytes_inside_the_event_log_are_refused(folder, command):
-    """4 KB of random bytes in the middle of events.parquet: once read as changed figures, now refused."""
+def test_a_changed_event_log_is_refused(folder, command):
+    """One cost changed in a still valid events.parquet: was read as changed figures, with exit 0."""
+    table = pq.read_table(folder / EVENTS)
+    i = table.schema.get_field_index("cost")
+    cost = table["cost"].to_pylist()
+    cost[0] += 1e6
+    pq.write_table(table.set_column(i, table.schema.field(i), pa.array(cost, table.schema.field(i).type)),
+                   folder / EVENTS)
+    refused(invoke(*READERS[command](folder)), folder / EVENTS)
+
+
+def test_random_bytes_inside_the_event_log_are_refused(folder):
+    """4 KB of random bytes in the middle of events.parquet: refused by the hash, wherever they land."""
     import random
 
     data = bytearray((folder / EVENTS).read_bytes())
     mid = len(data) // 2
     data[mid:mid + 4096] = random.Random(1).randbytes(4096)
     (folder / EVENTS).write_bytes(bytes(data))
-    refused(invoke(*READERS[command](folder)), folder / EVENTS)
+    refused(invoke("timeline", folder, "--out", folder.parent / "tl"), folder / EVENTS)
 
 
 def test_truncated_replications_are_refused_not_blank(folder):
