@@ -24,7 +24,7 @@ SHOWN = ("bed_days", "ed_visits", "readmissions_30d", "short_term_care_days", "h
 
 
 def without(scenario: Scenario, concept: str) -> Scenario:
-    """The scenario with one concept switched off."""
+    """Return the scenario with one concept switched off."""
     c = scenario.concepts
     value = getattr(c, concept)
     off = value.model_copy(update={"enabled": False}) if hasattr(value, "enabled") else False

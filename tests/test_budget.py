@@ -62,7 +62,8 @@ def test_drivers_grow_with_each_field():
 @pytest.mark.parametrize(("name", "sections", "what"), [
     ("10 million persons x 100 years",
      {"simulation": {"years": 99.0, "warmup_years": 1.0},
-      "population": {"persons_65plus": 10_000_000, "entrants_per_year": 0.0}}, "population.persons_65plus = 10,000,000"),
+      "population": {"persons_65plus": 10_000_000, "entrants_per_year": 0.0}},
+     "population.persons_65plus = 10,000,000"),
     ("a deterioration every day", {"health": {"deterioration_rate_per_year": EVERY_DAY}},
      "(365 health events per person-year)"),
     ("a million entrants a year for 9 years", {"simulation": {"years": 8.0, "warmup_years": 1.0},
