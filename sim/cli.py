@@ -289,6 +289,6 @@ from sim.measure.validate_command import validate_command  # noqa: E402  (baseli
 
 app.command("validate")(validate_command)
 
-from sim.economics.reprice import reprice_command  # noqa: E402  (prices after the run)
+from sim.reprice import reprice_command  # noqa: E402  (prices after the run)
 
 app.command("reprice")(reprice_command)

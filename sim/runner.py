@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 
 from sim.care import CARE_SYSTEMS
 from sim.config.scenario import Scenario
+from sim.economics import Prices
 from sim.model import Model
 from sim.output.concepts import ConceptAccumulator
 from sim.output.recorder import Recorder, open_sink
@@ -45,12 +46,13 @@ def run_replication(scenario: Scenario, replication: int, paradigms: tuple[str, 
     attrs = Attributes(scenario, pop)
     counts = population_counts(pop, traj, scenario.warmup_days, scenario.horizon_days)
     sink = open_sink(Path(events_path)) if events_path else None
+    prices = Prices.of(scenario)  # the rows carry quantities; the summary prices them
     metrics: dict[str, dict[str, float]] = {}
     n_events = 0
     tables = {}
     try:
         for paradigm in paradigms:
-            acc = MetricAccumulator(scenario.warmup_days, scenario.horizon_days, scenario.capacity.beds)
+            acc = MetricAccumulator(scenario.warmup_days, scenario.horizon_days, scenario.capacity.beds, prices)
             concepts = ConceptAccumulator(scenario.warmup_days, scenario.horizon_days)
             rec = Recorder(replication, paradigm, sink=sink, keep=keep,
                            on_chunk=lambda t, a=acc, c=concepts: (a.add(t), c.add(t)))

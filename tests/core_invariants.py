@@ -57,9 +57,9 @@ def place_intervals(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def check_nonnegative(df: pd.DataFrame) -> list[str]:
-    """No negative duration, quantity or cost; a bed stay never longer than the stay."""
+    """No negative duration or quantity (a cost is a quantity times a price); a bed stay never longer than the stay."""
     out = []
-    for col in ("duration", "quantity", "cost"):
+    for col in ("duration", "quantity"):
         bad = df[~(df[col] >= 0)]  # also catches NaN
         if len(bad):
             out.append(f"{len(bad)} rows with negative or NaN {col}: {bad.head(3).to_dict('records')}")

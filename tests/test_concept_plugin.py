@@ -15,6 +15,8 @@ from sim.care.concepts import REGISTRY, unregister
 from sim.config import ScenarioError
 from sim.domain.events import DETAILS, KINDS, PROVIDERS
 from sim.domain.units import DAYS_PER_YEAR
+from sim.economics import Prices
+from sim.output.costs import price_events
 from sim.runner import run_replication
 from sim.switch_off import variants
 from tests.conftest import small_scenario
@@ -38,7 +40,7 @@ def _scenario(**section):
 
 def _events(scenario, paradigm="person"):
     r = run_replication(scenario, 0, ("intervention", "person"), keep=True)
-    e = r.tables[paradigm].to_pandas()
+    e = price_events(r.tables[paradigm].to_pandas(), Prices.of(scenario))  # priced after the run
     for c in ("kind", "detail", "provider", "payer"):
         e[c] = e[c].astype(str)
     return e, r.metrics

@@ -4,6 +4,8 @@ At the run's own prices the economics step gives the engine's cost column bit fo
 the summary byte for byte; other prices or payer shares move only the cost metrics.
 """
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,10 +13,10 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.economics import Prices, price_table
-from sim.economics.reprice import reprice
 from sim.executor import Executor
 from sim.output.summary import write_summary
 from sim.pipeline import simulate_to_folder
+from sim.reprice import reprice
 from sim.runner import run_replication
 from tests.conftest import small_scenario
 
@@ -29,13 +31,22 @@ def results(tmp_path_factory):
     return out
 
 
-def test_price_table_is_the_engines_cost_column():
+#: The engine's in-run ``cost`` column before costing moved after the run (main at 21be469,
+#: this scenario, replication 0): rows, sha256 of the little-endian float64 costs, their sum.
+OLD_COST_COLUMN = {
+    "intervention": (19593, "72a5f2c0e4439c12f5ff366fad3a8a33fd09c89fc83bcd84d5e982e17d980054", 187699421.5201401),
+    "person": (20723, "138a3774123d3a39f1b5517df73125c1877512e32067644bd6c52689cea5b040", 181310716.6572439),
+}
+
+
+def test_pricing_after_the_run_is_the_old_in_run_cost_column():
     s = small_scenario(persons=1500, years=1.0)
     r = run_replication(s, 0, ("intervention", "person"), keep=True)
-    for table in r.tables.values():
-        cost = price_table(table, Prices.of(s))
-        assert np.array_equal(cost, table["cost"].to_numpy())
-        assert cost.sum() > 0
+    for paradigm, table in r.tables.items():
+        assert "cost" not in table.column_names  # the rows carry quantities only
+        cost = np.ascontiguousarray(price_table(table, Prices.of(s)), dtype="<f8")
+        rows, digest, total = OLD_COST_COLUMN[paradigm]
+        assert (len(cost), hashlib.sha256(cost.tobytes()).hexdigest(), float(cost.sum())) == (rows, digest, total)
     # The person-driven run has staffed-time rows (the teams' yearly cost) priced per day staffed.
     kinds = r.tables["person"]["kind"].cast("string").to_numpy(zero_copy_only=False)
     assert (kinds == "fixed_cost").sum() > 0
@@ -50,7 +61,13 @@ def _means(df):
     return df.set_index(["paradigm", "metric"])["mean"]
 
 
-def test_other_prices_move_only_the_costs(results, tmp_path):
+def test_other_prices_move_only_the_costs(results, tmp_path, monkeypatch):
+    from sim.engine.model import Model
+
+    def no_care(*_a, **_k):
+        raise AssertionError("reprice must not simulate care")
+
+    monkeypatch.setattr(Model, "run", no_care)  # repricing reads the rows; it never runs the model
     (tmp_path / "c.toml").write_text("[costs]\nbed_day = 20000.0\n")
     old = _means(pd.read_csv(results / "summary.csv"))
     new = _means(reprice(results, tmp_path / "c.toml"))

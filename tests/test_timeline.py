@@ -71,9 +71,9 @@ def test_routine_rows_are_cut_at_the_window_end(compared):
 
 # -- the workshop timeline (issue 19) --------------------------------------------------------
 def _raw(folder, replication=0):
-    from sim.output.results import read_events
+    from sim.output.costs import read_priced_events
 
-    ev = read_events(folder)
+    ev = read_priced_events(folder)
     ev = ev[ev["replication"] == replication].copy()
     for col in ("paradigm", "kind", "provider", "payer", "stratum", "detail"):
         ev[col] = ev[col].astype(str)

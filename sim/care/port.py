@@ -53,8 +53,8 @@ class CarePort(Protocol):
              duration: float = 0.0, quantity: float = 0.0, stratum: int | None = None) -> None:
         """Record an event that costs nothing in itself (``stratum``: the person's at ``t``)."""
 
-    def staffed(self, provider: str, t: float, days: float, per_year: float) -> None:
-        """Record ``days`` of a concept's staffed time from day ``t`` (its fixed cost, SEK per year)."""
+    def staffed(self, provider: str, t: float, days: float) -> None:
+        """Record ``days`` of a concept's staffed time from day ``t`` (its fixed cost, priced after the run)."""
 
     def later(self, delay: float, fn: Callable[..., None], *args) -> None:
         """Call ``fn(*args)`` after ``delay`` days."""

@@ -56,20 +56,19 @@ class HospitalPathway:
         s = int(self.stratum[p])
         route, name = self.care.route(p, acuity, s, t, u)
         detail = D[name]
-        c = self.costs
         if route == PREVENTED:
             kind, provider = self.care.home_visits[name]
             self.note(p, t, kind, D["prevented"], provider)
         elif route == TEAM_HOME:
             # A concept's home visit: marginal cost 0, its staff is paid as a yearly cost.
             kind, provider = self.care.home_visits[name]
-            self.book(p, t, kind, provider, 0.0, 1.0, 0.0, detail)
+            self.book(p, t, kind, provider, 0.0, 1.0, detail)
         elif route in (ED_ADMIT, ED_ONLY):
-            self.book(p, t, "ed_visit", "ed", 0.0, 1.0, c.ed_visit, detail)
+            self.book(p, t, "ed_visit", "ed", 0.0, 1.0, detail)
         elif route == NURSE or route == PLAN_NURSE:
-            self.book(p, t, "home_health_visit", "home_health", 0.0, 1.0, c.home_health_visit, detail)
+            self.book(p, t, "home_health_visit", "home_health", 0.0, 1.0, detail)
         elif route == PRIMARY:
-            self.book(p, t, "primary_care_visit", "primary_care", 0.0, 1.0, c.primary_care_visit, detail)
+            self.book(p, t, "primary_care_visit", "primary_care", 0.0, 1.0, detail)
         if route in ADMITTED:
             proc = self.env.process(
                 self._admission(p, acuity, u, z, det_index, depth, route == DIRECT_ADMIT)
@@ -118,16 +117,15 @@ class HospitalPathway:
         if stc is not None and not stc.triggered:
             stc.cancel()
             stc = None
-        c = self.costs
         bed_days = t1 - t_bed if t_bed is not None else 0.0
         detail = D["direct"] if direct else D["via_ed"]
         if cause == "end":
             detail = D["censored"]
-        self.book(p, t0, "admission", "hospital", t1 - t0, bed_days, c.bed_day, detail,
+        self.book(p, t0, "admission", "hospital", t1 - t0, bed_days, detail,
                   readmission=bool(readmit), avoidable=avoidable, stratum=s)
         if t_ready is not None and t1 > t_ready:
             self.book(p, t_ready, "delayed_discharge", "short_term_care" if to_stc else "home_help",
-                      t1 - t_ready, t1 - t_ready, c.delayed_discharge_day, stratum=s_ready)
+                      t1 - t_ready, t1 - t_ready, stratum=s_ready)
         if cause is not None:
             if stc is not None:
                 self.short_term.release(stc)
@@ -137,7 +135,7 @@ class HospitalPathway:
         self.care.on_discharge(p, t1, stc is not None)
         self.book(p, t1, "outpatient_visit", "outpatient", 0.0,
                   self.scenario.hospital.outpatient_followups_per_admission
-                  * self.care.routine_multipliers(p, t1)[1], c.outpatient_visit, D["followup"])
+                  * self.care.routine_multipliers(p, t1)[1], D["followup"])
         if stc is not None:
             self.location[p] = SHORT_TERM
             s_stc = int(self.stratum[p])
@@ -149,7 +147,7 @@ class HospitalPathway:
                 cause = exc.cause
             self.short_term.release(stc)
             self.book(p, t1, "short_term_care", "short_term_care", env.now - t1, env.now - t1,
-                      c.short_term_care_day, D["censored"] if cause == "end" else 0, stratum=s_stc)
+                      D["censored"] if cause == "end" else 0, stratum=s_stc)
             if cause is not None:
                 self.episode.pop(p, None)
                 return

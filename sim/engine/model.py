@@ -98,7 +98,7 @@ class Model(HospitalPathway, RoutineVolume, NurseTime):
     # ------------------------------------------------------------------ parameters
     def _cache_parameters(self) -> None:
         s = self.scenario
-        h, r, c, pay = s.hospital, s.routine, s.costs, s.payers
+        h, r, pay = s.hospital, s.routine, s.payers
         self.los_mean = h.los_mean_days.as_tuple()
         self.los_sigma = math.sqrt(math.log(1.0 + h.los_cv**2))
         self.stc_share = h.short_term_care_share.as_tuple()
@@ -110,7 +110,6 @@ class Model(HospitalPathway, RoutineVolume, NurseTime):
         self.help_indep = [x / 7.0 for x in r.home_help_hours_per_week_independent.as_tuple()]
         self.help_extra = r.post_discharge_home_help_hours_per_week / 7.0
         self.payer = {name: PY[getattr(pay, name)] for name in type(pay).model_fields}
-        self.costs = c
         self._routine_codes()
 
     # ------------------------------------------------------------------ helpers
@@ -127,16 +126,16 @@ class Model(HospitalPathway, RoutineVolume, NurseTime):
         return sum(1 for a in self.admissions.get(p, ()) if t - days <= a <= t)
 
     def book(self, p: int, t: float, kind: str, provider: str, duration: float, quantity: float,
-             unit_cost: float, detail: int = 0, readmission: bool = False, avoidable: bool = False,
+             detail: int = 0, readmission: bool = False, avoidable: bool = False,
              stratum: int | None = None) -> None:
-        """Record a contact, booked to the provider's payer.
+        """Record a contact (its quantity; priced after the run), booked to the provider's payer.
 
         ``stratum``: the person's stratum at ``t``, for a stay booked when it ends (the
         stratum may have changed since ``t``); the current stratum by default.
         """
         s = int(self.stratum[p]) if stratum is None else stratum
-        self.rec.record(p, t, K[kind], PR[provider], self.payer[provider], duration, quantity,
-                        quantity * unit_cost, s, detail, readmission, avoidable)
+        self.rec.record(p, t, K[kind], PR[provider], self.payer[provider], duration, quantity, s,
+                        detail, readmission, avoidable)
 
     def note(self, p: int, t: float, kind: str, detail: int = 0, provider: str = "none",
              duration: float = 0.0, quantity: float = 0.0, stratum: int | None = None) -> None:
@@ -146,7 +145,7 @@ class Model(HospitalPathway, RoutineVolume, NurseTime):
         """
         payer = self.payer[provider] if provider != "none" else 0
         s = int(self.stratum[p]) if stratum is None else stratum
-        self.rec.record(p, t, K[kind], PR[provider], payer, duration, quantity, 0.0, s, detail)
+        self.rec.record(p, t, K[kind], PR[provider], payer, duration, quantity, s, detail)
 
     # ------------------------------------------------------------------ the run
     def run(self) -> Model:

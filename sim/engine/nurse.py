@@ -38,7 +38,7 @@ class NurseTime:
             t = env.now
             week = min(DAYS_PER_WEEK, self.horizon - t)
             f = week / DAYS_PER_WEEK
-            rec.record(-1, t, K["nurse_demand_hours"], hh, none, week, demand * f, 0.0, 0, 0)
-            rec.record(-1, t, K["nurse_available_hours"], hh, none, week, available * f, 0.0, 0, 0)
-            rec.record(-1, t, K["nurse_lost_hours"], hh, none, week, lost * f, 0.0, 0, 0)
+            rec.record(-1, t, K["nurse_demand_hours"], hh, none, week, demand * f, 0, 0)
+            rec.record(-1, t, K["nurse_available_hours"], hh, none, week, available * f, 0, 0)
+            rec.record(-1, t, K["nurse_lost_hours"], hh, none, week, lost * f, 0, 0)
             yield env.timeout(week)

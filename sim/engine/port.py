@@ -53,17 +53,17 @@ class EnginePort:
 
     def book(self, p, t, kind, provider, duration, quantity, detail=""):
         """Record a contact of a concept's own staff (its cost is the staff's yearly cost)."""
-        self._m.book(p, t, kind, provider, duration, quantity, 0.0, D[detail])
+        self._m.book(p, t, kind, provider, duration, quantity, D[detail])
 
     def note(self, p, t, kind, detail="", provider="none", duration=0.0, quantity=0.0, stratum=None):
         """Record an event that costs nothing in itself."""
         self._m.note(p, t, kind, D[detail], provider, duration, quantity, stratum)
 
-    def staffed(self, provider, t, days, per_year):
-        """Record ``days`` of a concept's staffed time from ``t`` (fixed cost, SEK per year)."""
+    def staffed(self, provider, t, days):
+        """Record ``days`` of a concept's staffed time from ``t`` (its fixed cost, priced after the run)."""
         m = self._m
         m.rec.record(-1, t, K["fixed_cost"], PR[provider], m.payer[provider], days,
-                     days / DAYS_PER_YEAR, per_year * days / DAYS_PER_YEAR, 0, 0)
+                     days / DAYS_PER_YEAR, 0, 0)
 
     def later(self, delay, fn, *args):
         """Call ``fn(*args)`` after ``delay`` days."""

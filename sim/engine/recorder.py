@@ -29,7 +29,6 @@ SCHEMA = pa.schema(
         ("payer", pa.dictionary(pa.int8(), pa.string())),
         ("duration", pa.float64()),
         ("quantity", pa.float64()),
-        ("cost", pa.float64()),
         ("stratum", pa.dictionary(pa.int8(), pa.string())),
         ("readmission", pa.bool_()),
         ("avoidable", pa.bool_()),
@@ -46,7 +45,6 @@ COLUMN_DOC = {
     "payer": "who pays: region or municipality",
     "duration": "days (stays, accrual intervals, weeks of nurse time); 0 for a contact",
     "quantity": "contacts, bed-days, hours; expected counts for accrued routine volume",
-    "cost": "SEK",
     "stratum": "the person's need stratum at the time",
     "readmission": "an admission within the readmission window of the last discharge",
     "avoidable": "an admission of a deterioration that did not need a bed",
@@ -56,10 +54,10 @@ COLUMN_DOC = {
 
 # One row of the buffer, packed: the columns after ``replication`` and ``paradigm`` (which
 # are constant within a recorder), little-endian, no padding.
-_ROW = struct.Struct("<qdbbbdddbb??")
+_ROW = struct.Struct("<qdbbbddbb??")
 _ROW_DTYPE = np.dtype([
     ("person", "<i8"), ("time", "<f8"), ("kind", "i1"), ("provider", "i1"), ("payer", "i1"),
-    ("duration", "<f8"), ("quantity", "<f8"), ("cost", "<f8"), ("stratum", "i1"),
+    ("duration", "<f8"), ("quantity", "<f8"), ("stratum", "i1"),
     ("detail", "i1"), ("readmission", "?"), ("avoidable", "?"),
 ])
 assert _ROW.size == _ROW_DTYPE.itemsize
@@ -70,7 +68,7 @@ class Recorder:
     """Append-only event buffer with chunked Parquet output.
 
     A row is packed into one ``bytearray`` with a precompiled :class:`struct.Struct` (one C
-    call per row, 47 bytes a row); a chunk is read back as a numpy structured array without
+    call per row, 39 bytes a row); a chunk is read back as a numpy structured array without
     copying, so the cost per row is the ``record`` call itself.
     """
 
@@ -88,11 +86,11 @@ class Recorder:
         self._buf = bytearray()
 
     def record(self, person: int, time: float, kind: int, provider: int, payer: int,
-               duration: float, quantity: float, cost: float, stratum: int,
+               duration: float, quantity: float, stratum: int,
                detail: int = 0, readmission: bool = False, avoidable: bool = False) -> None:
         """Append one row (codes from K, PR, PY, D; stratum index)."""
-        self._buf += _pack(person, time, kind, provider, payer, duration, quantity, cost,
-                           stratum, detail, readmission, avoidable)
+        self._buf += _pack(person, time, kind, provider, payer, duration, quantity, stratum,
+                           detail, readmission, avoidable)
         if len(self._buf) >= self._limit:
             self.flush()
 
@@ -120,7 +118,6 @@ class Recorder:
                 dict_col("payer", PAYERS),
                 col("duration"),
                 col("quantity"),
-                col("cost"),
                 dict_col("stratum", STRATA),
                 col("readmission"),
                 col("avoidable"),

@@ -30,14 +30,13 @@ class RoutineVolume:
 
     def _routine_codes(self) -> None:
         # Event-log codes of the four routine rows, looked up once (this is the engine's hottest path).
-        c = self.costs
         self._rt_rows = tuple(
-            (K[kind], PR[provider], self.payer[provider], price)
-            for kind, provider, price in (
-                ("primary_care_visit", "primary_care", c.primary_care_visit),
-                ("outpatient_visit", "outpatient", c.outpatient_visit),
-                ("home_health_visit", "home_health", c.home_health_visit),
-                ("home_help", "home_help", c.home_help_hour),
+            (K[kind], PR[provider], self.payer[provider])
+            for kind, provider in (
+                ("primary_care_visit", "primary_care"),
+                ("outpatient_visit", "outpatient"),
+                ("home_health_visit", "home_health"),
+                ("home_help", "home_help"),
             )
         )
 
@@ -46,16 +45,15 @@ class RoutineVolume:
         dt = b - a
         pc_m, op_m, help_m = self.care.routine_multipliers(p, a)
         record = self.rec.record
-        (pc_k, pc_pr, pc_py, pc_c), (op_k, op_pr, op_py, op_c), (hh_k, hh_pr, hh_py, hh_c), \
-            (help_k, help_pr, help_py, help_c) = self._rt_rows
+        (pc_k, pc_pr, pc_py), (op_k, op_pr, op_py), (hh_k, hh_pr, hh_py), (help_k, help_pr, help_py) = self._rt_rows
         rt = _ROUTINE
         q = self.pc_rate[s] * pc_m * dt
-        record(p, a, pc_k, pc_pr, pc_py, dt, q, q * pc_c, s, rt)
+        record(p, a, pc_k, pc_pr, pc_py, dt, q, s, rt)
         q = self.op_rate[s] * op_m * dt
-        record(p, a, op_k, op_pr, op_py, dt, q, q * op_c, s, rt)
+        record(p, a, op_k, op_pr, op_py, dt, q, s, rt)
         if self.attrs.hhc[s, p]:
             q = self.hh_rate[s] * dt
-            record(p, a, hh_k, hh_pr, hh_py, dt, q, q * hh_c, s, rt)
+            record(p, a, hh_k, hh_pr, hh_py, dt, q, s, rt)
         rate = self.help_dep[s] if self.attrs.dep[s, p] else self.help_indep[s]
         hours = rate * dt
         extra_end = self.help_extra_until[p]
@@ -63,5 +61,5 @@ class RoutineVolume:
             hours += self.help_extra * (min(b, extra_end) - a)
         if hours > 0:
             q = hours * help_m
-            record(p, a, help_k, help_pr, help_py, dt, q, q * help_c, s, rt)
+            record(p, a, help_k, help_pr, help_py, dt, q, s, rt)
         self.care.accrue_concepts(p, a, b, s)

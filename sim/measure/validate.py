@@ -298,7 +298,8 @@ STATISTICS = frozenset({
 def _folder_inputs(results: Path, paradigm: str):
     """Events of ``paradigm``, the persons of each replication, warm-up and horizon in days."""
     from sim.config import ScenarioError
-    from sim.output.results import ResultsError, manifest_scenario, read_events, read_manifest
+    from sim.output.costs import read_priced_events
+    from sim.output.results import ResultsError, manifest_scenario, read_manifest
     from sim.population import make_population
     from sim.streams import replication_seed
 
@@ -308,7 +309,7 @@ def _folder_inputs(results: Path, paradigm: str):
             has = ", ".join(manifest["paradigms"])
             raise ValidateError(f"{results}: holds no {paradigm!r} care system (has {has})")
         scenario = manifest_scenario(manifest, results)
-        events = read_events(results, columns=_EVENT_COLUMNS)
+        events = read_priced_events(results, columns=_EVENT_COLUMNS)
     except (ResultsError, ScenarioError) as exc:
         raise ValidateError(str(exc)) from None
     events = events[events["paradigm"].astype(str) == paradigm]

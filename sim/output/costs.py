@@ -1,17 +1,44 @@
-"""What a row of the event log costs: the one place the timeline and the report read costs.
+"""What a row of the event log costs: the one place the timeline, the report and validation read costs.
 
-Contacts carry their price in the event log's ``cost`` column. The service concepts' teams are
+The event log's rows carry quantities; :func:`read_priced_events` adds a ``cost`` column (SEK)
+at the run's own prices (:mod:`sim.economics`). The service concepts' teams are
 booked as fixed yearly costs (``fixed_cost`` rows, person -1), so their home visits cost 0 SEK
 per row; to show what one person's care cost, :func:`team_cost_per_enrolled_day` ALLOCATES each
 team's cost over the person-days enrolled with it in that replication and paradigm. This is an
 allocation, not a price: a person enrolled for a month carries a month's share of the team.
-
-Pricing is moving into an economics step after the run; swapping this module is then enough.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
+import pyarrow as pa
+
+from sim.economics import Prices, price_table
+from sim.output.results import manifest_scenario, read_events, read_manifest
+
+#: The columns a row's price depends on.
+PRICED_BY = ["kind", "provider", "quantity", "duration"]
+
+
+def price_events(ev: pd.DataFrame, prices: Prices) -> pd.DataFrame:
+    """Return ``ev`` with a ``cost`` column (SEK) at ``prices``; it needs the :data:`PRICED_BY` columns."""
+    table = pa.Table.from_pandas(ev[PRICED_BY], preserve_index=False)
+    return ev.assign(cost=price_table(table, prices))
+
+
+def read_priced_events(folder: Path | str, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read the event log of a results folder with a ``cost`` column priced at the run's own prices.
+
+    ``columns``: as for :func:`~sim.output.results.read_events`, and ``cost`` may be one of them.
+    Raises :class:`~sim.output.results.ResultsError` as the readers do.
+    """
+    scenario = manifest_scenario(read_manifest(folder), folder)
+    wanted = None if columns is None else [c for c in columns if c != "cost"]
+    read = None if wanted is None else list(dict.fromkeys([*wanted, *PRICED_BY]))
+    ev = price_events(read_events(folder, read), Prices.of(scenario))
+    return ev if columns is None else ev[[*wanted, "cost"] if "cost" in columns else wanted]
 
 #: The enrolment kind whose person-days carry each team's yearly cost.
 ENROLMENT_KIND = {

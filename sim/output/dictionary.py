@@ -133,7 +133,8 @@ def data_dictionary_md(warmup_day: float, horizon_day: float) -> str:
     return (
         "# events.parquet: data dictionary\n\n"
         "One row per care contact, state change or concept event, for each replication and care system "
-        "(paradigm). Times and durations are in days since the start of the run; costs in SEK.\n\n"
+        "(paradigm). Times and durations are in days since the start of the run. Rows carry quantities, "
+        "not costs: prices are applied after the run (`narvard reprice`, prices in SEK).\n\n"
         "## Warm-up\n\n" + warmup_rule(warmup_day, horizon_day) + "\n\n"
         "## Columns\n\n" + _md_table(["column", "type", "meaning"], columns) + "\n"
         "## Kinds\n\n" + _md_table(["kind", "what the row is", "quantity", "duration"], kinds) + "\n"
@@ -159,8 +160,10 @@ def read_measured_events(folder: Path | str, include_warmup: bool = False, colum
     """Read the event log of a results folder; without ``include_warmup`` only rows of the measured period.
 
     Sums over the returned rows match ``summary.csv``'s counting rule (a contact counts at its start).
+    The rows are priced (a ``cost`` column, SEK at the run's own prices).
     """
-    from sim.output.results import read_events, read_manifest
+    from sim.output.costs import read_priced_events as read_events
+    from sim.output.results import read_manifest
 
     folder = Path(folder)
     if include_warmup:

@@ -17,8 +17,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import stats
 
+from sim.economics.prices import Prices, cost_by_payer, price_table
 from sim.output.concepts import UNITS as CONCEPT_UNITS
-from sim.output.recorder import DETAILS, KINDS, PAYERS
+from sim.output.recorder import DETAILS, KINDS
 from sim.population.health import Trajectories
 from sim.population.population import Population
 
@@ -95,10 +96,13 @@ def _codes(col: pa.ChunkedArray, vocab: tuple[str, ...]) -> np.ndarray:
 
 
 class MetricAccumulator:
-    """Sums over event-log chunks for one replication and paradigm."""
+    """Sums over event-log chunks for one replication and paradigm.
 
-    def __init__(self, warmup: float, horizon: float, beds: int):
-        self.warmup, self.horizon, self.beds = warmup, horizon, beds
+    The rows carry quantities; ``prices`` (:mod:`sim.economics`) turn them into each payer's cost.
+    """
+
+    def __init__(self, warmup: float, horizon: float, beds: int, prices: Prices):
+        self.warmup, self.horizon, self.beds, self.prices = warmup, horizon, beds, prices
         self.sums: dict[str, float] = {m: 0.0 for m in RATE_METRICS}
         self.cost = {"region": 0.0, "municipality": 0.0}
         self.nurse = {"nurse_demand_hours": 0.0, "nurse_available_hours": 0.0, "nurse_lost_hours": 0.0}
@@ -134,10 +138,8 @@ class MetricAccumulator:
                 self.sums[metric] += int(np.count_nonzero(bool_cols[field][r]))
             else:
                 self.sums[metric] += float(quantity[r].sum())
-        payer = _codes(table["payer"], PAYERS)[w]
-        cost = _numpy(table["cost"])[w]
-        for name in self.cost:
-            self.cost[name] += float(cost[payer == PAYERS.index(name)].sum())
+        for name, paid in cost_by_payer(table, price_table(table, self.prices), self.prices, w).items():
+            self.cost[name] += paid
         for name in self.nurse:
             self.nurse[name] += float(quantity[rows[name]].sum())
         # Bed occupancy over the whole run window overlapping the measured period. A bed is
@@ -172,9 +174,9 @@ class MetricAccumulator:
 
 
 def replication_metrics(chunks: Iterable[pa.Table], counts: dict[str, float], warmup: float,
-                        horizon: float, beds: int) -> dict[str, float]:
-    """Metrics of one replication from its event-log chunks."""
-    acc = MetricAccumulator(warmup, horizon, beds)
+                        horizon: float, beds: int, prices: Prices) -> dict[str, float]:
+    """Metrics of one replication from its event-log chunks, costed at ``prices``."""
+    acc = MetricAccumulator(warmup, horizon, beds, prices)
     for chunk in chunks:
         acc.add(chunk)
     return acc.result(counts)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.output.costs import person_costs, team_cost_per_enrolled_day
-from sim.output.results import ResultsError, read_events, read_manifest
+from sim.output.costs import person_costs, read_priced_events, team_cost_per_enrolled_day
+from sim.output.results import ResultsError
 
 TIMELINE_COLUMNS = ["paradigm", "day", "time", "kind", "provider", "payer", "duration", "quantity",
                     "cost", "allocated", "stratum", "detail", "readmission", "avoidable"]
@@ -27,13 +27,11 @@ _MIN_TEAM_DAYS = 60.0  # a typical team patient has had at least this much of th
 def _events(folder, replication: int, events: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the replication's personal rows and each team's SEK per enrolled day (for the allocation).
 
-    ``events``: the folder's event log when the caller has read it already (the report, which
-    has verified the folder). Otherwise the folder is verified first (its manifest's file
-    hashes): a changed event log is refused.
+    ``events``: the folder's priced event log when the caller has read it already (the report,
+    which has verified the folder). Otherwise the folder is verified first (its manifest's file
+    hashes; :func:`read_priced_events` reads the manifest): a changed event log is refused.
     """
-    if events is None:
-        read_manifest(folder)
-    ev = read_events(folder) if events is None else events
+    ev = read_priced_events(folder) if events is None else events
     ev = ev[ev["replication"] == replication].copy()
     if ev.empty:
         raise ResultsError(f"{folder}: no events for replication {replication}")

@@ -19,7 +19,8 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
-from sim.output.results import ResultsError, read_events, read_manifest, read_replications, read_summary
+from sim.output.costs import read_priced_events
+from sim.output.results import ResultsError, read_manifest, read_replications, read_summary
 from sim.report import data as rd
 from sim.report import figures as rf
 
@@ -63,8 +64,8 @@ class Context:
 
     @cached_property
     def events(self) -> pd.DataFrame:
-        """The event log (text columns stay categorical: millions of rows, a few dozen values)."""
-        return read_events(self.folder)
+        """The event log, priced (text columns stay categorical: millions of rows, a few dozen values)."""
+        return read_priced_events(self.folder)
 
     @property
     def sim(self) -> dict:

@@ -64,16 +64,15 @@ class Concept:
         self.on_end(t)
 
     def record_staff(self, horizon: float) -> None:
-        """Book the staffed days of each year of the window (the fixed cost)."""
+        """Book the staffed days of each year of the window (priced after the run at the yearly staff cost)."""
         start, end = self.p.active_between()
         stop = min(end, horizon)
-        per_year = self.staff_cost_per_year(self.port.scenario)
         for k in range(math.ceil(stop / DAYS_PER_YEAR - 1e-9)):
             t0 = k * DAYS_PER_YEAR
             t = max(t0, start)
             days = min(DAYS_PER_YEAR - (t - t0), stop - t)
             if days > 0:
-                self.port.staffed(self.provider, t, days, per_year)
+                self.port.staffed(self.provider, t, days)
 
     # -- decisions at a deterioration -----------------------------------------------------
     def acts_on(self, p: int, t: float) -> bool:

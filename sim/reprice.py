@@ -25,7 +25,7 @@ from rich.markup import escape
 from sim.config import ScenarioError
 from sim.config.loader import read_toml, validate
 from sim.domain.streams import replication_seed
-from sim.economics.prices import PAID, Prices, cost_by_payer, price_table
+from sim.economics.prices import PAID, Prices
 from sim.output.concepts import ConceptAccumulator
 from sim.output.results import EVENTS, ResultsError, manifest_scenario, read_manifest
 from sim.output.summary import MetricAccumulator, paired_differences, population_counts, summarise, write_summary
@@ -86,27 +86,18 @@ def reprice(results: Path, costs: Path | None) -> pd.DataFrame:
                     continue
                 key = (int(rep), paradigm)
                 if key not in acc:
-                    acc[key] = (MetricAccumulator(warmup, horizon, scenario.capacity.beds),
-                                ConceptAccumulator(warmup, horizon), dict.fromkeys(PAID, 0.0))
-                metrics, concepts, paid = acc[key]
+                    acc[key] = (MetricAccumulator(warmup, horizon, scenario.capacity.beds, prices),
+                                ConceptAccumulator(warmup, horizon))
+                metrics, concepts = acc[key]
                 metrics.add(part)
                 concepts.add(part)
-                cost = price_table(part, prices)
-                time = part["time"].to_numpy()
-                kind_ok = part["kind"].cast("string").to_numpy(zero_copy_only=False) != None  # noqa: E711
-                for payer, v in cost_by_payer(part, cost, prices, (time >= warmup) & kind_ok).items():
-                    paid[payer] += v
     per_paradigm: dict[str, list[dict]] = {}
-    for (rep, paradigm), (metrics, concepts, paid) in sorted(acc.items(), key=lambda kv: kv[0][0]):
+    for (rep, paradigm), (metrics, concepts) in sorted(acc.items(), key=lambda kv: kv[0][0]):
         seed = replication_seed(scenario.simulation.seed, rep)
         pop = make_population(scenario, seed)
         counts = population_counts(pop, draw_trajectories(scenario, pop, seed), warmup, horizon)
         metrics.extra.update(concepts.result())
         row = metrics.result(counts)
-        py = counts["person_years"] or float("nan")
-        row["cost_region_sek"] = paid["region"] / py
-        row["cost_municipality_sek"] = paid["municipality"] / py
-        row["cost_total_sek"] = (paid["region"] + paid["municipality"]) / py
         per_paradigm.setdefault(paradigm, []).append({"replication": rep, **row})
     paradigms = [p for p in manifest["paradigms"] if p in per_paradigm]
     frames = {p: pd.DataFrame(per_paradigm[p]) for p in paradigms}
