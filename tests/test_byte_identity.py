@@ -7,6 +7,10 @@ The event log is hashed from the table read back (column by column, dictionaries
 their names), not from the file's bytes, so a change of Parquet metadata, writer options or
 row-group sizes does not break it; any changed, added, dropped or reordered row does.
 
+The event log no longer carries ``cost`` (rows carry quantities; prices are applied after
+the run): the digest prices the rows at the run's own prices (:mod:`sim.economics`) and hashes
+that column in its old place, so the same reference pins both the quantities and the pricing.
+
 The reference hashes were recorded from main at 9cb84ed, before any speed-up. A change that
 is *meant* to change the model's results records new values here and says so in its commit.
 """
@@ -23,6 +27,8 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
+from sim.economics import Prices, price_table
+from sim.output.results import manifest_scenario, read_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -90,8 +96,16 @@ def test_summary_csv_is_byte_identical(results):
     assert hashlib.sha256((results / "summary.csv").read_bytes()).hexdigest() == SUMMARY_SHA256
 
 
-def test_event_log_rows_are_identical(results):
+def priced(results: Path) -> pa.Table:
+    """The event log with its rows priced at the run's own prices as a ``cost`` column."""
     table = pq.read_table(results / "events.parquet")
+    assert "cost" not in table.column_names  # the rows carry quantities only
+    scenario = manifest_scenario(read_manifest(results), results)
+    return table.append_column("cost", pa.array(price_table(table, Prices.of(scenario))))
+
+
+def test_event_log_rows_are_identical(results):
+    table = priced(results)
     assert table.num_rows == EVENTS_ROWS
     assert set(table.column("paradigm").to_pylist()) == {"intervention", "person"}
     assert events_digest(table) == EVENTS_SHA256
@@ -99,7 +113,7 @@ def test_event_log_rows_are_identical(results):
 
 def test_event_digest_sees_a_single_changed_value(results):
     # The digest must notice the smallest change: one quantity in the last place, one code.
-    table = pq.read_table(results / "events.parquet")
+    table = priced(results)
     base = events_digest(table)
     i = table.num_rows // 2
     q = table.column("quantity").to_numpy().copy()

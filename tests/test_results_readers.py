@@ -256,12 +256,12 @@ READERS = {
 
 @pytest.mark.parametrize("command", sorted(READERS))
 def test_a_changed_event_log_is_refused(folder, command):
-    """One cost changed in a still valid events.parquet: was read as changed figures, with exit 0."""
+    """One quantity changed in a still valid events.parquet: was read as changed figures, with exit 0."""
     table = pq.read_table(folder / EVENTS)
-    i = table.schema.get_field_index("cost")
-    cost = table["cost"].to_pylist()
-    cost[0] += 1e6
-    pq.write_table(table.set_column(i, table.schema.field(i), pa.array(cost, table.schema.field(i).type)),
+    i = table.schema.get_field_index("quantity")
+    quantity = table["quantity"].to_pylist()
+    quantity[0] += 1e6
+    pq.write_table(table.set_column(i, table.schema.field(i), pa.array(quantity, table.schema.field(i).type)),
                    folder / EVENTS)
     refused(invoke(*READERS[command](folder)), folder / EVENTS)
 
