@@ -11,13 +11,13 @@ import pyarrow.parquet as pq
 
 from sim.care import CARE_SYSTEMS
 from sim.config.scenario import Scenario
+from sim.domain.streams import replication_seed
 from sim.economics import Prices
-from sim.model import Model
+from sim.engine.model import Model
+from sim.engine.recorder import Recorder, open_sink
 from sim.output.concepts import ConceptAccumulator
-from sim.output.recorder import Recorder, open_sink
 from sim.output.summary import MetricAccumulator, population_counts
 from sim.population import Attributes, draw_trajectories, make_population
-from sim.streams import replication_seed
 
 PARADIGMS = ("intervention", "person")
 
@@ -83,7 +83,7 @@ def concat_events(parts: list[str], out: Path, metadata: dict[bytes, bytes] | No
 
     ``metadata``: key-value metadata for the file's schema (the data dictionary).
     """
-    from sim.output.recorder import SCHEMA, WRITER_OPTIONS
+    from sim.engine.recorder import SCHEMA, WRITER_OPTIONS
 
     n = 0
     schema = SCHEMA.with_metadata(metadata) if metadata else SCHEMA

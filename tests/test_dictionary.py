@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.domain.events import DETAILS, KINDS
+from sim.engine.recorder import COLUMN_DOC, SCHEMA
 from sim.executor import Executor
 from sim.output.dictionary import (
     DETAIL_DOC,
@@ -23,7 +24,6 @@ from sim.output.dictionary import (
     META_WARMUP,
     read_measured_events,
 )
-from sim.output.recorder import COLUMN_DOC, SCHEMA
 from sim.output.results import read_events
 from sim.pipeline import simulate_to_folder
 from tests.conftest import small_scenario

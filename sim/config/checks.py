@@ -47,7 +47,7 @@ def semantic_problems(s: Scenario) -> list[str]:
 GENERIC_MAX = 1e12
 #: Persons ever present in one replication (Sweden has about 2.2 million persons aged 65+).
 PERSONS_MAX = 10_000_000
-#: Largest uniform the streams produce is 1 - 2**-53 (``sim.streams.uniforms``).
+#: Largest uniform the streams produce is 1 - 2**-53 (``sim.domain.streams.uniforms``).
 _U_MAX = 1.0 - 2.0**-53
 
 LIMITS: tuple[tuple[str, float, str], ...] = (

@@ -298,10 +298,10 @@ STATISTICS = frozenset({
 def _folder_inputs(results: Path, paradigm: str):
     """Events of ``paradigm``, the persons of each replication, warm-up and horizon in days."""
     from sim.config import ScenarioError
+    from sim.domain.streams import replication_seed
     from sim.output.costs import read_priced_events
     from sim.output.results import ResultsError, manifest_scenario, read_manifest
     from sim.population import make_population
-    from sim.streams import replication_seed
 
     try:
         manifest = read_manifest(results)

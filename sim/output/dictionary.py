@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sim.domain.events import DETAILS, KINDS, PAYERS, PROVIDERS
 from sim.domain.units import DAYS_PER_YEAR
-from sim.output.recorder import COLUMN_DOC, SCHEMA
+from sim.engine.recorder import COLUMN_DOC, SCHEMA
 
 DICTIONARY_FILE = "data_dictionary.md"
 #: Keys of the Parquet key-value metadata (bytes, as Parquet stores them).

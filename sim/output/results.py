@@ -516,7 +516,7 @@ def read_events(folder: Path | str, columns: list[str] | None = None):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from sim.output.recorder import SCHEMA
+    from sim.engine.recorder import SCHEMA
 
     folder = Path(folder)
     if not folder.is_dir():

@@ -17,9 +17,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import stats
 
+from sim.domain.events import DETAILS, KINDS
 from sim.economics.prices import Prices, cost_by_payer, price_table
 from sim.output.concepts import UNITS as CONCEPT_UNITS
-from sim.output.recorder import DETAILS, KINDS
 from sim.population.health import Trajectories
 from sim.population.population import Population
 
