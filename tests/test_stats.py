@@ -1,4 +1,4 @@
-"""The one Student-t interval and the number formatters (sim.measure.stats)."""
+"""The one Student-t interval and the number formatters (sim.stats)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.measure.stats import format_sig, format_value, markdown_table, t_interval
+from sim.stats import format_sig, format_value, markdown_table, t_interval
 
 NAN = float("nan")
 

@@ -142,7 +142,7 @@ def ensemble_command(
     )
     from sim.calibration.fileset import recover
     from sim.calibration.output import TRIALS
-    from sim.measure.stats import format_value
+    from sim.stats import format_value
 
     signal.signal(signal.SIGTERM, _terminate)
     out = out or targets.parent

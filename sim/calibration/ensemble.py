@@ -22,9 +22,9 @@ import pandas as pd
 from sim.calibration.batch import map_sets, run_and_measure
 from sim.executor import Executor
 from sim.measure.report import measure_table
-from sim.measure.stats import format_value, markdown_table
 from sim.measure.targets import Parameter, TargetFile
 from sim.output.summary import paired_differences
+from sim.stats import format_value, markdown_table
 from sim.switch_off import SHOWN
 
 #: area-level paired differences (person − intervention) shown for each set: as switch-off

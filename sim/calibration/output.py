@@ -10,8 +10,8 @@ import pandas as pd
 from sim.calibration.fileset import write_set
 from sim.calibration.objective import loss_terms
 from sim.measure.report import measures_markdown
-from sim.measure.stats import format_sig, markdown_table
 from sim.measure.targets import Calibration, Parameter, TargetFile
+from sim.stats import format_sig, markdown_table
 
 FIT, FIT_DETAIL, TRIALS, IDENTIFIABILITY, PROFILE = (
     "fit.csv", "fit_detail.csv", "trials.csv", "identifiability.csv", "profile.csv")

@@ -15,8 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from sim.measure.designs import MeasureError, compute_design, normalise_events
-from sim.measure.stats import format_value, markdown_table, t_interval
 from sim.measure.targets import TargetFile
+from sim.stats import format_value, markdown_table, t_interval
 
 DAYS_PER_YEAR = 365.25
 MEASURE_COLUMNS = ["target", "reported", "band_low", "band_high", "naive_mean", "naive_ci_low",
@@ -199,7 +199,7 @@ __all__ = ["MEASURES", "MEASURES_DETAIL", "MEASURE_COLUMNS", "MeasureError", "fo
            "measure_events", "measure_folder", "measure_table", "plot_fit", "t_interval", "write_measures"]
 
 
-# -- formatted tables (terminal and markdown share the cells; numbers as sim.measure.stats formats them)
+# -- formatted tables (terminal and markdown share the cells; numbers as sim.stats formats them)
 FORMATTED_COLUMNS = ["target", "reported", "band", "naive (95 % CI)", "causal (95 % CI)",
                      "no-concept change", "in band"]
 

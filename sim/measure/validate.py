@@ -24,7 +24,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sim.measure.report import overlaps
-from sim.measure.stats import markdown_table, t_interval
+from sim.stats import markdown_table, t_interval
 
 DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12

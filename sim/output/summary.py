@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy import stats
 
 from sim.domain.events import DETAILS, KINDS
 from sim.economics.prices import Prices, cost_by_payer, price_table
 from sim.output.concepts import UNITS as CONCEPT_UNITS
 from sim.population.health import Trajectories
 from sim.population.population import Population
+from sim.stats import t_interval
 
 # metric -> (kind, field) summed over rows in the measured period.
 RATE_METRICS: dict[str, tuple[str, str]] = {
@@ -182,22 +182,13 @@ def replication_metrics(chunks: Iterable[pa.Table], counts: dict[str, float], wa
     return acc.result(counts)
 
 
-def _interval(values: np.ndarray) -> tuple[float, float, float]:
-    mean = float(np.mean(values))
-    n = len(values)
-    if n < 2:
-        return mean, float("nan"), float("nan")
-    half = float(stats.t.ppf(0.975, n - 1) * np.std(values, ddof=1) / np.sqrt(n))
-    return mean, mean - half, mean + half
-
-
 def summarise(per_rep: pd.DataFrame, paradigm: str) -> pd.DataFrame:
     """Long summary rows (paradigm, metric, mean, ci_low, ci_high, unit) from per-replication metrics."""
     rows = []
     for metric in per_rep.columns:
         if metric in ("replication", "paradigm"):
             continue
-        mean, lo, hi = _interval(per_rep[metric].to_numpy(dtype=float))
+        mean, lo, hi = t_interval(per_rep[metric].to_numpy(dtype=float), drop_nan=False)
         rows.append((paradigm, metric, mean, lo, hi, UNITS.get(metric, "")))
     return pd.DataFrame(rows, columns=["paradigm", "metric", "mean", "ci_low", "ci_high", "unit"])
 

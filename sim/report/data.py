@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.output.costs import ENROLMENT_KIND
+from sim.stats import t_interval
 
 DAYS_PER_YEAR = 365.25
 #: Metrics of the headline table (per 1,000 persons 65+ per year unless a cost).
@@ -17,16 +17,6 @@ HEADLINE = ("bed_days", "admissions", "readmissions_30d", "avoidable_admissions"
             "outpatient_visits", "primary_care_visits", "home_health_visits", "home_help_hours",
             "short_term_care_days", "delayed_discharge_days", "deaths")
 AREA_COSTS = {"cost_region_sek": "region", "cost_municipality_sek": "municipality", "cost_total_sek": "total"}
-
-
-def t_interval(values) -> tuple[float, float, float]:
-    """Mean and Student-t 95 % interval of the mean (NaN bounds with fewer than 2 values)."""
-    v = np.asarray(values, dtype=float)
-    mean = float(v.mean()) if len(v) else float("nan")
-    if len(v) < 2:
-        return mean, float("nan"), float("nan")
-    half = float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
-    return mean, mean - half, mean + half
 
 
 def area_costs_msek(replications: pd.DataFrame, years: float) -> pd.DataFrame:
@@ -44,11 +34,11 @@ def area_costs_msek(replications: pd.DataFrame, years: float) -> pd.DataFrame:
         for col, payer in AREA_COSTS.items():
             v = d[col].to_numpy(float) * persons / 1e6
             per[(paradigm, payer)] = v
-            rows.append((payer, paradigm, *t_interval(v)))
+            rows.append((payer, paradigm, *t_interval(v, drop_nan=False)))
     for payer in AREA_COSTS.values():
         if ("intervention", payer) in per and ("person", payer) in per:
             diff = per[("person", payer)] - per[("intervention", payer)]
-            rows.append((payer, "difference", *t_interval(diff)))
+            rows.append((payer, "difference", *t_interval(diff, drop_nan=False)))
     return pd.DataFrame(rows, columns=["payer", "paradigm", "mean", "ci_low", "ci_high"])
 
 
