@@ -44,16 +44,17 @@ class HospitalPathway:
     def _deterioration(self, p: int, t: float, i: int) -> None:
         row = self.det_row[i]
         acuity = int(self.traj.acuity[i])
-        if self.location[p] != HOME:
+        if self._location[p] != HOME:
             self.note(p, t, "deterioration", D["in_care"])
             return
         self.note(p, t, "deterioration", (D["needs_bed"], D["needs_assessment"], D["minor"])[acuity])
-        self.handle(p, t, acuity, self.care_u[row], float(self.care_z[row]),
+        # The row's uniforms as a Python list: the route and the stay index them many times.
+        self.handle(p, t, acuity, self.care_u[row].tolist(), float(self.care_z[row]),
                     int(self.traj.det_index[i]), 0)
 
     def handle(self, p: int, t: float, acuity: int, u, z: float, det_index: int, depth: int) -> None:
         """Ask the care system for the route of a deterioration at home, and take it."""
-        s = int(self.stratum[p])
+        s = self._stratum[p]
         route, name = self.care.route(p, acuity, s, t, u)
         detail = D[name]
         if route == PREVENTED:
@@ -79,11 +80,11 @@ class HospitalPathway:
     def _admission(self, p: int, acuity: int, u, z: float, det_index: int, depth: int, direct: bool):
         env = self.env
         t0 = env.now
-        s = int(self.stratum[p])
+        s = self._stratum[p]
         readmit = t0 - self.last_discharge[p] <= self.scenario.hospital.readmission_window_days
         self.admissions.setdefault(p, []).append(t0)
         self.accrue(p, t0)
-        self.location[p] = HOSPITAL
+        self._location[p] = HOSPITAL
         self.care.on_admission(p, t0)
         avoidable = acuity != 0
         bed = self.beds.request()
@@ -98,7 +99,7 @@ class HospitalPathway:
                 self.los_sigma * z - 0.5 * self.los_sigma**2)
             yield env.timeout(los)
             t_ready = env.now
-            s_ready = int(self.stratum[p])
+            s_ready = self._stratum[p]
             if u[U_STC] < self.stc_share[s] * self.care.plan_discharge(p, t_ready):
                 to_stc = True
                 stc = self.short_term.request()
@@ -137,8 +138,8 @@ class HospitalPathway:
                   self.scenario.hospital.outpatient_followups_per_admission
                   * self.care.routine_multipliers(p, t1)[1], D["followup"])
         if stc is not None:
-            self.location[p] = SHORT_TERM
-            s_stc = int(self.stratum[p])
+            self._location[p] = SHORT_TERM
+            s_stc = self._stratum[p]
             # U_LAG is free here: the home-care lag applies only to those going straight home.
             stay = -self.scenario.hospital.short_term_care_los_mean_days * math.log(u[U_LAG])
             try:
@@ -156,11 +157,11 @@ class HospitalPathway:
 
     def _back_home(self, p: int, u, det_index: int, depth: int) -> None:
         t = self.env.now
-        self.location[p] = HOME
+        self._location[p] = HOME
         self.last_accrual[p] = t
         self.help_extra_until[p] = t + 7.0 * self.scenario.routine.post_discharge_home_help_weeks
         self.care.on_home(p, t)
-        s = int(self.stratum[p])
+        s = self._stratum[p]
         if u[U_RELAPSE] < self.relapse_p[s] * self.care.relapse_multiplier(p):
             m = self.scenario.hospital.relapse_time_mean_days
             w = self.scenario.hospital.readmission_window_days
@@ -172,12 +173,12 @@ class HospitalPathway:
     def _relapse(self, p: int, det_index: int, depth: int, serial: float) -> None:
         # Cancelled if the person has since died, left home or been admitted again.
         t = self.env.now
-        if self.location[p] != HOME or self.last_discharge[p] != serial or t >= self.horizon:
+        if self._location[p] != HOME or self.last_discharge[p] != serial or t >= self.horizon:
             return
         d = min(depth, _RELAPSE_DEPTH - 1)
         base = (det_index * _RELAPSE_DEPTH + d) * (N_SLOTS + 1)
-        u = uniforms(self.relapse_key, p, np.arange(base, base + N_SLOTS + 1))
-        s = int(self.stratum[p])
+        u = uniforms(self.relapse_key, p, np.arange(base, base + N_SLOTS + 1)).tolist()
+        s = self._stratum[p]
         sh = self.scenario.health
         ua = u[N_SLOTS]
         bed = sh.share_needs_bed.as_tuple()[s]

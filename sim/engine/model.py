@@ -31,6 +31,8 @@ from sim.engine.routine import RoutineVolume
 from sim.population.health import Trajectories
 from sim.population.population import Attributes, Population
 
+_DRIVER_CHUNK = 1 << 16  # trajectory events converted to Python lists at a time
+
 
 class Model(HospitalPathway, RoutineVolume, NurseTime):
     """One replication: resources, person state and the driver; the pathways are its bases.
@@ -67,11 +69,20 @@ class Model(HospitalPathway, RoutineVolume, NurseTime):
         self.concept_key = stream_key(seed, Stream.CONCEPT)
 
         n = pop.size
-        self.location = np.full(n, NOT_ENTERED, np.int8)
-        self.stratum = pop.stratum_at_entry.astype(np.int8).copy()
-        self.last_accrual = np.zeros(n)
-        self.last_discharge = np.full(n, -np.inf)
-        self.help_extra_until = np.full(n, -np.inf)
+        # Per-person state read in the hot path is kept in plain Python containers: indexing a
+        # bytearray or a list gives a Python int or float directly, where a numpy array builds a
+        # numpy scalar each time. Stratum and location share one buffer with the numpy views
+        # ``self.stratum`` and ``self.location`` (the port's arrays and the weekly nurse balance).
+        self._location = bytearray(np.full(n, NOT_ENTERED, np.int8).tobytes())
+        self._stratum = bytearray(pop.stratum_at_entry.astype(np.int8).tobytes())
+        self.location = np.frombuffer(self._location, np.int8)
+        self.stratum = np.frombuffer(self._stratum, np.int8)
+        self.last_accrual = [0.0] * n
+        self.last_discharge = [-math.inf] * n
+        self.help_extra_until = [-math.inf] * n
+        # Home health enrolment and personal-care dependence per stratum, one byte a person.
+        self._hhc = [row.tobytes() for row in np.asarray(self.attrs.hhc, np.bool_)]
+        self._dep = [row.tobytes() for row in np.asarray(self.attrs.dep, np.bool_)]
         self.episode: dict[int, simpy.Process] = {}
         self.admissions: dict[int, list[float]] = {}
         self.nurse_coverage = 1.0
@@ -115,11 +126,11 @@ class Model(HospitalPathway, RoutineVolume, NurseTime):
     # ------------------------------------------------------------------ helpers
     def in_home_health(self, p: int) -> bool:
         """Enrolled in municipal home health care at the person's current stratum."""
-        return bool(self.attrs.hhc[self.stratum[p], p])
+        return bool(self._hhc[self._stratum[p]][p])
 
     def dependent(self, p: int) -> bool:
         """Cannot manage personal care at the current stratum."""
-        return bool(self.attrs.dep[self.stratum[p], p])
+        return bool(self._dep[self._stratum[p]][p])
 
     def admissions_last(self, p: int, t: float, days: float = 365.25) -> int:
         """Admissions in the ``days`` before ``t`` (from the simulated record)."""
@@ -133,7 +144,7 @@ class Model(HospitalPathway, RoutineVolume, NurseTime):
         ``stratum``: the person's stratum at ``t``, for a stay booked when it ends (the
         stratum may have changed since ``t``); the current stratum by default.
         """
-        s = int(self.stratum[p]) if stratum is None else stratum
+        s = self._stratum[p] if stratum is None else stratum
         self.rec.record(p, t, K[kind], PR[provider], self.payer[provider], duration, quantity, s,
                         detail, readmission, avoidable)
 
@@ -144,7 +155,7 @@ class Model(HospitalPathway, RoutineVolume, NurseTime):
         ``stratum``: as in :meth:`book`, for a period recorded when it ends.
         """
         payer = self.payer[provider] if provider != "none" else 0
-        s = int(self.stratum[p]) if stratum is None else stratum
+        s = self._stratum[p] if stratum is None else stratum
         self.rec.record(p, t, K[kind], PR[provider], payer, duration, quantity, s, detail)
 
     # ------------------------------------------------------------------ the run
@@ -159,24 +170,26 @@ class Model(HospitalPathway, RoutineVolume, NurseTime):
 
     def _driver(self):
         env, tr = self.env, self.traj
-        times, persons, kinds, strata = tr.time, tr.person, tr.kind, tr.stratum
-        for i in range(len(times)):
-            t = float(times[i])
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            p = int(persons[i])
-            k = kinds[i]
-            if k == DETERIORATION:
-                self._deterioration(p, t, i)
-            elif k == STRATUM_CHANGE:
-                self._stratum_change(p, t, int(strata[i]))
-            elif k == DEATH:
-                self._death(p, t)
-            elif k == ENTER:
-                self.location[p] = HOME
-                self.last_accrual[p] = t
-                self.note(p, t, "enter")
-                self.care.on_enter(p, t)
+        n = len(tr.time)
+        # The trajectory is read as Python lists a chunk at a time (no numpy scalars per event,
+        # memory bounded by the chunk).
+        for lo in range(0, n, _DRIVER_CHUNK):
+            hi = min(n, lo + _DRIVER_CHUNK)
+            for i, t, p, k, s in zip(range(lo, hi), tr.time[lo:hi].tolist(), tr.person[lo:hi].tolist(),
+                                     tr.kind[lo:hi].tolist(), tr.stratum[lo:hi].tolist(), strict=True):
+                if t > env.now:
+                    yield env.timeout(t - env.now)
+                if k == DETERIORATION:
+                    self._deterioration(p, t, i)
+                elif k == STRATUM_CHANGE:
+                    self._stratum_change(p, t, s)
+                elif k == DEATH:
+                    self._death(p, t)
+                elif k == ENTER:
+                    self._location[p] = HOME
+                    self.last_accrual[p] = t
+                    self.note(p, t, "enter")
+                    self.care.on_enter(p, t)
         if self.horizon > env.now:
             yield env.timeout(self.horizon - env.now)
         self._end()
@@ -192,16 +205,16 @@ class Model(HospitalPathway, RoutineVolume, NurseTime):
 
     def _stratum_change(self, p: int, t: float, new: int) -> None:
         self.accrue(p, t)
-        old = int(self.stratum[p])
-        self.stratum[p] = new
+        old = self._stratum[p]
+        self._stratum[p] = new
         self.note(p, t, "stratum_change")
         self.care.on_stratum_change(p, t, old, new)
 
     def _death(self, p: int, t: float) -> None:
-        loc = self.location[p]
+        loc = self._location[p]
         self.accrue(p, t)
-        where = {HOME: "home", HOSPITAL: "hospital", SHORT_TERM: "short_term_care"}.get(int(loc), "home")
-        self.location[p] = DEAD
+        where = {HOME: "home", HOSPITAL: "hospital", SHORT_TERM: "short_term_care"}.get(loc, "home")
+        self._location[p] = DEAD
         self.note(p, t, "death", D[where])
         proc = self.episode.get(p)
         if proc is not None and proc.is_alive:

@@ -20,7 +20,7 @@ class RoutineVolume:
         """Count routine volume at home since the last accrual, split at the warm-up end."""
         a = self.last_accrual[p]
         self.last_accrual[p] = t
-        if self.location[p] != HOME or t <= a:
+        if self._location[p] != HOME or t <= a:
             return
         if a < self.warmup < t:
             self._accrue(p, a, self.warmup)
@@ -41,7 +41,7 @@ class RoutineVolume:
         )
 
     def _accrue(self, p: int, a: float, b: float) -> None:
-        s = int(self.stratum[p])
+        s = self._stratum[p]
         dt = b - a
         pc_m, op_m, help_m = self.care.routine_multipliers(p, a)
         record = self.rec.record
@@ -51,10 +51,10 @@ class RoutineVolume:
         record(p, a, pc_k, pc_pr, pc_py, dt, q, s, rt)
         q = self.op_rate[s] * op_m * dt
         record(p, a, op_k, op_pr, op_py, dt, q, s, rt)
-        if self.attrs.hhc[s, p]:
+        if self._hhc[s][p]:
             q = self.hh_rate[s] * dt
             record(p, a, hh_k, hh_pr, hh_py, dt, q, s, rt)
-        rate = self.help_dep[s] if self.attrs.dep[s, p] else self.help_indep[s]
+        rate = self.help_dep[s] if self._dep[s][p] else self.help_indep[s]
         hours = rate * dt
         extra_end = self.help_extra_until[p]
         if extra_end > a:
