@@ -2,7 +2,9 @@
 
 ``python benchmarks/run_all.py`` runs the quick set (a few minutes on 2 cores): headline,
 throughput, work per person-year, the quick scaling grid, replications on a 6,000-person
-scenario. ``--full`` runs the full scaling grid (5,000 / 80,000 / 330,000 persons at 5
+scenario, and before/after: the headline's CPU time at the revision before issue 13's speed-ups
+against the working tree, interleaved (``benchmarks/ab.py``; skipped outside a git checkout).
+``--full`` runs the full scaling grid (5,000 / 80,000 / 330,000 persons at 5
 years; 1 / 3 / 10 years at 80,000 persons: about 10 minutes more) and the replications on
 the default scenario. ``--profile`` adds a cProfile of one replication.
 """
@@ -18,6 +20,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import ab  # noqa: E402
 import headline  # noqa: E402
 import replications  # noqa: E402
 import scaling  # noqa: E402
@@ -39,8 +42,9 @@ def main() -> None:
     h = headline.main([])
     t = throughput.main([])
     w = work.main([])
-    s = scaling.main(["--full"] if args.full else [])
+    scaling.main(["--full"] if args.full else [])
     r = replications.main([] if args.full else ["--persons", "6000"])
+    b = ab.main([]) if (ROOT / ".git").exists() else None
     if args.profile:
         import profile_model
 
@@ -50,10 +54,14 @@ def main() -> None:
     print(f"throughput ratio model / bare SimPy (comparable heap): {t['ratio_heap']:.3f} (target >= 0.5); "
           f"against 1-process loop {t['ratio_single']:.3f}")
     for par, v in w.items():
-        print(f"engine events per person-year [{par}]: {v['events_per_py']:.2f}; event-log rows: {v['rows_per_py']:.2f}")
+        print(f"engine events per person-year [{par}]: {v['events_per_py']:.2f}; "
+              f"event-log rows: {v['rows_per_py']:.2f}")
     print(f"replications speed-up: processes x2 {r['speedup_processes']:.2f} (target >= 1.8), "
           f"Dask LocalCluster x2 {r['speedup_dask']:.2f}"
           + (f", dask CLI cluster x2 {r['speedup_cli']:.2f}" if "speedup_cli" in r else ""))
+    if b is not None:
+        print(f"before/after issue 13 (headline CPU, median of per-round minima): {b['before']:.2f} -> "
+              f"{b['after']:.2f} s, x{b['speedup']:.2f} (target <= 1.25 s, x2)")
     print(f"benchmarks took {time.perf_counter() - t0:.0f} s")
 
 
