@@ -16,7 +16,7 @@ from pathlib import Path
 
 from common import default_scenario, header, paradigms, spread
 
-from sim.runner import run_replication
+from sim.experiments.runner import run_replication
 
 
 def main(argv=None) -> dict:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import simpy
 
-import sim.runner
+import sim.experiments.runner
 from sim.engine import Model
 
 _SIMPY = str(Path(simpy.__file__).parent)
@@ -82,10 +82,10 @@ class TimedModel(Model):
 
 @contextmanager
 def model_class(cls):
-    """Make ``sim.runner.run_replication`` build ``cls`` instead of ``Model``."""
-    old = sim.runner.Model
-    sim.runner.Model = cls
+    """Make ``sim.experiments.runner.run_replication`` build ``cls`` instead of ``Model``."""
+    old = sim.experiments.runner.Model
+    sim.experiments.runner.Model = cls
     try:
         yield cls
     finally:
-        sim.runner.Model = old
+        sim.experiments.runner.Model = old

@@ -12,7 +12,7 @@ import pstats
 
 from common import default_scenario, header, paradigms
 
-from sim.runner import run_replication
+from sim.experiments.runner import run_replication
 
 
 def main(argv=None) -> None:

@@ -1,6 +1,6 @@
 """Replications: serial against local processes and Dask, results checked byte for byte.
 
-Runs the same replications through ``sim.pipeline.simulate_to_folder`` (the code behind
+Runs the same replications through ``sim.experiments.pipeline.simulate_to_folder`` (the code behind
 ``narvard run/compare``) on: the serial executor; ``ProcessExecutor`` with 2 workers; a Dask
 ``LocalCluster`` of 2 single-threaded worker processes; and a real cluster started from the
 command line on loopback (``dask scheduler`` + 2 x ``dask worker``), driven by
@@ -20,10 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, stop_processes, default_scenario, header, paradigms, scaled_scenario, write_scaled
+from common import ROOT, default_scenario, header, paradigms, scaled_scenario, stop_processes, write_scaled
 
-from sim.executor import DaskExecutor, Executor, ProcessExecutor
-from sim.pipeline import simulate_to_folder
+from sim.experiments.executor import DaskExecutor, Executor, ProcessExecutor
+from sim.experiments.pipeline import simulate_to_folder
 
 FILES = ("summary.csv", "events.parquet")
 BIN = Path(sys.executable).parent

@@ -35,7 +35,7 @@ import json, sys, time, tempfile
 from pathlib import Path
 from sim.config.loader import _deep_merge, resolve, validate
 from sim.config.budget import drivers
-from sim.runner import run_replication
+from sim.experiments.runner import run_replication
 persons, years, factor = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
 entrants = float(sys.argv[5]) if sys.argv[5] != "None" else persons * 850 / 18000
 data = resolve(Path(sys.argv[4]))

@@ -20,12 +20,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, stop_processes, header, paradigms
+from common import ROOT, header, paradigms, stop_processes
 from replications import BIN, free_port
 
 from sim.config import load_scenario
-from sim.executor import DaskExecutor
-from sim.pipeline import simulate_to_folder
+from sim.experiments.executor import DaskExecutor
+from sim.experiments.pipeline import simulate_to_folder
 
 
 def vmhwm(pid: int) -> int:

@@ -34,7 +34,7 @@ FULL = {"persons": ([5000, 80000, 330000], 5.0), "years": ([1.0, 3.0, 10.0], 800
 def child(persons: int, years: float) -> None:
     from common import header, paradigms, scaled_scenario  # noqa: F401
 
-    from sim.runner import run_replication
+    from sim.experiments.runner import run_replication
 
     scenario = scaled_scenario(persons, years, warmup=0.0)
     with tempfile.TemporaryDirectory() as tmp:
@@ -69,7 +69,7 @@ def run_point(persons: int, years: float) -> dict:
 
 def baseline_rss() -> int:
     """Peak memory of a process that only imports the model (the floor of every point)."""
-    code = "import sim.runner, pyarrow.parquet, common, scaling; print(scaling.peak_rss())"
+    code = "import sim.experiments.runner, pyarrow.parquet, common, scaling; print(scaling.peak_rss())"
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=HERE,
                          env={**os.environ, "PYTHONPATH": str(HERE)})
     return int(out.stdout.strip())

@@ -19,7 +19,7 @@ import simpy
 from common import default_scenario, header, paradigms, spread
 from instrument import CountingModel, TimedModel, model_class
 
-from sim.runner import run_replication
+from sim.experiments.runner import run_replication
 
 
 def bare_single(n: int) -> float:

@@ -16,9 +16,9 @@ import pyarrow.compute as pc
 from common import default_scenario, header, paradigms
 from instrument import CountingModel, model_class
 
-from sim.population import draw_trajectories, make_population
-from sim.runner import run_replication
 from sim.domain.streams import replication_seed
+from sim.experiments.runner import run_replication
+from sim.population import draw_trajectories, make_population
 
 
 def person_years(scenario, replication: int = 0) -> float:

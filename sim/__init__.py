@@ -8,7 +8,7 @@ intervention-driven care (insatsstyrning) and person-driven care (individstyrnin
 import sim.care.concepts  # noqa: F401
 from sim.config import Scenario, ScenarioError, load_scenario
 from sim.engine import Model
-from sim.runner import PARADIGMS, run_replication
+from sim.experiments.runner import PARADIGMS, run_replication
 
 __all__ = ["PARADIGMS", "Model", "Scenario", "ScenarioError", "load_scenario", "run_replication"]
 __version__ = "0.1.0"

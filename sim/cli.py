@@ -18,10 +18,10 @@ from rich.table import Table
 from sim.config import ScenarioError
 from sim.config.paths import default_results_dir
 from sim.console_summary import UnknownMetricError, show_summary
-from sim.executor import make_executor
+from sim.experiments.executor import make_executor
+from sim.experiments.pipeline import load, simulate_to_folder
 from sim.measure.report import format_value
 from sim.output.results import InterruptedAfterCommit, ResultsError, shown
-from sim.pipeline import load, simulate_to_folder
 from sim.terminal import console, err
 from sim.terminal import fail as _fail
 
@@ -186,7 +186,7 @@ from sim.measure.command import measure_command  # noqa: E402  (measurement desi
 
 app.command("measure")(measure_command)
 
-from sim.calibration.command import calibrate_command, ensemble_command  # noqa: E402  (optuna fit)
+from sim.experiments.calibration.command import calibrate_command, ensemble_command  # noqa: E402  (optuna fit)
 
 app.command("calibrate")(calibrate_command)
 app.command("ensemble")(ensemble_command)
@@ -224,8 +224,8 @@ def switch_off(scenario: ScenarioArg, seed: SeedOpt = None, replications: RepsOp
     Not resumable: an interrupted run writes nothing and must be started again (the default
     scenario takes about a minute on 2 cores with 4 replications).
     """
+    from sim.experiments.switch_off import switch_off_table, switch_off_tasks
     from sim.output.summary import write_summary
-    from sim.switch_off import switch_off_table, switch_off_tasks
 
     if out is not None and out.exists() and not force:
         _fail(f"{out}: exists; use --force to replace it")

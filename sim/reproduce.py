@@ -21,7 +21,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from sim.config import ScenarioError, scenario_hash
-from sim.executor import Executor, make_executor
+from sim.experiments.executor import Executor, make_executor
+from sim.experiments.pipeline import dependency_versions, package_version, simulate_to_folder
 from sim.output.results import (
     EVENTS,
     SUMMARY,
@@ -31,7 +32,6 @@ from sim.output.results import (
     read_manifest,
     shown,
 )
-from sim.pipeline import dependency_versions, package_version, simulate_to_folder
 
 console = Console()
 err = Console(stderr=True)

@@ -7,9 +7,9 @@ from typer.testing import CliRunner
 
 from sim.app import logic
 from sim.config import ScenarioError
-from sim.executor import Executor
+from sim.experiments.executor import Executor
+from sim.experiments.pipeline import simulate_to_folder
 from sim.palette import SYSTEM_LABELS
-from sim.pipeline import simulate_to_folder
 from tests.conftest import ROOT, small_scenario
 
 APP = ROOT / "sim" / "app" / "streamlit_app.py"

@@ -17,7 +17,7 @@ from sim.cli import app
 from sim.config import ScenarioError, load_scenario
 from sim.config.budget import ENV_HOURS_WARN, ENV_MEMORY, Limits, check, drivers, estimate
 from sim.domain.units import DAYS_PER_YEAR
-from sim.pipeline import load
+from sim.experiments.pipeline import load
 from sim.population.health import DEATH, draw_trajectories
 from sim.population.population import make_population
 from tests.conftest import DEFAULT, small_scenario

@@ -14,11 +14,11 @@ import tomllib
 import pandas as pd
 import pytest
 
-from sim.calibration.fit import calibrate
-from sim.calibration.objective import evaluate
-from sim.calibration.params import apply_params, set_path, start_point
 from sim.config.loader import _deep_merge, resolve, validate
-from sim.executor import Executor, ProcessExecutor
+from sim.experiments.calibration.fit import calibrate
+from sim.experiments.calibration.objective import evaluate
+from sim.experiments.calibration.params import apply_params, set_path, start_point
+from sim.experiments.executor import Executor, ProcessExecutor
 from sim.measure.targets import TargetFile
 from tests.conftest import DEFAULT
 
@@ -134,7 +134,7 @@ def _loss_targets() -> TargetFile:
 
 
 def test_loss_is_zero_anywhere_inside_a_one_sided_band():
-    from sim.calibration.objective import loss_of, loss_terms
+    from sim.experiments.calibration.objective import loss_of, loss_terms
 
     tf = _loss_targets()
     # far from the reported -0.62 but inside "over 60 %": a point-based loss would charge (0.33/0.05)^2
@@ -146,7 +146,7 @@ def test_loss_is_zero_anywhere_inside_a_one_sided_band():
 
 
 def test_loss_is_the_distance_from_the_band_in_units_of_the_noise_scale():
-    from sim.calibration.objective import NAN_PENALTY, loss_terms
+    from sim.experiments.calibration.objective import NAN_PENALTY, loss_terms
 
     tf = _loss_targets()
     # outside: distance to the nearer edge over the target's scale, times the weight
@@ -272,7 +272,7 @@ def test_stored_study_is_refused_without_resume_unless_fresh(tmp_path):
 
 
 def test_resume_refuses_a_study_made_for_something_else(tmp_path):
-    from sim.calibration.study import StudyError, fingerprint, open_study
+    from sim.experiments.calibration.study import StudyError, fingerprint, open_study
 
     data, tf = scenario_data(), targets()
     store = tmp_path / "optuna.sqlite3"
@@ -310,14 +310,14 @@ def test_resume_refuses_a_study_made_for_something_else(tmp_path):
 
 
 def test_ensemble_selects_the_sets_that_fit_and_reproduces_each_trial(tmp_path):
-    from sim.calibration.ensemble import (
+    from sim.experiments.calibration.ensemble import (
         EnsembleError,
         ensemble_summary,
         fitting_sets,
         load_trials,
         run_ensemble,
     )
-    from sim.executor import Executor
+    from sim.experiments.executor import Executor
 
     data = scenario_data()
     tf = targets()

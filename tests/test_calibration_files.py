@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.calibration.fileset import STAGING_PREFIX, recover, write_set
+from sim.experiments.calibration.fileset import STAGING_PREFIX, recover, write_set
 from tests.test_calibration import _cli_folder, _study_trials, scenario_data, targets
 
 OUTPUTS = ("fitted.toml", "fit.csv", "fit_detail.csv", "fit.html", "trials.csv", "identifiability.csv",
@@ -73,7 +73,7 @@ def _trace_kill_after(lines: int, module_file: str):
 
 def _write_in_child(folder: Path, files: dict[str, str], members: tuple[str, ...], kill_after: int) -> int:
     """Run write_set in a forked child killed after ``kill_after`` executed lines of fileset.py; its exit code."""
-    import sim.calibration.fileset as fileset
+    import sim.experiments.calibration.fileset as fileset
 
     pid = os.fork()
     if pid == 0:  # the child
@@ -141,9 +141,9 @@ def _interrupt_nth_write(monkeypatch, folder: Path, n: int) -> list[str]:
 
 
 def test_an_interrupt_while_calibrate_writes_keeps_the_old_set_and_the_study(tmp_path, monkeypatch):
-    from sim.calibration.fit import calibrate
     from sim.config.loader import resolve
-    from sim.executor import Executor
+    from sim.experiments.calibration.fit import calibrate
+    from sim.experiments.executor import Executor
     from sim.measure.targets import load_targets
 
     tf_path = _cli_folder(tmp_path)
@@ -192,9 +192,9 @@ def _square(scenario_data, params, replications, targets) -> dict:
 
 
 def test_a_resumed_study_does_not_replay_the_sampled_points(tmp_path):
-    from sim.calibration.search import search
-    from sim.calibration.study import fingerprint, open_study
-    from sim.executor import Executor
+    from sim.experiments.calibration.search import search
+    from sim.experiments.calibration.study import fingerprint, open_study
+    from sim.experiments.executor import Executor
 
     tf = targets()
     prints = fingerprint(scenario_data(), tf, [0])
@@ -249,7 +249,7 @@ def _network_references(html: str) -> list[str]:
 
 
 def test_the_charts_open_offline_and_can_be_rendered_again_from_the_csvs(tmp_path):
-    from sim.calibration.output import rewrite_charts
+    from sim.experiments.calibration.output import rewrite_charts
     from sim.measure.targets import load_targets
 
     tf_path = _cli_folder(tmp_path)

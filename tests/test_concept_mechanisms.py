@@ -8,7 +8,7 @@ that the property is exact: what the mechanism covers does not happen at all.
 
 import numpy as np
 
-from sim.runner import run_replication
+from sim.experiments.runner import run_replication
 from tests.conftest import small_scenario
 
 

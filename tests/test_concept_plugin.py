@@ -16,9 +16,9 @@ from sim.config import ScenarioError
 from sim.domain.events import DETAILS, KINDS, PROVIDERS
 from sim.domain.units import DAYS_PER_YEAR
 from sim.economics import Prices
+from sim.experiments.runner import run_replication
+from sim.experiments.switch_off import variants
 from sim.output.costs import price_events
-from sim.runner import run_replication
-from sim.switch_off import variants
 from tests.conftest import small_scenario
 
 SECTION = {"enabled": True, "caseload_max": 40, "prevent_share": 0.5, "visits_per_week": 1.0,

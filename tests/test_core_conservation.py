@@ -16,8 +16,8 @@ import pytest
 
 from sim.care import CARE_SYSTEMS
 from sim.domain.streams import replication_seed
+from sim.experiments.runner import run_replication
 from sim.population import draw_trajectories, make_population
-from sim.runner import run_replication
 from tests import core_invariants as ci
 from tests.conftest import small_scenario
 

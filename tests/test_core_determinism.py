@@ -1,6 +1,6 @@
 """Functional: the same scenario and seed give byte-identical results; another seed does not.
 
-Runs the whole pipeline (:func:`sim.pipeline.simulate_to_folder`) twice in one process with
+Runs the whole pipeline (:func:`sim.experiments.pipeline.simulate_to_folder`) twice in one process with
 the serial executor, so any hidden state (a global random stream, a dict or set order, a
 cache kept between runs, a time stamp in a result file) would show as a differing byte.
 Executors against each other are in ``test_executors.py``.
@@ -16,9 +16,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from sim.care import CARE_SYSTEMS
-from sim.executor import Executor
-from sim.pipeline import simulate_to_folder
-from sim.runner import run_replication
+from sim.experiments.executor import Executor
+from sim.experiments.pipeline import simulate_to_folder
+from sim.experiments.runner import run_replication
 from tests.conftest import small_scenario
 
 PARADIGMS = tuple(CARE_SYSTEMS)

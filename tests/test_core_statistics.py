@@ -26,8 +26,8 @@ from scipy import stats
 from sim.config.scenario import STRATA
 from sim.domain.health import DEATH, ENTER, STRATUM_CHANGE
 from sim.domain.streams import replication_seed
+from sim.experiments.runner import run_replication
 from sim.population import draw_trajectories, make_population
-from sim.runner import run_replication
 from tests import core_invariants as ci
 from tests.conftest import small_scenario
 

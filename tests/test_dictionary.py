@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 from sim.cli import app
 from sim.domain.events import DETAILS, KINDS
 from sim.engine.recorder import COLUMN_DOC, SCHEMA
-from sim.executor import Executor
+from sim.experiments.executor import Executor
+from sim.experiments.pipeline import simulate_to_folder
 from sim.output.dictionary import (
     DETAIL_DOC,
     DICTIONARY_FILE,
@@ -25,7 +26,6 @@ from sim.output.dictionary import (
     read_measured_events,
 )
 from sim.output.results import read_events
-from sim.pipeline import simulate_to_folder
 from tests.conftest import small_scenario
 
 

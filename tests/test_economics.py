@@ -13,11 +13,11 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.economics import Prices, price_table
-from sim.executor import Executor
+from sim.experiments.executor import Executor
+from sim.experiments.pipeline import simulate_to_folder
+from sim.experiments.runner import run_replication
 from sim.output.summary import write_summary
-from sim.pipeline import simulate_to_folder
 from sim.reprice import reprice
-from sim.runner import run_replication
 from tests.conftest import small_scenario
 
 COSTS = ("cost_region_sek", "cost_municipality_sek", "cost_total_sek")

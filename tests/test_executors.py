@@ -5,15 +5,15 @@ are rewritten into one file by the client, so summary.csv, replications.csv and
 events.parquet must not differ by a byte between executors. The Dask test starts a real
 ``LocalCluster`` of two worker processes (loopback), so the tasks, the scenario and the
 event-log parts really cross process boundaries; on Dask the parts travel back as bytes
-(``sim.runner.replication_part``), not through a shared folder.
+(``sim.experiments.runner.replication_part``), not through a shared folder.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from sim.executor import DaskExecutor, Executor, ProcessExecutor, make_executor
-from sim.pipeline import simulate_to_folder
+from sim.experiments.executor import DaskExecutor, Executor, ProcessExecutor, make_executor
+from sim.experiments.pipeline import simulate_to_folder
 from tests.conftest import small_scenario
 
 FILES = ("summary.csv", "replications.csv", "events.parquet")

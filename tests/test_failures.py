@@ -96,7 +96,7 @@ def test_read_only_target_is_one_line_before_the_run(tmp_path, monkeypatch):
 
     monkeypatch.setattr(sim.output.results.tempfile, "mkdtemp", read_only)
     ran = []
-    monkeypatch.setattr("sim.pipeline.run_replications", lambda *a: ran.append(1) or iter(()))
+    monkeypatch.setattr("sim.experiments.pipeline.run_replications", lambda *a: ran.append(1) or iter(()))
     res = CliRunner().invoke(app, ["run", str(small_toml(tmp_path)), "--out", str(tmp_path / "out"), "-n", "1",
                                    "--executor", "serial"])
     assert res.exit_code == 2, res.output

@@ -6,7 +6,7 @@ perturbed (negative, zero, NaN, infinite, huge, tiny, scaled), an unknown field 
 renamed, a list changed. The mutated mapping is then written as real files in a temporary folder,
 its fields spread over a base file, an overlay file and the scenario file itself (which names the
 other two), sometimes with the file graph broken (a missing or repeated base, a cycle, a wrong
-type, a byte that is not UTF-8, a FIFO), and loaded by :func:`sim.pipeline.load` with command-line
+type, a byte that is not UTF-8, a FIFO), and loaded by :func:`sim.experiments.pipeline.load` with command-line
 overrides of the seed and the replications (valid or not). The outcome must be either a
 :class:`~sim.config.Scenario` or a :class:`~sim.config.ScenarioError` whose every line names a file
 (or the command line) and a field; any other exception fails the test. Where the graph is intact,
@@ -31,8 +31,8 @@ from hypothesis import strategies as st
 from sim.care import CARE_SYSTEMS
 from sim.config import Scenario, ScenarioError, load_scenario, scenario_hash
 from sim.config.loader import resolve, validate
-from sim.executor import Executor
-from sim.pipeline import load, simulate_to_folder
+from sim.experiments.executor import Executor
+from sim.experiments.pipeline import load, simulate_to_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = sorted((ROOT / "scenarios").glob("*.toml"))

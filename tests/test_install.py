@@ -5,7 +5,7 @@ import tomllib
 from importlib import metadata
 from pathlib import Path
 
-from sim.pipeline import DEPENDENCIES
+from sim.experiments.pipeline import DEPENDENCIES
 
 ROOT = Path(__file__).resolve().parents[1]
 

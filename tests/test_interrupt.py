@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-import sim.runner
-from sim.executor import Executor, ProcessExecutor
+import sim.experiments.runner
+from sim.experiments.executor import Executor, ProcessExecutor
+from sim.experiments.pipeline import simulate_to_folder
 from sim.output.results import AtomicFolder, ResultsExistError, read_manifest, write_manifest
-from sim.pipeline import simulate_to_folder
 from tests.conftest import DEFAULT, small_scenario
 
 pytestmark = pytest.mark.slow
@@ -198,14 +198,14 @@ def raise_in_worker(scenario, replication, paradigms, events_path=None, keep=Fal
     return REAL(scenario, replication, paradigms, events_path, keep)
 
 
-REAL = sim.runner.run_replication
+REAL = sim.experiments.runner.run_replication
 
 
 @pytest.mark.parametrize(("task", "error"), [(crash_in_worker, BrokenProcessPool),
                                              (raise_in_worker, ValueError)])
 def test_worker_failure_leaves_nothing(earlier, monkeypatch, task, error):
     parent, before = earlier.parent, snapshot(earlier)
-    monkeypatch.setattr(sim.runner, "run_replication", task)  # workers are forked: they see it
+    monkeypatch.setattr(sim.experiments.runner, "run_replication", task)  # workers are forked: they see it
     s = small_scenario(persons=300, years=0.2, warmup=0.1, replications=4)
     with ProcessExecutor(2) as ex, pytest.raises(error):
         simulate_to_folder(s, ("intervention",), earlier, True, ex)
@@ -219,7 +219,7 @@ def test_cli_worker_crash_is_one_line(earlier, monkeypatch):
     from sim.cli import app
 
     parent, before = earlier.parent, snapshot(earlier)
-    monkeypatch.setattr(sim.runner, "run_replication", crash_in_worker)
+    monkeypatch.setattr(sim.experiments.runner, "run_replication", crash_in_worker)
     scenario = parent / "small.toml"
     scenario.write_text(f'base = "{DEFAULT.as_posix()}"\n[meta]\nname = "small"\n'
                         "[population]\npersons_65plus = 300\n[simulation]\nyears = 0.2\nwarmup_years = 0.1\n")

@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.runner import run_replication
+from sim.experiments.runner import run_replication
 from tests.conftest import small_scenario
 
 

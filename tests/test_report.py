@@ -5,9 +5,9 @@ from plotly.offline import get_plotlyjs
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.executor import Executor
+from sim.experiments.executor import Executor
+from sim.experiments.pipeline import simulate_to_folder
 from sim.output.results import ResultsError
-from sim.pipeline import simulate_to_folder
 from tests.conftest import DEFAULT, ROOT, small_scenario
 
 FILLED = ("headline", "over-time", "person", "costs", "calibration", "assumptions", "methods")

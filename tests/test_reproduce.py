@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.config import scenario_hash
-from sim.executor import Executor, ProcessExecutor
+from sim.experiments.executor import Executor, ProcessExecutor
+from sim.experiments.pipeline import simulate_to_folder
 from sim.output.results import MANIFEST, SUMMARY, read_manifest
-from sim.pipeline import simulate_to_folder
 from sim.reproduce import reproduce
 from tests.conftest import small_scenario
 

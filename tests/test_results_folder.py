@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
+import sim.experiments.pipeline
 import sim.output.results as results
-import sim.pipeline
 from sim.output.results import (
     AtomicFolder,
     ResultsExistError,
@@ -154,13 +154,13 @@ def test_cli_says_where_the_results_went_when_the_target_appeared(tmp_path, monk
     from sim.cli import app
 
     target = tmp_path / "out"
-    real = sim.pipeline.write_summary
+    real = sim.experiments.pipeline.write_summary
 
     def other_run_finishes_first(summary, path):
         fake_results(target, "the other run")
         real(summary, path)
 
-    monkeypatch.setattr(sim.pipeline, "write_summary", other_run_finishes_first)
+    monkeypatch.setattr(sim.experiments.pipeline, "write_summary", other_run_finishes_first)
     scenario = tmp_path / "small.toml"
     scenario.write_text(f'base = "{DEFAULT.as_posix()}"\n[meta]\nname = "small"\n'
                         "[population]\npersons_65plus = 200\n[simulation]\nyears = 0.1\nwarmup_years = 0.1\n")

@@ -16,7 +16,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from sim.executor import Executor
+from sim.experiments.executor import Executor
+from sim.experiments.pipeline import simulate_to_folder
 from sim.output.results import (
     EVENTS,
     MANIFEST,
@@ -29,7 +30,6 @@ from sim.output.results import (
     read_replications,
     read_summary,
 )
-from sim.pipeline import simulate_to_folder
 from tests.conftest import ROOT, small_scenario
 
 

@@ -18,7 +18,7 @@ import sim.config.loader as loader
 from sim.config import ScenarioError, load_scenario
 from sim.config.loader import MAX_CHAIN, MAX_NESTING, overlay_warnings, resolve, resolve_sources
 from sim.config.paths import bundled, default_results_dir, project_root
-from sim.pipeline import load
+from sim.experiments.pipeline import load
 from tests.conftest import DEFAULT, ROOT
 
 FITTED = ROOT / "calibration" / "fitted.toml"

@@ -1,6 +1,6 @@
 """Functional: the default scenario loads and a small run produces sane metrics."""
 
-from sim.runner import run_replication
+from sim.experiments.runner import run_replication
 from tests.conftest import small_scenario
 
 

@@ -4,10 +4,10 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.executor import Executor
+from sim.experiments.executor import Executor
+from sim.experiments.pipeline import simulate_to_folder
 from sim.output.results import ResultsError
 from sim.output.timeline import person_timeline
-from sim.pipeline import simulate_to_folder
 from tests.conftest import small_scenario
 
 

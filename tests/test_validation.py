@@ -165,7 +165,7 @@ def test_cli_refuses_bad_scenario_without_writing(tmp_path):
 
 def test_everyone_dead_in_warmup_runs():
     """Regression: a valid scenario with no person-years after the warm-up crashed the summary."""
-    from sim.runner import run_replication
+    from sim.experiments.runner import run_replication
 
     rate = {"stable": 365.0, "fluctuating": 365.0, "unstable": 365.0, "palliative": 365.0}
     s = small_scenario(persons=200, years=0.1, warmup=0.3, replications=1,

@@ -108,9 +108,9 @@ def compare(scenario: Scenario, progress: Callable[[int, int], None] | None = No
     """
     import time
 
-    from sim.executor import make_executor
+    from sim.experiments.executor import make_executor
+    from sim.experiments.runner import PARADIGMS, metrics_frame, run_replications
     from sim.output.summary import paired_differences, summarise
-    from sim.runner import PARADIGMS, metrics_frame, run_replications
 
     t0 = time.perf_counter()
     sim = scenario.simulation

@@ -170,8 +170,8 @@ def page_compare() -> None:
 @st.cache_resource
 def _example(persons: int, years: float) -> str:
     """Run a small comparison for the paradigm-shift page, written once into a temporary folder."""
-    from sim.executor import Executor
-    from sim.pipeline import simulate_to_folder
+    from sim.experiments.executor import Executor
+    from sim.experiments.pipeline import simulate_to_folder
 
     w = logic.WhatIf(persons=persons, years=years, warmup_years=0.5, replications=1)
     out = Path(tempfile.mkdtemp(prefix="narvard-app-")) / "example"
@@ -273,7 +273,7 @@ def page_about() -> None:
 
 
 def _version() -> str:
-    from sim.pipeline import package_version
+    from sim.experiments.pipeline import package_version
 
     return package_version()
 

@@ -13,7 +13,8 @@ import pandas as pd
 
 from sim.config import Scenario, ScenarioError, budget, scenario_hash
 from sim.config.loader import _deep_merge, resolve, validate
-from sim.executor import Executor
+from sim.experiments.executor import Executor
+from sim.experiments.runner import ReplicationResult, concat_events, metrics_frame, run_replications
 from sim.output.dictionary import parquet_metadata, write_dictionary
 from sim.output.results import (
     EVENTS,
@@ -27,7 +28,6 @@ from sim.output.results import (
     write_manifest,
 )
 from sim.output.summary import paired_differences, summarise, write_summary
-from sim.runner import ReplicationResult, concat_events, metrics_frame, run_replications
 
 DEPENDENCIES = ("simpy", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "plotly", "dask", "distributed")
 

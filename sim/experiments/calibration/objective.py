@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.calibration.batch import design_figures
+from sim.experiments.calibration.batch import design_figures
 from sim.measure.report import measure_table
 from sim.measure.targets import TargetFile
 

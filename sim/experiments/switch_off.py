@@ -11,12 +11,12 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from sim.calibration.batch import paired_replications
 from sim.care.concepts import REGISTRY
 from sim.config.scenario import Scenario
-from sim.executor import Executor
+from sim.experiments.calibration.batch import paired_replications
+from sim.experiments.executor import Executor
+from sim.experiments.runner import metrics_frame
 from sim.output.summary import paired_differences
-from sim.runner import metrics_frame
 
 SWITCHES = ("direct_admission", "team_collaboration")  # switches of individstyrning that are not concepts
 SHOWN = ("bed_days", "ed_visits", "readmissions_30d", "short_term_care_days", "home_help_hours",

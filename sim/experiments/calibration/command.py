@@ -14,7 +14,7 @@ from rich.table import Table
 
 from sim.config import ScenarioError
 from sim.config.loader import resolve
-from sim.executor import make_executor
+from sim.experiments.executor import make_executor
 from sim.measure.command import DEFAULT_TARGETS, show_measures
 from sim.measure.targets import load_targets
 
@@ -38,7 +38,7 @@ CHARTS_HELP = ("only render fit.html and identifiability.html from fit.csv and t
 
 
 def _charts_only(out: Path, tf) -> None:
-    from sim.calibration.output import FIT, TRIALS, rewrite_charts
+    from sim.experiments.calibration.output import FIT, TRIALS, rewrite_charts
 
     missing = [name for name in (FIT, TRIALS) if not (out / name).is_file()]
     if missing:
@@ -66,7 +66,7 @@ def calibrate_command(
     charts_only: Annotated[bool, typer.Option("--charts-only", help=CHARTS_HELP)] = False,
 ) -> None:
     """Fit the service concepts' effect sizes to the reported outcomes (optuna TPE), resumable."""
-    from sim.calibration.fit import calibrate
+    from sim.experiments.calibration.fit import calibrate
 
     signal.signal(signal.SIGTERM, _terminate)
     try:
@@ -129,7 +129,7 @@ def ensemble_command(
 
     How much do the results depend on what the targets leave loose?
     """
-    from sim.calibration.ensemble import (
+    from sim.experiments.calibration.ensemble import (
         ENSEMBLE,
         ENSEMBLE_MD,
         EnsembleError,
@@ -140,8 +140,8 @@ def ensemble_command(
         run_ensemble,
         write_ensemble,
     )
-    from sim.calibration.fileset import recover
-    from sim.calibration.output import TRIALS
+    from sim.experiments.calibration.fileset import recover
+    from sim.experiments.calibration.output import TRIALS
     from sim.stats import format_value
 
     signal.signal(signal.SIGTERM, _terminate)

@@ -21,7 +21,7 @@ class Executor:
     """Maps a function over argument tuples; results in submission order."""
 
     name = "serial"
-    #: Workers write files where the client can read them (see ``sim.runner.run_replications``).
+    #: Workers write files where the client can read them (see ``sim.experiments.runner.run_replications``).
     shared_filesystem = True
 
     def map(self, fn: Callable[..., Any], tasks: Sequence[tuple]) -> Iterator[Any]:

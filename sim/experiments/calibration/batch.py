@@ -15,12 +15,12 @@ from typing import Any
 
 import pandas as pd
 
-from sim.calibration.params import apply_params
 from sim.config.loader import validate
-from sim.executor import Executor
+from sim.experiments.calibration.params import apply_params
+from sim.experiments.executor import Executor
+from sim.experiments.runner import metrics_frame, run_replication
 from sim.measure.report import measure_table, needed_kinds, per_replication, read_needed_events
 from sim.measure.targets import TargetFile
-from sim.runner import metrics_frame, run_replication
 
 PARADIGMS = ("intervention", "person")
 
@@ -91,7 +91,7 @@ def paired_replications(scenarios: Sequence, replications: Sequence[int], execut
                         progress: Callable[[], None] | None = None) -> list[list]:
     """Run every scenario × every replication, all care systems on the same persons.
 
-    Returns, per scenario in order, its replications' results (:func:`sim.runner.run_replication`).
+    Returns, per scenario in order, its replications' results (:func:`sim.experiments.runner.run_replication`).
     ``progress`` is called once per finished replication.
     """
     tasks = [(s, r, paradigms) for s in scenarios for r in replications]

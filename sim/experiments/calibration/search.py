@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sim.calibration.batch import map_sets
-from sim.calibration.objective import evaluate
-from sim.executor import Executor
+from sim.experiments.calibration.batch import map_sets
+from sim.experiments.calibration.objective import evaluate
+from sim.experiments.executor import Executor
 from sim.measure.targets import Parameter, TargetFile
 
 

@@ -19,13 +19,13 @@ from typing import Any
 
 import pandas as pd
 
-from sim.calibration.batch import map_sets, run_and_measure
-from sim.executor import Executor
+from sim.experiments.calibration.batch import map_sets, run_and_measure
+from sim.experiments.executor import Executor
+from sim.experiments.switch_off import SHOWN
 from sim.measure.report import measure_table
 from sim.measure.targets import Parameter, TargetFile
 from sim.output.summary import paired_differences
 from sim.stats import format_value, markdown_table
-from sim.switch_off import SHOWN
 
 #: area-level paired differences (person − intervention) shown for each set: as switch-off
 AREA = SHOWN
@@ -115,7 +115,7 @@ def ensemble_markdown(summary: pd.DataFrame, sets: int, replications: int, delta
 
 def write_ensemble(out: Path, ens: pd.DataFrame, markdown: str) -> list[Path]:
     """``ensemble.csv`` and ``ensemble.md`` as one set: a kill leaves both old or both new."""
-    from sim.calibration.fileset import write_set
+    from sim.experiments.calibration.fileset import write_set
 
     csv = ens.to_csv(index=False, float_format="%.6g", lineterminator="\n")
     return write_set(out, {ENSEMBLE: csv, ENSEMBLE_MD: markdown}, (ENSEMBLE, ENSEMBLE_MD))

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.calibration.fileset import write_set
-from sim.calibration.objective import loss_terms
+from sim.experiments.calibration.fileset import write_set
+from sim.experiments.calibration.objective import loss_terms
 from sim.measure.report import measures_markdown
 from sim.measure.targets import Calibration, Parameter, TargetFile
 from sim.stats import format_sig, markdown_table
@@ -89,7 +89,7 @@ def _csv(frame: pd.DataFrame) -> str:
 
 def charts(fit: pd.DataFrame, trials: pd.DataFrame, params: dict[str, Parameter]) -> dict[str, str]:
     """Render ``fit.html`` and ``identifiability.html``, self-contained: plotly.js embedded, no network needed."""
-    from sim.calibration.plots import identifiability_figure
+    from sim.experiments.calibration.plots import identifiability_figure
     from sim.measure.report import plot_fit
 
     return {FIT_CHART: plot_fit(fit, FIT_TITLE).to_html(include_plotlyjs=True),
@@ -98,11 +98,11 @@ def charts(fit: pd.DataFrame, trials: pd.DataFrame, params: dict[str, Parameter]
 
 def write_outputs(out_dir: Path, cal: Calibration, result: CalibrationResult, prof_grid: pd.DataFrame | None,
                   targets: TargetFile, per_trial: int, final: int) -> dict[str, str]:
-    """Write the calibration's outputs as one set (:func:`sim.calibration.fileset.write_set`).
+    """Write the calibration's outputs as one set (:func:`sim.experiments.calibration.fileset.write_set`).
 
     Returns ``{key: path}`` of the files written.
     """
-    header = ("Fitted by `narvard calibrate` (sim/calibration/fit.py) against calibration/targets.toml:\n"
+    header = ("Fitted by `narvard calibrate` (sim/experiments/calibration/fit.py) against calibration/targets.toml:\n"
               f"{len(result.trials)} completed trials, {per_trial} replications per trial, best loss"
               f" {result.best_loss:.3f}.\nA partial scenario overlay: scenarios take it as their"
               " `overlay` (scenarios/default.toml).\nDo not edit by hand; rerun the calibration.")

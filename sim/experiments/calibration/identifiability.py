@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.calibration.batch import map_sets
-from sim.calibration.objective import evaluate
-from sim.executor import Executor
+from sim.experiments.calibration.batch import map_sets
+from sim.experiments.calibration.objective import evaluate
+from sim.experiments.executor import Executor
 from sim.measure.targets import Parameter, TargetFile
 
 

@@ -2,14 +2,14 @@
 
 Each trial evaluates the model at one set of free parameters: ``replications_per_trial`` paired
 replications (both care systems on the same persons), every measurement design of
-``targets.toml`` computed on them, and the loss of :mod:`sim.calibration.objective`. The parts:
+``targets.toml`` computed on them, and the loss of :mod:`sim.experiments.calibration.objective`. The parts:
 
-- :mod:`~sim.calibration.params`: parameter sets as dotted paths into the scenario;
-- :mod:`~sim.calibration.batch`: parameter sets × replications through an executor;
-- :mod:`~sim.calibration.study` and :mod:`~sim.calibration.search`: the resumable optuna study
+- :mod:`~sim.experiments.calibration.params`: parameter sets as dotted paths into the scenario;
+- :mod:`~sim.experiments.calibration.batch`: parameter sets × replications through an executor;
+- :mod:`~sim.experiments.calibration.study` and :mod:`~sim.experiments.calibration.search`: the resumable optuna study
   and the TPE search (ask/tell, a batch per round);
-- :mod:`~sim.calibration.identifiability`: which parameters the targets pin down;
-- :mod:`~sim.calibration.output` and :mod:`~sim.calibration.fileset`: the outputs, one set.
+- :mod:`~sim.experiments.calibration.identifiability`: which parameters the targets pin down;
+- :mod:`~sim.experiments.calibration.output` and :mod:`~sim.experiments.calibration.fileset`: the outputs, one set.
 """
 
 from __future__ import annotations
@@ -18,15 +18,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sim.calibration.batch import measures_at
-from sim.calibration.fileset import recover
-from sim.calibration.identifiability import identifiability, profile, with_profile
-from sim.calibration.output import CalibrationResult, output_names, write_outputs
-from sim.calibration.params import apply_params, start_point
-from sim.calibration.search import search
-from sim.calibration.study import fingerprint, open_study, param_importances, trials_frame
 from sim.config.loader import validate
-from sim.executor import Executor
+from sim.experiments.calibration.batch import measures_at
+from sim.experiments.calibration.fileset import recover
+from sim.experiments.calibration.identifiability import identifiability, profile, with_profile
+from sim.experiments.calibration.output import CalibrationResult, output_names, write_outputs
+from sim.experiments.calibration.params import apply_params, start_point
+from sim.experiments.calibration.search import search
+from sim.experiments.calibration.study import fingerprint, open_study, param_importances, trials_frame
+from sim.experiments.executor import Executor
 from sim.measure.targets import TargetFile
 
 
@@ -36,13 +36,13 @@ def calibrate(targets: TargetFile, scenario_data: dict[str, Any], out_dir: Path,
               progress=None, write: bool = True, profile_points: int = 0, fresh: bool = False) -> CalibrationResult:
     """Fit the free parameters of ``targets.calibration`` and write the outputs to ``out_dir``.
 
-    Files (one set, :func:`~sim.calibration.output.output_names`): ``fitted.toml`` (overlay),
+    Files (one set, :func:`~sim.experiments.calibration.output.output_names`): ``fitted.toml`` (overlay),
     ``fit.csv`` (as measures.csv, at the best parameters over the final replications),
     ``fit_detail.csv``, ``fit.md``, ``fit.html`` (reported vs simulated), ``trials.csv``,
     ``identifiability.csv`` and ``.html``, ``profile.csv``; beside them the optuna study (SQLite).
     A stored study is refused without ``resume`` unless ``fresh``, and refused with ``resume``
     when its fingerprint differs; outputs without a stored study are refused unless ``fresh``
-    (:func:`~sim.calibration.study.open_study`).
+    (:func:`~sim.experiments.calibration.study.open_study`).
     """
     cal = targets.calibration
     if cal is None:

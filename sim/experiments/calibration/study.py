@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.calibration.params import set_path
+from sim.experiments.calibration.params import set_path
 from sim.measure.targets import Parameter, TargetFile
 
 
