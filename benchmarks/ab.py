@@ -31,7 +31,10 @@ sys.path.insert(0, os.path.join(tree, "benchmarks"))
 import sim
 assert os.path.realpath(sim.__file__).startswith(os.path.realpath(tree)), sim.__file__
 from common import default_scenario, paradigms
-from sim.experiments.runner import run_replication
+try:
+    from sim.experiments.runner import run_replication
+except ImportError:  # a tree from before sim/experiments (the baseline)
+    from sim.runner import run_replication
 if hasattr(os, "sched_setaffinity"):
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 scenario = default_scenario()
