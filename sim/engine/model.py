@@ -10,6 +10,7 @@ between a person's state changes, not scheduled one by one.
 from __future__ import annotations
 
 import math
+from array import array
 
 import numpy as np
 import simpy
@@ -32,6 +33,11 @@ from sim.population.health import Trajectories
 from sim.population.population import Attributes, Population
 
 _DRIVER_CHUNK = 1 << 16  # trajectory events converted to Python lists at a time
+
+
+def _days(n: int, value: float) -> array:
+    """``n`` days (float64), all ``value``."""
+    return array("d", np.full(n, value).tobytes())
 
 
 class Model(HospitalPathway, RoutineVolume, NurseTime):
@@ -77,9 +83,11 @@ class Model(HospitalPathway, RoutineVolume, NurseTime):
         self._stratum = bytearray(pop.stratum_at_entry.astype(np.int8).tobytes())
         self.location = np.frombuffer(self._location, np.int8)
         self.stratum = np.frombuffer(self._stratum, np.int8)
-        self.last_accrual = [0.0] * n
-        self.last_discharge = [-math.inf] * n
-        self.help_extra_until = [-math.inf] * n
+        # Days per person as ``array('d')``: Python floats on reading, 8 bytes a person (a list
+        # would hold a float object per person, about 4 times the memory in a region).
+        self.last_accrual = _days(n, 0.0)
+        self.last_discharge = _days(n, -math.inf)
+        self.help_extra_until = _days(n, -math.inf)
         # Home health enrolment and personal-care dependence per stratum, one byte a person.
         self._hhc = [row.tobytes() for row in np.asarray(self.attrs.hhc, np.bool_)]
         self._dep = [row.tobytes() for row in np.asarray(self.attrs.dep, np.bool_)]
