@@ -68,7 +68,8 @@ def main() -> None:
                                  capture_output=True, text=True, check=True, cwd=ROOT)
             row = json.loads(out.stdout.strip().splitlines()[-1])
             rows.append(row)
-            print(f"persons {persons:>6} years {years:>4} det x{factor:<4} entrants {entrants}: persons ever {row['persons']:>9,.0f}"
+            print(f"persons {persons:>6} years {years:>4} det x{factor:<4} entrants {entrants}:"
+                  f" persons ever {row['persons']:>9,.0f}"
                   f"  person-years {row['person_years']:>9,.0f}  health events {row['events']:>10,.0f}"
                   f"  {row['seconds']:6.2f} s  {row['gib']:.3f} GiB", flush=True)
     # non-negative least squares: every driver costs memory and time, none gives any back

@@ -81,13 +81,14 @@ def main(argv=None) -> dict:
         wall = time.perf_counter() - t0
         model_rate.append(TimedModel.events / TimedModel.run_seconds)
         model_rate_all.append(TimedModel.events / wall)
-    r_heap = [m / b for m, b in zip(model_rate, heap)]
-    r_single = [m / b for m, b in zip(model_rate, single)]
-    r_heap_all = [m / b for m, b in zip(model_rate_all, heap)]
+    r_heap = [m / b for m, b in zip(model_rate, heap, strict=True)]
+    r_single = [m / b for m, b in zip(model_rate, single, strict=True)]
+    r_heap_all = [m / b for m, b in zip(model_rate_all, heap, strict=True)]
     print(f"bare SimPy, 1 process:              {spread(single)} events/s")
     print(f"bare SimPy, {k} processes (heap ~{k}): {spread(heap)} events/s")
     print(f"model, engine loop (Model.run):     {spread(model_rate)} events/s")
-    print(f"model, whole replication:           {spread(model_rate_all)} events/s (population, trajectories, metrics included)")
+    print(f"model, whole replication:           {spread(model_rate_all)} events/s"
+          " (population, trajectories, metrics included)")
     print(f"RATIO model / bare (heap ~{k}):       {spread(r_heap)}   (target >= 0.5)")
     print(f"ratio model / bare (1 process):     {spread(r_single)}")
     print(f"ratio whole replication / bare heap: {spread(r_heap_all)}")
