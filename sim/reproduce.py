@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import signal
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sim.config import ScenarioError, scenario_hash
 from sim.experiments.executor import Executor, make_executor
@@ -32,6 +33,7 @@ from sim.output.results import (
     read_manifest,
     shown,
 )
+from sim.terminal import fail
 
 console = Console()
 err = Console(stderr=True)
@@ -65,12 +67,13 @@ def version_differences(manifest: dict) -> dict[str, tuple[str, str]]:
 
 
 def reproduce(folder: Path | str, executor: Executor | None = None, keep: Path | None = None,
-              force: bool = False) -> Reproduction:
+              force: bool = False, progress: Callable[[object], None] | None = None) -> Reproduction:
     """Re-run a results folder from its manifest and compare the outputs byte for byte.
 
     Raises :class:`ResultsError` for a folder that is not a complete results folder and
     :class:`ScenarioError` for parameters that no longer validate. ``keep``: write the re-run
-    there (atomically, like ``run --out``) instead of a temporary folder.
+    there (atomically, like ``run --out``) instead of a temporary folder. ``progress``: called
+    after each replication.
     """
     from sim.care import CARE_SYSTEMS
 
@@ -97,7 +100,7 @@ def reproduce(folder: Path | str, executor: Executor | None = None, keep: Path |
         if (folder / EVENTS).is_file():
             result.events_identical = (out / EVENTS).read_bytes() == (folder / EVENTS).read_bytes()
 
-    run = dict(scenario_path=str(manifest.get("scenario_file", "")), command="reproduce")
+    run = dict(scenario_path=str(manifest.get("scenario_file", "")), command="reproduce", progress=progress)
     if keep is not None:
         simulate_to_folder(scenario, paradigms, keep, force, executor, **run)
         compare(keep)
@@ -124,17 +127,16 @@ def reproduce_command(
     """Re-run a results folder from its manifest; exit 0 if summary.csv is byte-identical, 1 if not."""
     signal.signal(signal.SIGTERM, _terminate)
 
-    def fail(message: str) -> None:
-        err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2)
-
     try:
         ex = make_executor(executor, workers, scheduler)
     except ValueError as exc:
         fail(str(exc))
     try:
-        with ex:
-            r = reproduce(results, ex, out, force)
+        # A bar where there is a terminal; the replications' count either way (a re-run takes minutes).
+        with ex, Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=err, transient=True, disable=not err.is_terminal) as bar:
+            task = bar.add_task(f"re-running {results}", total=None)
+            r = reproduce(results, ex, out, force, progress=lambda _r: bar.advance(task))
     except (ResultsError, ScenarioError) as exc:
         fail(str(exc))
     except OSError as exc:  # disk full, read-only

@@ -135,3 +135,17 @@ def test_scenario_hash_is_of_the_resolved_parameters(original):
 
     m = read_manifest(original)
     assert scenario_hash(validate(m["scenario"], "m")) == m["scenario_sha256"]
+
+
+def test_reproduce_reports_each_replication_to_its_progress_callback(tmp_path):
+    from sim.experiments.executor import Executor
+    from sim.experiments.pipeline import simulate_to_folder
+    from sim.reproduce import reproduce
+    from tests.conftest import small_scenario
+
+    folder = tmp_path / "r"
+    sc = small_scenario(persons=300, years=0.5, replications=2)
+    simulate_to_folder(sc, ("intervention",), folder, False, Executor())
+    seen = []
+    result = reproduce(folder, Executor(), progress=seen.append)
+    assert len(seen) == 2 and result.identical
