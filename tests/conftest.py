@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,22 @@ def default_scenario():
 @pytest.fixture
 def small():
     return small_scenario()
+
+
+def small_scenario_toml(seed: int, years: float) -> str:
+    """A small what-if file on the default scenario (1,200 persons, 8 beds, 2 replications), as a planner writes one."""
+    return f"""base = [{json.dumps(str(DEFAULT))}]
+[meta]
+name = "small"
+[simulation]
+seed = {seed}
+years = {years}
+warmup_years = 0.25
+replications = 2
+[population]
+persons_65plus = 1200
+entrants_per_year = 56
+[capacity]
+beds = 8
+short_term_places = 4
+"""

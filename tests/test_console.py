@@ -16,23 +16,9 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.console_summary import DEFAULT_METRICS, UnknownMetricError, limits, render, select
-from tests.conftest import DEFAULT
+from tests.conftest import small_scenario_toml
 
-SMALL = f"""base = [{json.dumps(str(DEFAULT))}]
-[meta]
-name = "small"
-[simulation]
-seed = 5
-years = 0.5
-warmup_years = 0.25
-replications = 2
-[population]
-persons_65plus = 1200
-entrants_per_year = 56
-[capacity]
-beds = 8
-short_term_places = 4
-"""
+SMALL = small_scenario_toml(seed=5, years=0.5)
 
 
 def invoke(*args):

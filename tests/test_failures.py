@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 from sim.cli import app
 from sim.output.results import read_manifest, write_manifest
 from tests.conftest import DEFAULT, ROOT
+from tests.test_interrupt import alive, children
 
 WAIT = 300.0  # seconds: a limit for a stuck subprocess, not an assertion on speed
 
@@ -131,23 +132,6 @@ def test_unreachable_dask_scheduler_is_one_line(tmp_path):
 
 
 # ---- worker processes end with the main process; long commands handle SIGTERM --------------
-
-def children(pid: int) -> list[int]:
-    out = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            out += [int(x) for x in (task / "children").read_text().split()]
-        except OSError:
-            pass
-    return out
-
-
-def alive(pid: int) -> bool:
-    try:
-        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-
 
 def wait_for(pred, seconds: float, what: str) -> None:
     end = time.monotonic() + seconds

@@ -8,7 +8,6 @@ bands is not tested here: they are not yet (calibration/VALIDATION.md).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +27,7 @@ from sim.measure.validate import (
     validation_table,
 )
 from sim.measure.validate_plots import lorenz_figure
-from tests.conftest import DEFAULT, ROOT
+from tests.conftest import ROOT, small_scenario_toml
 
 W, H = 10.0, 10.0 + 2 * 365.25  # warm-up and horizon (days): two measured years
 M = 365.25 / 12  # days per month
@@ -198,21 +197,7 @@ def test_unknown_statistic_and_reversed_band_are_refused(tmp_path):
             load_baseline_targets(path)
 
 
-SMALL = f"""base = [{json.dumps(str(DEFAULT))}]
-[meta]
-name = "small"
-[simulation]
-seed = 3
-years = 1.0
-warmup_years = 0.25
-replications = 2
-[population]
-persons_65plus = 1200
-entrants_per_year = 56
-[capacity]
-beds = 8
-short_term_places = 4
-"""
+SMALL = small_scenario_toml(seed=3, years=1.0)
 
 
 @pytest.fixture(scope="module")
