@@ -235,8 +235,16 @@ COMMIT = textwrap.dedent("""
     except KeyboardInterrupt:
         said = "INTERRUPTED written" if written else "INTERRUPTED nothing written"
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a late signal must not interrupt the test's clean-up
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # A late signal must not interrupt the test's clean-up. A no-op handler, not SIG_IGN: a signal
+        # already tripped but not yet handled would then raise "ignored due to race condition"; and
+        # one handled while the handlers are being swapped is simply late: swap them again.
+        while True:
+            try:
+                signal.signal(signal.SIGTERM, lambda signum, frame: None)
+                signal.signal(signal.SIGINT, lambda signum, frame: None)
+                break
+            except KeyboardInterrupt:
+                continue
         if said is None:  # a signal handled late, inside an except clause
             said = "INTERRUPTED written" if written else "INTERRUPTED nothing written"
         print(said, flush=True)
