@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sim.config import ScenarioError, scenario_hash
+from sim.config.loader import legacy_scenario_hash
 from sim.experiments.executor import Executor, make_executor
 from sim.experiments.pipeline import dependency_versions, package_version, simulate_to_folder
 from sim.output.results import (
@@ -92,7 +93,8 @@ def reproduce(folder: Path | str, executor: Executor | None = None, keep: Path |
         raise ResultsError(f"{folder}/manifest.json: fields 'seed'/'replications' disagree with"
                            " 'scenario.simulation'")
     executor = executor or Executor()
-    result = Reproduction(False, None, scenario_hash(scenario) == manifest.get("scenario_sha256"),
+    same_scenario = manifest.get("scenario_sha256") in {scenario_hash(scenario), legacy_scenario_hash(scenario)}
+    result = Reproduction(False, None, same_scenario,
                           version_differences(manifest), keep)
 
     def compare(out: Path) -> None:

@@ -149,3 +149,22 @@ def test_reproduce_reports_each_replication_to_its_progress_callback(tmp_path):
     seen = []
     result = reproduce(folder, Executor(), progress=seen.append)
     assert len(seen) == 2 and result.identical
+
+
+def test_scenario_hash_does_not_depend_on_key_order(tmp_path):
+    import re
+
+    from sim.config import load_scenario
+    from sim.config.loader import legacy_scenario_hash
+    from sim.config.paths import bundled
+
+    text = bundled("scenarios/default.toml").read_text()
+    # A mapping (the transitions out of a stratum) with its entries in reverse order.
+    m = re.search(r"transition_rates_per_year\.\w+ = \{ ([^{}]+, [^{}]+) \}", text)
+    entries = m.group(1).split(", ")
+    (tmp_path / "a.toml").write_text(text)
+    (tmp_path / "b.toml").write_text(text[:m.start(1)] + ", ".join(reversed(entries)) + text[m.end(1):])
+    a, b = load_scenario(tmp_path / "a.toml"), load_scenario(tmp_path / "b.toml")
+    assert a == b
+    assert legacy_scenario_hash(a) != legacy_scenario_hash(b)  # the file's key order reached the old hash
+    assert scenario_hash(a) == scenario_hash(b)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 import os
 import re
 import stat
@@ -370,5 +371,15 @@ def load_scenario(path: Path | str) -> Scenario:
 
 
 def scenario_hash(scenario: Scenario) -> str:
-    """SHA-256 of the fully resolved parameters (canonical JSON)."""
+    """SHA-256 of the fully resolved parameters (canonical JSON: keys sorted at every level).
+
+    Sorted keys make the hash a property of the values alone: two files that give the same
+    parameters in another key order (inside a mapping such as the transition rates) hash alike.
+    """
+    text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def legacy_scenario_hash(scenario: Scenario) -> str:
+    """Hash as results folders written before sorted keys have it (key order as in the file)."""
     return hashlib.sha256(scenario.model_dump_json().encode()).hexdigest()
