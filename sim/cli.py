@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 from concurrent.futures import BrokenExecutor
@@ -21,7 +22,7 @@ from sim.console_summary import UnknownMetricError, show_summary
 from sim.experiments.executor import make_executor
 from sim.experiments.pipeline import load, simulate_to_folder
 from sim.measure.report import format_value
-from sim.output.results import InterruptedAfterCommit, ResultsError, shown
+from sim.output.results import InterruptedAfterCommit, ResultsError, shown, write_files_atomically
 from sim.terminal import console, err
 from sim.terminal import fail as _fail
 
@@ -153,8 +154,15 @@ def timeline(results: Annotated[Path, typer.Argument(help="a results folder from
              replication: Annotated[int, typer.Option(help="which replication")] = 0,
              months: Annotated[float, typer.Option(min=1.0, help="window length (months)")] = 18.0,
              out: Annotated[Path | None, typer.Option(
-                 help="output folder (default: the results folder)")] = None) -> None:
-    """One person's months under both care systems: CSV and an HTML chart."""
+                 help="output folder (default: the results folder)")] = None,
+             force: Annotated[bool, typer.Option(
+                 "--force", help="replace this person's timeline files in another --out folder")] = False) -> None:
+    """One person's months under both care systems: CSV and an HTML chart.
+
+    Both files are written under temporary names and renamed into place, so an interrupted
+    command leaves the earlier files whole. In the results folder they are narvard's own and are
+    replaced; in another ``--out`` folder an existing file is replaced only with ``--force``.
+    """
     from sim.output.timeline import person_timeline, timeline_caption, timeline_totals
     from sim.plots import timeline_figure
 
@@ -162,13 +170,24 @@ def timeline(results: Annotated[Path, typer.Argument(help="a results folder from
         rows, pid = person_timeline(results, person, replication, months)
     except ResultsError as exc:
         _fail(str(exc))
+    ours = out is None or out.resolve() == results.resolve()
     out = out or results
-    out.mkdir(parents=True, exist_ok=True)
     csv = out / f"timeline_person_{pid}.csv"
     html = out / f"timeline_person_{pid}.html"
-    rows.to_csv(csv, index=False, float_format="%.4f", lineterminator="\n")
+    existing = [f for f in (csv, html) if os.path.lexists(f)]
+    if existing and not ours and not force:
+        _fail(f"{existing[0]}: exists; use --force to replace it (or choose another --out)")
     caption = timeline_caption(rows, pid)
-    timeline_figure(rows, pid, caption, months).write_html(html, include_plotlyjs=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        write_files_atomically({
+            csv: lambda path: rows.to_csv(path, index=False, float_format="%.4f", lineterminator="\n"),
+            html: lambda path: timeline_figure(rows, pid, caption, months).write_html(path, include_plotlyjs=True),
+        })
+    except OSError as exc:
+        _fail(f"{exc.filename or out}: {exc.strerror or exc}; timeline not written")
+    except KeyboardInterrupt:
+        _fail("interrupted: timeline not written")
     totals = timeline_totals(rows)
     table = Table(title=f"Person {pid}, {months:g} months")
     for col in ("paradigm", "kind", "payer", "quantity", "cost SEK"):

@@ -39,6 +39,38 @@ def test_cli_writes_csv_and_html(compared, tmp_path):
     assert "Insatsstyrning" in html and "Individstyrning" in html
 
 
+def test_cli_keeps_a_users_file_in_another_folder_unless_forced(compared, tmp_path):
+    first = CliRunner().invoke(app, ["timeline", str(compared), "--out", str(tmp_path)])
+    assert first.exit_code == 0, first.output
+    csv = next(tmp_path.glob("timeline_person_*.csv"))
+    csv.write_text("my own notes\n")
+    again = CliRunner().invoke(app, ["timeline", str(compared), "--out", str(tmp_path)])
+    assert again.exit_code == 2 and "--force" in again.output
+    assert csv.read_text() == "my own notes\n"
+    forced = CliRunner().invoke(app, ["timeline", str(compared), "--out", str(tmp_path), "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert "paradigm" in csv.read_text().splitlines()[0].split(",")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([csv.name, csv.with_suffix(".html").name])
+
+
+def test_an_interrupted_write_leaves_the_earlier_files_whole(tmp_path):
+    from sim.output.results import write_files_atomically
+
+    a, b = tmp_path / "a.csv", tmp_path / "b.html"
+    a.write_text("old a")
+    b.write_text("old b")
+
+    def interrupted(path):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_files_atomically({a: lambda p: p.write_text("new a"), b: interrupted})
+    assert (a.read_text(), b.read_text()) == ("old a", "old b")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.html"]  # no temporary file left
+    write_files_atomically({a: lambda p: p.write_text("new a"), b: lambda p: p.write_text("new b")})
+    assert (a.read_text(), b.read_text()) == ("new a", "new b")
+
+
 def test_unknown_person_is_a_clear_error(compared):
     with pytest.raises(ResultsError, match="person 99999999"):
         person_timeline(compared, person=99999999)

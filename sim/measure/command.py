@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import signal
 import sys
 from pathlib import Path
@@ -26,7 +24,7 @@ from sim.measure.report import (
     write_measures,
 )
 from sim.measure.targets import default_targets, load_targets
-from sim.output.results import ResultsError, shown
+from sim.output.results import ResultsError, shown, write_files_atomically
 
 DEFAULT_TARGETS = default_targets()  # found from the package, not the current folder
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -68,7 +66,8 @@ def measure_command(
         tf = load_targets(targets)
         with err.status(f"measuring {results} ({len(tf.targets)} targets)"):
             table, detail = measure_folder(results, tf)
-        _write_both({results / MEASURES: table, results / MEASURES_DETAIL: detail})
+        write_files_atomically({results / MEASURES: lambda p: write_measures(table, p),
+                                results / MEASURES_DETAIL: lambda p: write_measures(detail, p)})
     except (ScenarioError, ResultsError, MeasureError) as exc:
         fail(str(exc))
     except OSError as exc:  # disk full, read-only folder
@@ -85,15 +84,3 @@ def _terminate(signum, frame):  # SIGTERM: stop like Ctrl-C; nothing is written 
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def _write_both(tables: dict[Path, pd.DataFrame]) -> None:
-    """Write each table through a temporary name, then rename them all: never a half-written file."""
-    tmps = {path: path.with_name(f".{path.name}.partial-{os.getpid()}") for path in tables}
-    try:
-        for path, table in tables.items():
-            write_measures(table, tmps[path])
-        for path, tmp in tmps.items():
-            os.replace(tmp, path)
-    finally:
-        for tmp in tmps.values():
-            with contextlib.suppress(OSError):
-                tmp.unlink()

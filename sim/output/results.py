@@ -30,6 +30,7 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 SUMMARY, EVENTS, MANIFEST = "summary.csv", "events.parquet", "manifest.json"
@@ -116,6 +117,25 @@ def replace_refusal(target: Path | str) -> str | None:
         return (f"{shown(target)}: holds files narvard did not write ({names}); refusing to replace it:"
                 " move them away or choose another --out")
     return None
+
+
+def write_files_atomically(writers: dict[Path, Callable[[Path], object]]) -> None:
+    """Write each file through a hidden temporary name beside it, then rename them all into place.
+
+    ``writers`` maps each target to a function that writes a given path. Nothing is renamed
+    until every file is written, so an error or an interruption (Ctrl-C, SIGTERM) leaves the
+    earlier files whole and no temporary file behind.
+    """
+    tmps = {path: path.with_name(f".{path.name}.partial-{os.getpid()}") for path in writers}
+    try:
+        for path, write in writers.items():
+            write(tmps[path])
+        for path, tmp in tmps.items():
+            os.replace(tmp, path)
+    finally:
+        for tmp in tmps.values():
+            with contextlib.suppress(OSError):
+                tmp.unlink()
 
 
 def _inside_cwd(target: Path) -> bool:
