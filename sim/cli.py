@@ -243,13 +243,15 @@ def switch_off(scenario: ScenarioArg, seed: SeedOpt = None, replications: RepsOp
     Not resumable: an interrupted run writes nothing and must be started again (the default
     scenario takes about a minute on 2 cores with 4 replications).
     """
-    from sim.experiments.switch_off import switch_off_table, switch_off_tasks
+    from sim.experiments.switch_off import switch_off_table, switch_off_tasks, variants
     from sim.output.summary import write_summary
 
     if out is not None and out.exists() and not force:
         _fail(f"{out}: exists; use --force to replace it")
     try:
-        sc = load(scenario, seed, replications)
+        # The resource guard counts every variant's two care systems (each variant is a paired run).
+        sc = load(scenario, seed, replications, warn=None)
+        sc = load(scenario, seed, replications, paradigms=2 * len(variants(sc)), workers=workers)
         ex = make_executor(executor, workers, scheduler)
     except (ScenarioError, ValueError) as exc:
         _fail(str(exc))

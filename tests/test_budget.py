@@ -143,3 +143,22 @@ def test_cli_warns_and_runs(tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     assert f"warning: {f}: this run needs an estimated" in res.stderr
     assert (tmp_path / "results" / "tiny" / "summary.csv").is_file()
+
+
+def test_switch_off_counts_every_variants_two_care_systems(tmp_path, monkeypatch):
+    """A time limit that one paired run fits but the switch-off's variants do not: refused."""
+    from sim.config.budget import ENV_HOURS
+    from sim.experiments.switch_off import variants
+
+    s = load_scenario(DEFAULT)
+    n = len(variants(s))
+    assert n >= 3
+    one_pair = estimate(s, 2, 1).hours
+    monkeypatch.setenv(ENV_HOURS, repr(2.0 * one_pair))  # twice a paired run, fewer than the variants
+    load(DEFAULT, workers=1)  # compare fits
+    out = tmp_path / "so.csv"
+    res = CliRunner().invoke(app, ["switch-off", str(DEFAULT), "--workers", "1", "--out", str(out)])
+    assert res.exit_code == 2
+    (line,) = res.stderr.strip().splitlines()
+    assert "above the limit" in line and "NARVARD_TIME_LIMIT_HOURS" in line
+    assert not out.exists()
