@@ -313,3 +313,7 @@ app.command("validate")(validate_command)
 from sim.reprice import reprice_command  # noqa: E402  (prices after the run)
 
 app.command("reprice")(reprice_command)
+
+from sim.experiments.sensitivity.command import sensitivity_command  # noqa: E402  (SALib: tornado, Morris, Sobol')
+
+app.command("sensitivity")(sensitivity_command)

@@ -1,0 +1,99 @@
+"""One design point: the scenario at the assumptions' values, both care systems, its metrics.
+
+Every point runs the same replication numbers, so the same seeds: the same persons with the
+same health trajectories (common random numbers). Each row records a SHA-256 of the persons and
+their trajectories, so a study can show (and the tests check) that its points share them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.config.loader import validate
+from sim.config.scenario import Scenario
+from sim.domain.streams import replication_seed
+from sim.experiments.runner import run_replication
+from sim.experiments.sensitivity.assumptions import AssumptionFile, apply
+from sim.population import draw_trajectories, make_population
+
+PARADIGMS = ("intervention", "person")
+
+
+def persons_digest(scenario: Scenario, replication: int) -> str:
+    """SHA-256 of a replication's persons and health trajectories (what common random numbers keep equal)."""
+    seed = replication_seed(scenario.simulation.seed, replication)
+    pop = make_population(scenario, seed)
+    traj = draw_trajectories(scenario, pop, seed)
+    h = hashlib.sha256()
+    for obj in (pop, traj):
+        for name, value in sorted(vars(obj).items()):
+            h.update(name.encode())
+            h.update(np.ascontiguousarray(value).tobytes() if isinstance(value, np.ndarray) else repr(value).encode())
+    return h.hexdigest()
+
+
+def point_scenario(scenario_data: dict[str, Any], spec: AssumptionFile, values: dict[str, float]) -> Scenario:
+    """Validate the scenario at one design point (numbers from numpy: no strict typing)."""
+    return validate(apply(scenario_data, spec, values), "sensitivity design point", strict=False)
+
+
+def evaluate_point(scenario_data: dict[str, Any], spec: AssumptionFile, values: dict[str, float],
+                   replications: list[int]) -> list[dict[str, Any]]:
+    """Run one design point on ``replications``: one row per replication, every metric of both care systems.
+
+    Columns: ``replication``, ``<paradigm>:<metric>``, ``beds`` (the point's beds, for beds
+    freed), ``persons_sha256``, ``cpu_seconds`` (this process's CPU time for the replication).
+    """
+    scenario = point_scenario(scenario_data, spec, values)
+    rows = []
+    for r in replications:
+        c0 = time.process_time()
+        res = run_replication(scenario, r, PARADIGMS)
+        row: dict[str, Any] = {"replication": r}
+        for p in PARADIGMS:
+            row.update({f"{p}:{m}": float(v) for m, v in res.metrics[p].items()})
+        row["beds"] = float(scenario.capacity.beds)
+        row["persons_sha256"] = persons_digest(scenario, r)
+        row["cpu_seconds"] = time.process_time() - c0
+        rows.append(row)
+    return rows
+
+
+#: Headline outputs: name -> (unit, description). Differences are person-driven − today's care.
+HEADLINE = {
+    "net_cost_region": ("SEK per person 65+ per year", "region's cost, person-driven − today's care"),
+    "net_cost_municipality": ("SEK per person 65+ per year", "municipality's cost, person-driven − today's care"),
+    "bed_days": ("per 1,000 persons 65+ per year", "bed-days, person-driven − today's care"),
+    "beds_freed": ("beds (mean occupied)", "mean occupied beds, today's care − person-driven"),
+}
+UNMET = "unmet"  #: metrics whose name holds this are unmet need (staffed services); used when present
+
+
+def outputs(rows: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[str, str]]]:
+    """Return the headline outputs of stored rows (one column each) and their units and descriptions.
+
+    Unmet-need metrics (any ``*unmet*`` metric of the summary) are added as differences when
+    the rows hold them; else they are absent (the caller says so).
+    """
+    out = pd.DataFrame(index=rows.index)
+
+    def diff(m: str) -> pd.Series:
+        return rows[f"person:{m}"] - rows[f"intervention:{m}"]
+
+    out["net_cost_region"] = diff("cost_region_sek")
+    out["net_cost_municipality"] = diff("cost_municipality_sek")
+    out["bed_days"] = diff("bed_days")
+    out["beds_freed"] = -diff("bed_occupancy") * rows["beds"]
+    info = dict(HEADLINE)
+    for col in rows.columns:
+        if col.startswith("person:") and UNMET in col:
+            m = col.split(":", 1)[1]
+            if f"intervention:{m}" in rows:
+                out[m] = diff(m)
+                info[m] = ("as the summary's metric", f"{m}, person-driven − today's care")
+    return out, info
