@@ -37,7 +37,7 @@ class PersonCare(CareSystem):
                     self.home_visits[detail] = (kind, cls.provider)
         if c.team_collaboration:
             self.hassle_share = c.hassle_share_with_collaboration
-        self.active: list[Concept] = [x for x in self.concepts if x.p.start_day == 0.0]
+        self.active: list[Concept] = [x for x in self.concepts if x.p.active_between()[0] == 0.0]
         self._dispatch()
 
     def _dispatch(self) -> None:

@@ -14,7 +14,10 @@ import math
 from pydantic import Field, create_model, model_serializer, model_validator
 
 from sim.config import scenario as _scenario
-from sim.config.scenario import ConceptSwitches, NonNegDays, PositiveDays, Strict
+from sim.config.scenario import ConceptSwitches, NonNegDays, PositiveDays, Share, Strict
+
+#: Build-up fields of every concept and their neutral values (left out of the dump when neutral).
+BUILD_UP = {"recruitment_days": 0.0, "ramp_days": 0.0, "learning_days": 0.0, "learning_start_effect": 1.0}
 
 #: Registered sections, by name, in registration order (the order of the scenario dump).
 SECTIONS: dict[str, type[ConceptParams]] = {}
@@ -28,11 +31,26 @@ class ConceptParams(Strict):
     end_day: PositiveDays | None = Field(
         default=None, description="day the concept stops and its enrolments end; none = it never stops"
     )
+    # Build-up of a new team (issue 18): neutral by default, so a scenario without them runs as before.
+    recruitment_days: NonNegDays = Field(
+        default=0.0, description="days from start_day until the staff is in place: it acts and is paid from then"
+    )
+    ramp_days: NonNegDays = Field(
+        default=0.0, description="days over which its caseload cap grows linearly to full once acting (0 = at once)"
+    )
+    learning_days: NonNegDays = Field(
+        default=0.0, description="days over which its effect grows from learning_start_effect to full (0 = at once)"
+    )
+    learning_start_effect: Share = Field(
+        default=1.0, description="share of its full effect (shares prevented or met at home) on its first day"
+    )
 
     @model_validator(mode="after")
     def _window(self) -> ConceptParams:
         if self.end_day is not None and self.end_day <= self.start_day:
             raise ValueError("end_day must be after start_day")
+        if self.end_day is not None and self.end_day <= self.start_day + self.recruitment_days:
+            raise ValueError("end_day must be after start_day + recruitment_days")
         return self
 
     @model_serializer(mode="wrap")
@@ -43,11 +61,25 @@ class ConceptParams(Strict):
             out.pop("start_day", None)
         if self.end_day is None:
             out.pop("end_day", None)
+        for name, neutral in BUILD_UP.items():
+            if getattr(self, name) == neutral:
+                out.pop(name, None)
         return out
 
     def active_between(self) -> tuple[float, float]:
-        """Return the days ``[start, end)`` the concept is active (``end`` = inf if it never stops)."""
-        return self.start_day, math.inf if self.end_day is None else self.end_day
+        """Return the days ``[start, end)`` the concept is active (``end`` = inf if it never stops).
+
+        It acts (and its staff is paid) from ``start_day + recruitment_days``.
+        """
+        return self.start_day + self.recruitment_days, math.inf if self.end_day is None else self.end_day
+
+    def build_up(self, t: float) -> tuple[float, float]:
+        """Return (share of the caseload cap, share of the full effect) on day ``t`` (both 1 when built up)."""
+        since = t - self.start_day - self.recruitment_days
+        cap = 1.0 if self.ramp_days <= 0.0 else min(1.0, max(0.0, since / self.ramp_days))
+        a = self.learning_start_effect
+        effect = 1.0 if self.learning_days <= 0.0 else a + (1.0 - a) * min(1.0, max(0.0, since / self.learning_days))
+        return cap, effect
 
 
 def register_section(name: str, params: type[ConceptParams]) -> None:

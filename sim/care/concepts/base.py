@@ -50,6 +50,10 @@ class Concept:
         self.care = care
         self.direct = bool(port.scenario.concepts.direct_admission)
 
+    def effect(self, t: float) -> float:
+        """Share of its full effect on day ``t``: grows over ``learning_days`` (a new team learns; 1 = full)."""
+        return self.p.build_up(t)[1]
+
     @classmethod
     def staff_cost_per_year(cls, scenario: Scenario) -> float:
         """Return the fixed yearly cost of the concept's staff (SEK per year)."""
@@ -145,6 +149,7 @@ class Enrolment(Concept):
     def __init__(self, port: CarePort, params: ConceptParams, care: CareSystem, capacity: int):
         super().__init__(port, params, care)
         self.capacity = capacity
+        self._ramped = params.ramp_days > 0.0
         self.members: dict[int, float] = {}
         self.start_stratum: dict[int, int] = {}
 
@@ -154,6 +159,17 @@ class Enrolment(Concept):
     def acts_on(self, p: int, t: float) -> bool:
         """Decide ``p``'s deteriorations while enrolled."""
         return p in self.members
+
+    @property
+    def capacity(self) -> int:
+        """Places now: the cap, growing linearly over ``ramp_days`` as the team builds up (at least one)."""
+        if not self._ramped:
+            return self._cap
+        return max(1, math.floor(self._cap * self.p.build_up(self.port.now)[0] + 1e-9))
+
+    @capacity.setter
+    def capacity(self, cap: int) -> None:
+        self._cap = cap
 
     def full(self) -> bool:
         """Tell whether no place is free."""
@@ -182,14 +198,16 @@ class Enrolment(Concept):
     def home_route(self, p: int, acuity: int, s: int, u, home: str) -> tuple[int, str]:
         """Route the mobile way: prevent, admit directly when a bed is needed, else meet at home.
 
-        Uses the concept's ``prevent_share`` and ``home_treat_share`` and ``self.direct``;
-        ``home`` names the detail of its home visits. What it does not meet goes today's way.
+        Uses the concept's ``prevent_share`` and ``home_treat_share`` (times its :meth:`effect`
+        while it learns) and ``self.direct``; ``home`` names the detail of its home visits. What
+        it does not meet goes today's way.
         """
-        if u[U_PREVENT] < self.p.prevent_share:
+        effect = self.effect(self.port.now) if self.p.learning_days > 0.0 else 1.0
+        if u[U_PREVENT] < self.p.prevent_share * effect:
             return PREVENTED, home
         if acuity == NEEDS_BED:
             return (DIRECT_ADMIT, "direct") if self.direct else (ED_ADMIT, "via_ed")
-        if u[U_HOME] < self.p.home_treat_share:
+        if u[U_HOME] < self.p.home_treat_share * effect:
             return TEAM_HOME, home
         return self.care.default_route(p, acuity, s, u)
 
