@@ -218,6 +218,10 @@ from sim.report.command import report_command  # noqa: E402  (leadership report,
 
 app.command("report")(report_command)
 
+from sim.experiments.rollout.cli import rollout_command  # noqa: E402  (a region's rollout, options side by side)
+
+app.command("rollout")(rollout_command)
+
 from sim.config.command import scenario_app  # noqa: E402  (scenario new / show)
 
 app.add_typer(scenario_app, name="scenario")

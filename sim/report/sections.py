@@ -354,6 +354,35 @@ def methods(ctx: Context) -> Section:
     return Section("methods", "Methods (STRESS-DES)", body)
 
 
+def rollout(ctx: Context) -> Section:
+    """Compare the rollout options year by year (from ``narvard rollout``: rollout.csv and its long tables)."""
+    from sim.experiments.rollout import plots as rp
+
+    path = ctx.folder / "rollout.csv"
+    if not path.is_file():
+        raise Unavailable("the rollout comparison (rollout.csv: run `narvard rollout REGION.toml --options ...`)")
+    table = pd.read_csv(path)
+    options = [c[: -len(" mean")] for c in table.columns if c.endswith(" mean")]
+    shown = pd.DataFrame({"figure": table["figure"], "year": table["year"].map(lambda y: "" if y == 0 else int(y))})
+    for o in options:
+        shown[o] = [_cell(m, lo, hi) for m, lo, hi in zip(table[f"{o} mean"], table[f"{o} ci_low"],
+                                                           table[f"{o} ci_high"], strict=True)]
+    be = table["year"] == 0
+    for o in options:
+        shown.loc[be, o] = table.loc[be, f"{o} mean"].map(lambda y: "never" if pd.isna(y) else f"year {y:.0f}")
+    charts = ""
+    years, ledger = ctx.folder / "rollout_years.csv", ctx.folder / "ledger.csv"
+    if years.is_file() and ledger.is_file():
+        charts = "".join(ctx.figure(f) for f in rp.figures(pd.read_csv(years), pd.read_csv(ledger)))
+    body = ("<p>The region's options side by side, by year of the rollout: each payer's money (SEK; net = "
+            "saving at average cost - investment in teams and implementation support; transfers between "
+            "the payers cancel in the total), beds, ED visits and living teams; means with 95 % intervals "
+            "over replications, paired (every option meets the same persons and the same survival draws). "
+            "Savings are not cash unless capacity is cut: the cash rows count whole beds and places closed "
+            "and nurses not replaced.</p>" + _table(shown) + charts)
+    return Section("rollout", "Rollout comparison", body)
+
+
 #: The report, in order: (key, title, builder). Later issues append their views here.
 SECTIONS: list[tuple[str, str, Callable[[Context], Section]]] = [
     ("headline", "Headline: the two care systems compared", headline),
@@ -367,8 +396,7 @@ SECTIONS: list[tuple[str, str, Callable[[Context], Section]]] = [
     ("uncertainty", "Uncertainty and sensitivity",
      _future("uncertainty", "Uncertainty and sensitivity", "uncertainty and sensitivity (uncertainty.csv)",
              "uncertainty.csv")),
-    ("rollout", "Rollout comparison", _future("rollout", "Rollout comparison", "the rollout comparison (rollout.csv)",
-                                              "rollout.csv")),
+    ("rollout", "Rollout comparison", rollout),
     ("assumptions", "Assumptions and their sources", assumptions),
     ("methods", "Methods (STRESS-DES)", methods),
 ]
