@@ -61,6 +61,7 @@ _ROW_DTYPE = np.dtype([
     ("detail", "i1"), ("readmission", "?"), ("avoidable", "?"),
 ])
 assert _ROW.size == _ROW_DTYPE.itemsize
+ROW_DTYPE = _ROW_DTYPE  #: a chunk's rows as :attr:`Recorder.on_rows` receives them (codes, not names)
 _pack = _ROW.pack
 
 
@@ -73,13 +74,16 @@ class Recorder:
     """
 
     def __init__(self, replication: int, paradigm: str, sink: pq.ParquetWriter | None = None,
-                 chunk_rows: int = 200_000, keep: bool = False, on_chunk=None):
+                 chunk_rows: int = 200_000, keep: bool = False, on_chunk=None, on_rows=None):
         self.replication = replication
         self.paradigm = paradigm
         self.sink = sink
         self.chunk_rows = chunk_rows
         self.keep = keep  # also keep the chunks in memory (tests, timelines of small runs)
-        self.on_chunk = on_chunk  # called with each chunk (the metric accumulator)
+        self.on_chunk = on_chunk  # called with each chunk as an Arrow table (the metric accumulator)
+        # Called with each chunk as the numpy structured array of codes (``ROW_DTYPE``), before
+        # any Arrow table is built: the metrics-only evaluation keeps its rows from here.
+        self.on_rows = on_rows
         self.tables: list[pa.Table] = []
         self.rows_written = 0
         self._limit = chunk_rows * _ROW.size
@@ -131,8 +135,13 @@ class Recorder:
         if not self._buf:
             return
         buf, self._buf = self._buf, bytearray()
-        table = self._table(np.frombuffer(buf, dtype=_ROW_DTYPE))
-        self.rows_written += table.num_rows
+        rows = np.frombuffer(buf, dtype=_ROW_DTYPE)
+        self.rows_written += len(rows)
+        if self.on_rows is not None:
+            self.on_rows(rows)
+        if self.sink is None and self.on_chunk is None and not self.keep:
+            return
+        table = self._table(rows)
         if self.sink is not None:
             self.sink.write_table(table)
         if self.on_chunk is not None:

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
@@ -31,13 +32,17 @@ class ReplicationResult:
     events_path: str | None
     events: int
     seconds: float
+    rows: dict[str, list] | None = None  #: per paradigm, the kept rows' chunks (``collect_kinds``)
 
 
 def run_replication(scenario: Scenario, replication: int, paradigms: tuple[str, ...],
-                    events_path: str | None = None, keep: bool = False) -> ReplicationResult:
+                    events_path: str | None = None, keep: bool = False,
+                    collect_kinds: list[int] | None = None) -> ReplicationResult:
     """Run one replication of each paradigm on the same persons and trajectories.
 
     ``events_path``: a Parquet file for this replication's rows (streamed in chunks).
+    ``collect_kinds``: kind codes whose rows are kept in memory as the recorder's structured
+    arrays of codes (``result.rows[paradigm]``, a list of chunks; the metrics-only evaluation).
     """
     t0 = time.perf_counter()
     seed = replication_seed(scenario.simulation.seed, replication)
@@ -50,12 +55,20 @@ def run_replication(scenario: Scenario, replication: int, paradigms: tuple[str, 
     metrics: dict[str, dict[str, float]] = {}
     n_events = 0
     tables = {}
+    kept: dict[str, list] | None = None if collect_kinds is None else {}
     try:
         for paradigm in paradigms:
             acc = MetricAccumulator(scenario.warmup_days, scenario.horizon_days, scenario.capacity.beds, prices)
             concepts = ConceptAccumulator(scenario.warmup_days, scenario.horizon_days)
+            on_rows = None
+            if kept is not None:
+                chunks = kept[paradigm] = []
+                codes = np.asarray(collect_kinds, np.int8)
+
+                def on_rows(rows, chunks=chunks, codes=codes):
+                    chunks.append(rows[np.isin(rows["kind"], codes)])
             rec = Recorder(replication, paradigm, sink=sink, keep=keep,
-                           on_chunk=lambda t, a=acc, c=concepts: (a.add(t), c.add(t)))
+                           on_chunk=lambda t, a=acc, c=concepts: (a.add(t), c.add(t)), on_rows=on_rows)
             model = Model(scenario, pop, traj, seed, CARE_SYSTEMS[paradigm], rec, attrs)
             model.run()
             n_events += next(model.env._eid)  # events scheduled by the engine (its id counter)
@@ -66,7 +79,7 @@ def run_replication(scenario: Scenario, replication: int, paradigms: tuple[str, 
     finally:
         if sink is not None:
             sink.close()
-    res = ReplicationResult(replication, metrics, events_path, n_events, time.perf_counter() - t0)
+    res = ReplicationResult(replication, metrics, events_path, n_events, time.perf_counter() - t0, kept)
     if keep:
         res.tables = tables  # type: ignore[attr-defined]
     return res

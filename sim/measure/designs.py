@@ -32,6 +32,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.domain.events import DETAILS, KINDS, D, K
+from sim.domain.strata import STRATA
 from sim.measure.targets import Cohort, ControlCohort, Metric
 
 DAYS_PER_YEAR = 365.25
@@ -39,20 +41,43 @@ _TOL = 1e-6
 EVENT_COLUMNS = ["replication", "paradigm", "person", "time", "kind", "duration", "quantity",
                  "stratum", "readmission", "avoidable", "detail"]
 OTHER = {"person": "intervention", "intervention": "person"}
+#: Paradigm codes of the coded event rows (index in this tuple).
+PARADIGMS = ("intervention", "person")
+_P = {name: i for i, name in enumerate(PARADIGMS)}
+#: The coded columns and their vocabularies (a code is the index of the name).
+CODED = {"paradigm": PARADIGMS, "kind": KINDS, "stratum": STRATA, "detail": DETAILS}
 
 
 class MeasureError(ValueError):
     """A design cannot be computed on these results (run too short, column missing...)."""
 
 
+def _codes(col: pd.Series, vocab) -> np.ndarray:
+    """Codes (index in ``vocab``, -1 if absent) of a column of names; integer columns are codes already."""
+    if pd.api.types.is_integer_dtype(col.dtype):
+        return col.to_numpy(np.int16)
+    index = {w: i for i, w in enumerate(vocab)}
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        # One look-up per category, not per row; code -1 (a missing value) maps to the table's last cell, -1.
+        lut = np.array([index.get(str(c), -1) for c in col.cat.categories] + [-1], np.int16)
+        return lut[col.cat.codes.to_numpy()]
+    return np.array([index.get(str(v), -1) for v in col], np.int16)
+
+
 def normalise_events(events: pd.DataFrame) -> pd.DataFrame:
-    """Keep the columns the designs use, with categorical columns as plain strings."""
+    """Keep the columns the designs use, with the categorical columns as integer codes.
+
+    ``paradigm``, ``kind``, ``stratum`` and ``detail`` become their codes in :data:`CODED`
+    (names not in the vocabulary: -1), whether they come as names (a results folder's
+    dictionary columns, plain strings) or as codes already (the recorder's in-memory rows of
+    :mod:`sim.experiments.evaluate`): the designs compare small integers, never strings.
+    """
     missing = [c for c in EVENT_COLUMNS if c not in events.columns]
     if missing:
         raise MeasureError(f"event log lacks columns: {', '.join(missing)}")
     out = events[EVENT_COLUMNS].copy()
-    for col in ("paradigm", "kind", "stratum", "detail"):
-        out[col] = out[col].astype(str)
+    for col, vocab in CODED.items():
+        out[col] = _codes(out[col], vocab)
     return out
 
 
@@ -63,8 +88,8 @@ def _in_period(t: pd.Series, period: tuple[float, float], warmup: float) -> pd.S
 
 
 def death_times(events: pd.DataFrame, paradigm: str) -> pd.DataFrame:
-    """Death day per (replication, person) in one paradigm's rows."""
-    d = events[(events["paradigm"] == paradigm) & (events["kind"] == "death")]
+    """Death day per (replication, person) in one paradigm's rows (coded events)."""
+    d = events[(events["paradigm"] == _P[paradigm]) & (events["kind"] == K["death"])]
     return d.groupby(["replication", "person"], as_index=False)["time"].min().rename(columns={"time": "death"})
 
 
@@ -72,18 +97,18 @@ def index_rows(events: pd.DataFrame, rule: Cohort | ControlCohort, warmup: float
                paradigm: str | None = None) -> pd.DataFrame:
     """Index events of a cohort rule: columns ``replication, person, t`` (one row per index)."""
     paradigm = paradigm or rule.paradigm
-    ev = events[events["paradigm"] == paradigm]
+    ev = events[events["paradigm"] == _P[paradigm]]
     if rule.index == "discharge":
-        adm = ev[(ev["kind"] == "admission") & (ev["detail"] != "censored")]
+        adm = ev[(ev["kind"] == K["admission"]) & (ev["detail"] != D["censored"])]
         rows = adm.assign(t=adm["time"] + adm["duration"])
         deaths = death_times(events, paradigm)
         rows = rows.merge(deaths, on=["replication", "person"], how="left")
         # A stay that ends in death is no discharge.
         rows = rows[~(rows["death"] <= rows["t"] + _TOL)]
     else:
-        rows = ev[ev["kind"] == rule.index].assign(t=lambda d: d["time"])
+        rows = ev[ev["kind"] == K[rule.index]].assign(t=lambda d: d["time"])
     if rule.strata:
-        rows = rows[rows["stratum"].isin(rule.strata)]
+        rows = rows[rows["stratum"].isin([STRATA.index(s) for s in rule.strata])]
     rows = rows[_in_period(rows["t"], rule.period_years, warmup)]
     rows = rows[["replication", "person", "t"]].sort_values(["replication", "person", "t"])
     if rule.first_only:
@@ -93,13 +118,13 @@ def index_rows(events: pd.DataFrame, rule: Cohort | ControlCohort, warmup: float
 
 def metric_rows(events: pd.DataFrame, metric: Metric, paradigm: str) -> pd.DataFrame:
     """Rows of a metric placed in time: ``replication, person, start, end, qty``."""
-    ev = events[(events["paradigm"] == paradigm) & (events["kind"] == metric.kind)]
+    ev = events[(events["paradigm"] == _P[paradigm]) & (events["kind"] == K[metric.kind])]
     if metric.flag is not None:
         ev = ev[ev[metric.flag].astype(bool)]
     if metric.details:
-        ev = ev[ev["detail"].isin(metric.details)]
+        ev = ev[ev["detail"].isin([D[d] for d in metric.details])]
     if metric.exclude_details:
-        ev = ev[~ev["detail"].isin(metric.exclude_details)]
+        ev = ev[~ev["detail"].isin([D[d] for d in metric.exclude_details])]
     qty = np.ones(len(ev)) if metric.value == "count" else ev["quantity"].to_numpy(float)
     time = ev["time"].to_numpy(float)
     dur = ev["duration"].to_numpy(float)
@@ -170,7 +195,7 @@ def compute_design(events: pd.DataFrame, cohort: Cohort, metric: Metric, warmup:
     idx = index_rows(events, cohort, warmup)
     rows_m = metric_rows(events, metric, measured)
     rows_o = metric_rows(events, metric, other)
-    has_other = bool((events["paradigm"] == other).any())
+    has_other = bool((events["paradigm"] == _P[other]).any())
     after = window_sums(rows_m, idx, 0.0, cohort.after_days)
     after_cf = window_sums(rows_o, idx, 0.0, cohort.after_days) if has_other else np.full(len(idx), np.nan)
     if cohort.comparison == "before_after":

@@ -8,21 +8,25 @@ mapping (:func:`map_sets`); switch-off runs whole scenarios (:func:`paired_repli
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from sim.config.loader import validate
 from sim.experiments.calibration.params import apply_params
+from sim.experiments.evaluate import PARADIGMS, evaluate
 from sim.experiments.executor import Executor
-from sim.experiments.runner import metrics_frame, run_replication
-from sim.measure.report import measure_table, needed_kinds, per_replication, read_needed_events
+from sim.experiments.runner import run_replication
+from sim.measure.report import measure_table
 from sim.measure.targets import TargetFile
 
-PARADIGMS = ("intervention", "person")
+
+def evaluate_at(scenario_data: dict[str, Any], params: dict[str, float], replications: list[int],
+                targets: TargetFile) -> dict[str, Any]:
+    """:func:`sim.experiments.evaluate.evaluate` (metrics only, both care systems) at ``params``."""
+    scenario = validate(apply_params(scenario_data, params), "calibration run")
+    return evaluate(scenario, replications, targets, PARADIGMS, metrics_only=True)
 
 
 def run_and_measure(scenario_data: dict[str, Any], params: dict[str, float], replications: list[int],
@@ -30,22 +34,11 @@ def run_and_measure(scenario_data: dict[str, Any], params: dict[str, float], rep
     """Run the paired replications at ``params``: per-replication design figures, and the metrics.
 
     Returns ``{target: records}`` (for intervals over replications) and each replication's
-    summary metrics of both paradigms (``replication, paradigm, <metric>...``).
+    summary metrics of both paradigms (``replication, <metric>..., paradigm``). Metrics only:
+    no event log is written (:mod:`sim.experiments.evaluate`).
     """
-    scenario = validate(apply_params(scenario_data, params), "calibration run")
-    kinds = needed_kinds(targets)
-    with tempfile.TemporaryDirectory(prefix="narvard-cal-") as tmp:
-        frames, results = [], []
-        for r in replications:
-            part = Path(tmp) / f"part{r}"
-            part.mkdir()
-            res = run_replication(scenario, r, PARADIGMS, events_path=str(part / "events.parquet"))
-            results.append(res)
-            frames.append(read_needed_events(part, kinds))
-    events = pd.concat(frames, ignore_index=True)
-    reps = pd.concat([metrics_frame(results, p).assign(paradigm=p) for p in PARADIGMS], ignore_index=True)
-    out = per_replication(events, targets, scenario.warmup_days, scenario.horizon_days, reps)
-    return {tid: f.to_dict("records") for tid, f in out.items()}, reps
+    out = evaluate_at(scenario_data, params, replications, targets)
+    return out["designs"], pd.DataFrame(out["metrics"])
 
 
 def design_figures(scenario_data: dict[str, Any], params: dict[str, float], replications: list[int],

@@ -19,8 +19,8 @@ from typing import Any
 
 import pandas as pd
 
-from sim.experiments.calibration.batch import design_figures
-from sim.measure.report import measure_table
+from sim.experiments.calibration.batch import evaluate_at
+from sim.measure.report import MEASURE_COLUMNS
 from sim.measure.targets import TargetFile
 
 NAN_PENALTY = 25.0  #: loss of a fitted target the trial cannot compute (no cohort), per weight
@@ -65,7 +65,7 @@ def evaluate(scenario_data: dict[str, Any], params: dict[str, float], replicatio
     Returns ``loss``, ``measures`` (the measures table as records) and ``seconds``.
     """
     t0 = time.perf_counter()
-    per_rep = design_figures(scenario_data, params, replications, targets)
-    table, detail = measure_table({tid: pd.DataFrame(r) for tid, r in per_rep.items()}, targets)
-    return {"loss": loss_of(table, targets), "measures": table.to_dict("records"),
-            "detail": detail.to_dict("records"), "seconds": time.perf_counter() - t0}
+    out = evaluate_at(scenario_data, params, replications, targets)  # metrics only: no event log
+    table = pd.DataFrame(out["measures"], columns=MEASURE_COLUMNS)
+    return {"loss": loss_of(table, targets), "measures": out["measures"],
+            "detail": out["measures_detail"], "seconds": time.perf_counter() - t0}
