@@ -22,7 +22,7 @@ def small_scenario(persons: int = 1500, years: float = 1.0, warmup: float = 0.5,
     data = resolve(DEFAULT)
     data = _deep_merge(data, {
         "simulation": {"seed": seed, "years": years, "warmup_years": warmup, "replications": replications},
-        "population": {"persons_65plus": persons, "entrants_per_year": persons * 0.047},
+        "population": {"persons_65plus": persons, "entrants_per_year": persons * 1167 / 18000},
         "capacity": {"beds": max(4, persons * 120 // 18000), "short_term_places": max(2, persons * 60 // 18000)},
     })
     data = _deep_merge(data, sections)

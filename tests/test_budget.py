@@ -25,6 +25,9 @@ from tests.conftest import DEFAULT, small_scenario
 #: A planner's 16 GiB laptop: refuse above 80 %, warn above 50 %; a night; a quarter of an hour.
 LAPTOP = Limits(memory_gib=12.8, warn_memory_gib=8.0, hours=24.0, warn_hours=0.25)
 EVERY_DAY = {"stable": 365.0, "fluctuating": 365.0, "unstable": 365.0, "palliative": 365.0}
+#: rates the same for every person (no age effect): a stratum's rate is then its events per person-year
+NO_AGE = {"deterioration_hazard_ratio_per_year_of_age": 1.0, "worsening_hazard_ratio_per_year_of_age": 1.0,
+          "dying_hazard_ratio_per_year_of_age": 1.0}
 
 
 def test_drivers_match_drawn_trajectories():
@@ -51,8 +54,8 @@ def test_drivers_grow_with_each_field():
     base = load_scenario(DEFAULT)
     d = drivers(base)
     assert d.persons == base.population.persons_65plus + base.population.entrants_per_year * 4.0
-    daily = small_scenario(persons=18000, health={"deterioration_rate_per_year": EVERY_DAY})
-    plain = drivers(small_scenario(persons=18000))
+    daily = small_scenario(persons=18000, health={"deterioration_rate_per_year": EVERY_DAY, **NO_AGE})
+    plain = drivers(small_scenario(persons=18000, health=NO_AGE))
     # the same occupancy; each person-year adds 365 minus its stratum's own rate (at most 5 a year)
     assert drivers(daily).person_years == pytest.approx(plain.person_years)
     extra = drivers(daily).health_events - plain.health_events
@@ -64,7 +67,7 @@ def test_drivers_grow_with_each_field():
      {"simulation": {"years": 99.0, "warmup_years": 1.0},
       "population": {"persons_65plus": 10_000_000, "entrants_per_year": 0.0}},
      "population.persons_65plus = 10,000,000"),
-    ("a deterioration every day", {"health": {"deterioration_rate_per_year": EVERY_DAY}},
+    ("a deterioration every day", {"health": {"deterioration_rate_per_year": EVERY_DAY, **NO_AGE}},
      "(365 health events per person-year)"),
     ("a million entrants a year for 9 years", {"simulation": {"years": 8.0, "warmup_years": 1.0},
                                                "population": {"entrants_per_year": 1_000_000.0}},

@@ -34,7 +34,11 @@ from tests.conftest import small_scenario
 ALPHA = 0.01  # family-wise level of each test below
 DAYS_PER_YEAR = 365.25
 REPS = 10
-NO_TERMINAL = {"health": {"terminal_episode_share": dict.fromkeys(STRATA, 0.0)}}
+#: the pure stratum chain: no terminal episodes, and the same rates for every person (no frailty, no age
+#: effect; those are tested in test_persons.py)
+SAME_RATES = {"frailty_variance": 0.0, "deterioration_hazard_ratio_per_year_of_age": 1.0,
+              "worsening_hazard_ratio_per_year_of_age": 1.0, "dying_hazard_ratio_per_year_of_age": 1.0}
+NO_TERMINAL = {"health": {"terminal_episode_share": dict.fromkeys(STRATA, 0.0), **SAME_RATES}}
 
 
 def exposure_years(df: pd.DataFrame, horizon: float) -> pd.Series:
@@ -154,7 +158,7 @@ def test_terminal_deteriorations_add_expected_count():
     Mean and variance of that sum are exact given the deaths; with thousands of events the sum
     is normal, so a two-sided z-test.
     """
-    s = small_scenario(persons=3000, years=2.0, warmup=0.0, seed=99, replications=4)
+    s = small_scenario(persons=3000, years=2.0, warmup=0.0, seed=99, replications=4, health=SAME_RATES)
     share = dict(zip(STRATA, s.health.terminal_episode_share.as_tuple(), strict=True))
     m = s.health.terminal_lead_days_mean
     rate = pd.Series(s.health.deterioration_rate_per_year.as_tuple(), index=list(STRATA))
@@ -217,7 +221,9 @@ def test_population_at_entry():
     moving in (older than 65) in its exact binomial (Clopper-Pearson) interval, and their
     ages KS against the same truncated exponential as the initial population's.
     """
-    s = small_scenario(persons=20000, years=2.0, warmup=0.5, population={"entrants_per_year": 2000.0})
+    # the truncated exponential of ages (the default's age bands are tested in test_persons.py)
+    s = small_scenario(persons=20000, years=2.0, warmup=0.5, population={
+        "entrants_per_year": 2000.0, "age_band_lower_years": None, "age_band_shares": None})
     p = s.population
     a = ALPHA / 6
     pops = [make_population(s, replication_seed(s.simulation.seed, r)) for r in range(5)]
@@ -264,7 +270,7 @@ def chain():
                                    "stratum_shares": {"stable": 0.4, "fluctuating": 0.3, "unstable": 0.2,
                                                       "palliative": 0.1}},
                        health={"transition_rates_per_year": tr, "death_rate_per_year": death,
-                               "terminal_episode_share": dict.fromkeys(STRATA, 0.0)})
+                               "terminal_episode_share": dict.fromkeys(STRATA, 0.0), **SAME_RATES})
     seed = replication_seed(s.simulation.seed, 0)
     traj = draw_trajectories(s, make_population(s, seed), seed)
     keep = np.isin(traj.kind, (ENTER, STRATUM_CHANGE, DEATH))

@@ -103,6 +103,29 @@ def _integrals(q: np.ndarray, horizon: float) -> tuple[np.ndarray, np.ndarray]:
     return e[:k, k:2 * k], e[:k, 2 * k:]
 
 
+def _mean_age_multipliers(s: Scenario) -> tuple[float, float, float]:
+    """Mean hazard multipliers (deterioration, worsening, dying) over the start population's ages.
+
+    The frailty has mean 1; the age multipliers are averaged over the start ages (age bands or the
+    truncated exponential), which is all a resource estimate needs.
+    """
+    h, pop = s.health, s.population
+    if not h.personal_rates:
+        return 1.0, 1.0, 1.0
+    grid = np.linspace(65.0, pop.age_max, 4001)[:-1] + (pop.age_max - 65.0) / 8000
+    if pop.age_band_lower_years is not None:
+        edges = np.array([*pop.age_band_lower_years, pop.age_max])
+        band = np.searchsorted(edges, grid, side="right") - 1
+        weight = np.array(pop.age_band_shares)[band] / np.diff(edges)[band]
+    else:
+        weight = np.exp(-(grid - 65.0) / pop.age_excess_mean_years)
+    weight = weight / weight.sum()
+    x = np.floor(grid) - h.age_reference_years
+    return tuple(float(weight @ (r ** x)) for r in (h.deterioration_hazard_ratio_per_year_of_age,
+                                                    h.worsening_hazard_ratio_per_year_of_age,
+                                                    h.dying_hazard_ratio_per_year_of_age))
+
+
 def drivers(s: Scenario) -> Drivers:
     """Persons ever present, person-years and health events of one replication (expected values)."""
     h, pop = s.health, s.population
@@ -111,13 +134,15 @@ def drivers(s: Scenario) -> Drivers:
     k = len(STRATA)
     q = np.zeros((k, k))
     total = np.zeros(k)
+    m_det, m_worse, m_dying = _mean_age_multipliers(s)
+    pall = STRATA.index("palliative")
     for i, origin in enumerate(STRATA):
         moves = getattr(h.transition_rates_per_year, origin)
         for j, dest in enumerate(STRATA):
-            q[i, j] = moves.get(dest, 0.0)
-        death = getattr(h.death_rate_per_year, origin)
+            q[i, j] = moves.get(dest, 0.0) * (1.0 if j <= i else m_dying if j == pall else m_worse)
+        death = getattr(h.death_rate_per_year, origin) * (1.0 if i == pall else m_dying)
         q[i, i] = -(q[i].sum() + death)
-        total[i] = q[i].sum() - q[i, i] + getattr(h.deterioration_rate_per_year, origin)
+        total[i] = q[i].sum() - q[i, i] + getattr(h.deterioration_rate_per_year, origin) * m_det
     persons = n + entrants * years
     try:
         once, twice = _integrals(q, years)

@@ -96,6 +96,21 @@ class Population(Strict):
         description="mean of (age - 65), exponential, truncated at age_max"
     )
     age_max: Annotated[float, Field(gt=65.0, le=120.0)]
+    age_band_lower_years: list[Annotated[float, Field(ge=65.0, le=120.0)]] | None = Field(
+        default=None, description="lower edges (years) of the age bands of the start population and of the"
+        " movers-in; the last band ends at age_max; None: the truncated exponential of age_excess_mean_years"
+    )
+    age_band_shares: list[Share] | None = Field(
+        default=None, description="share of persons 65+ in each age band (uniform within a band)"
+    )
+    dependence_hazard_ratio_per_year_of_age: Annotated[float, Field(gt=0.0, le=2.0)] = Field(
+        default=1.0, description="needs assessment: the odds-like weight w of personal-care dependence and"
+        " home-help need is this ratio per year of age at entry above health.age_reference_years, times the"
+        " frailty; P(dependent) = 1 - (1 - personal_care_dependent)^w (1.0: no age effect)"
+    )
+    dependence_frailty_exponent: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        default=0.0, description="the frailty's power in the dependence weight w (0: no frailty effect)"
+    )
     stratum_shares: SharePerStratum
     entrant_stratum_shares: SharePerStratum
     chronic_diagnoses_mean: RatePerStratum
@@ -111,6 +126,18 @@ class Population(Strict):
             total = sum(getattr(self, name).as_tuple())
             if abs(total - 1.0) > 1e-6:
                 raise ValueError(f"{name} must sum to 1 (got {total:.6f})")
+        edges, shares = self.age_band_lower_years, self.age_band_shares
+        if (edges is None) != (shares is None):
+            raise ValueError("age_band_lower_years and age_band_shares go together (give both or neither)")
+        if edges is not None:
+            if len(edges) != len(shares) or not edges:
+                raise ValueError(f"age_band_shares needs one share per age band ({len(edges)} bands,"
+                                 f" {len(shares)} shares)")
+            if edges[0] != 65.0 or any(b <= a for a, b in zip(edges, edges[1:], strict=False)) \
+                    or edges[-1] >= self.age_max:
+                raise ValueError("age_band_lower_years must start at 65 and rise, the last below age_max")
+            if abs(sum(shares) - 1.0) > 1e-6:
+                raise ValueError(f"age_band_shares must sum to 1 (got {sum(shares):.6f})")
         return self
 
 
@@ -149,6 +176,32 @@ class Health(Strict):
     terminal_lead_days_mean: PositiveDays = Field(
         description="mean days from the terminal deterioration to death (exponential)"
     )
+    frailty_variance: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        default=0.0, description="variance of the persistent individual frailty (gamma, mean 1) that"
+        " multiplies deterioration, worsening and dying rates; 0: everyone 1"
+    )
+    age_reference_years: Annotated[float, Field(ge=65.0, le=110.0)] = Field(
+        default=75.0, description="age (years) at which the age multipliers are 1: the stratum rates are"
+        " those of a person of this age and frailty 1"
+    )
+    deterioration_hazard_ratio_per_year_of_age: Annotated[float, Field(gt=0.0, le=2.0)] = Field(
+        default=1.0, description="acute deteriorations: rate multiplied by this per completed year of age"
+        " above age_reference_years (1.0: no age effect)"
+    )
+    worsening_hazard_ratio_per_year_of_age: Annotated[float, Field(gt=0.0, le=2.0)] = Field(
+        default=1.0, description="moves to a worse stratum other than palliative, per year of age"
+    )
+    dying_hazard_ratio_per_year_of_age: Annotated[float, Field(gt=0.0, le=2.0)] = Field(
+        default=1.0, description="moves to palliative and deaths outside the palliative stratum, per year"
+        " of age (the palliative phase's own length does not depend on age or frailty)"
+    )
+
+    @property
+    def personal_rates(self) -> bool:
+        """Whether rates differ between persons (frailty or age); else one rate table per stratum."""
+        return self.frailty_variance > 0.0 or any(
+            r != 1.0 for r in (self.deterioration_hazard_ratio_per_year_of_age,
+                               self.worsening_hazard_ratio_per_year_of_age, self.dying_hazard_ratio_per_year_of_age))
 
 
 class Routing(Strict):
@@ -191,6 +244,11 @@ class Routine(Strict):
     home_help_hours_per_week_independent: RatePerStratum
     post_discharge_home_help_hours_per_week: Rate
     post_discharge_home_help_weeks: NonNegDays
+    home_help_hours_shape: Annotated[float, Field(gt=0.0, le=100.0)] | None = Field(
+        default=None, description="granted hours differ between recipients: a recipient's weekly hours are"
+        " the stratum's home_help_hours_per_week_dependent times a gamma factor (mean 1, this shape) fixed"
+        " per person; None: every recipient gets the stratum's hours"
+    )
 
 
 class Capacities(Strict):

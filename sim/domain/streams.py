@@ -38,6 +38,7 @@ class Stream(enum.IntEnum):
     AREA = 5  #: area-level draws: arrival times of new 65-year-olds and movers-in
     CONCEPT = 6  #: service-concept decisions not tied to one deterioration
     SURVIVAL = 7  #: whether and when a new team dies (rollout, issue 18): one draw per area and concept
+    FRAILTY = 8  #: a person's persistent frailty, drawn once at entry (same under every care system)
 
 
 def _mix(z: np.ndarray) -> np.ndarray:

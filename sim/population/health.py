@@ -4,6 +4,14 @@ Drawn once per replication from each person's own HEALTH stream, before any care
 runs, so both care systems meet exactly the same trajectories. A continuous-time Markov
 chain over the strata with competing risks (move, deteriorate, die); stratum-dependent
 rates from the scenario. Drawn for all persons at once, one competing-risk step per loop.
+
+Rates can differ between persons (``Health.personal_rates``): a persistent frailty (drawn in
+:mod:`sim.population.population` from its own stream) and hazard ratios per completed year of
+age multiply a stratum's deterioration rate, its moves to a worse stratum and its "dying" rates
+(moves to palliative, deaths outside palliative). Moves to a better stratum and the palliative
+phase's own death rate are left alone. Age is piecewise constant per completed year: a step that
+would pass a birthday stops there without an event and the next step draws at the new age
+(exact for piecewise-constant rates, the exponential being memoryless).
 """
 
 from __future__ import annotations
@@ -38,11 +46,8 @@ class Trajectories:
         return len(self.time)
 
 
-def rate_tables(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
-    """Per stratum: total event rate (per day) and cumulative choice probabilities.
-
-    Choice columns: deterioration, a move to each stratum (in STRATA order), death.
-    """
+def _base_rates(scenario: Scenario) -> np.ndarray:
+    """Per stratum, rates per person-year: deterioration, a move to each stratum (STRATA order), death."""
     h = scenario.health
     k = len(STRATA)
     rates = np.zeros((k, 2 + k))
@@ -51,12 +56,48 @@ def rate_tables(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
         for target, r in getattr(h.transition_rates_per_year, s).items():
             rates[i, 1 + STRATA.index(target)] = r
         rates[i, 1 + k] = getattr(h.death_rate_per_year, s)
+    return rates
+
+
+def rate_tables(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Per stratum: total event rate (per day) and cumulative choice probabilities.
+
+    Choice columns: deterioration, a move to each stratum (in STRATA order), death. The rates of a
+    person of the reference age and frailty 1.
+    """
+    rates = _base_rates(scenario)
     total = rates.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         cum = np.cumsum(rates, axis=1) / total[:, None]
     cum = np.nan_to_num(cum, nan=1.0)
     cum[:, -1] = 1.0
     return total / DAYS_PER_YEAR, cum
+
+
+# Which multiplier scales each rate-table column (per origin stratum): none, deterioration, worse, dying.
+_NONE, _DET, _WORSE, _DYING = range(4)
+
+
+def rate_classes() -> np.ndarray:
+    """Per origin stratum and choice column (as in :func:`rate_tables`): which multiplier applies."""
+    k = len(STRATA)
+    pall = STRATA.index("palliative")
+    cls = np.zeros((k, 2 + k), np.int64)
+    for i in range(k):
+        cls[i, 0] = _DET
+        for j in range(k):
+            if j > i:
+                cls[i, 1 + j] = _DYING if j == pall else _WORSE
+        cls[i, 1 + k] = _NONE if i == pall else _DYING
+    return cls
+
+
+def _personal_factors(h, frailty: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """Multipliers (n x 4: none, deterioration, worse, dying) from frailty and completed years of age."""
+    x = years - h.age_reference_years
+    return np.stack([np.ones(len(x)), frailty * h.deterioration_hazard_ratio_per_year_of_age ** x,
+                     frailty * h.worsening_hazard_ratio_per_year_of_age ** x,
+                     frailty * h.dying_hazard_ratio_per_year_of_age ** x], axis=1)
 
 
 _TERMINAL_BASE = 1 << 40  # HEALTH-stream indices of terminal episodes, far from the step indices
@@ -102,6 +143,14 @@ def draw_trajectories(scenario: Scenario, pop: Population, seed: int) -> Traject
     """Draw every person's health trajectory from the entry to death or the horizon."""
     horizon = scenario.horizon_days
     total, cum = rate_tables(scenario)
+    personal = scenario.health.personal_rates
+    if personal:
+        h = scenario.health
+        base = _base_rates(scenario)
+        cls = rate_classes()
+        frailty = pop.frailty_or_ones()
+        # completed years of age of each person, raised at each birthday
+        years_all = np.floor(pop.age_at_entry)
     share_bed = np.array(scenario.health.share_needs_bed.as_tuple())
     share_assess = np.array(scenario.health.share_needs_assessment.as_tuple())
     key = stream_key(seed, Stream.HEALTH)
@@ -124,15 +173,38 @@ def draw_trajectories(scenario: Scenario, pop: Population, seed: int) -> Traject
     ndet = np.zeros(n, np.int32)
     step = 0
     while len(act):
-        base = step * _UNIFORMS_PER_STEP
-        u = uniforms(key, act[:, None], base + np.arange(_UNIFORMS_PER_STEP)[None, :])
-        rate = total[s]
+        first = step * _UNIFORMS_PER_STEP
+        u = uniforms(key, act[:, None], first + np.arange(_UNIFORMS_PER_STEP)[None, :])
+        if personal:
+            years = years_all[act]
+            rates = base[s] * np.take_along_axis(_personal_factors(h, frailty[act], years), cls[s], axis=1)
+            rate = rates.sum(axis=1) / DAYS_PER_YEAR
+        else:
+            rate = total[s]
         with np.errstate(divide="ignore"):
             dt = np.where(rate > 0, -np.log(u[:, 0]) / rate, np.inf)
         t = t + dt
+        if personal:
+            # A step past the next birthday stops there, with no event; the next step is at the new age.
+            birthday = pop.entry_time[act] + (years + 1.0 - pop.age_at_entry[act]) * DAYS_PER_YEAR
+            passed = (t >= birthday) & (birthday < horizon)
+            t = np.where(passed, birthday, t)
+            years_all[act[passed]] += 1.0
+            with np.errstate(invalid="ignore", divide="ignore"):
+                pcum = np.cumsum(rates, axis=1) / rates.sum(axis=1)[:, None]
+            pcum = np.nan_to_num(pcum, nan=1.0)
+            pcum[:, -1] = 1.0
         alive = t < horizon
-        act, t, s, u = act[alive], t[alive], s[alive], u[alive]
-        choice = (u[:, 1:2] > cum[s]).sum(axis=1)  # 0 = deterioration, 1..k move, k+1 death
+        if personal:
+            keep = alive & ~passed
+            pcum = pcum[keep]
+            # persons at a birthday stay active without an event
+            carry_a, carry_t, carry_s = act[alive & passed], t[alive & passed], s[alive & passed]
+            act, t, s, u = act[keep], t[keep], s[keep], u[keep]
+            choice = (u[:, 1:2] > pcum).sum(axis=1)
+        else:
+            act, t, s, u = act[alive], t[alive], s[alive], u[alive]
+            choice = (u[:, 1:2] > cum[s]).sum(axis=1)  # 0 = deterioration, 1..k move, k+1 death
         is_det = choice == 0
         is_move = (choice >= 1) & (choice <= k)
         is_death = choice == k + 1
@@ -169,6 +241,8 @@ def draw_trajectories(scenario: Scenario, pop: Population, seed: int) -> Traject
             out_a.append(np.full(len(p), -1, np.int8))
             keep = ~is_death
             act, t, s = act[keep], t[keep], s[keep]
+        if personal and len(carry_a):
+            act, t, s = np.concatenate([act, carry_a]), np.concatenate([t, carry_t]), np.concatenate([s, carry_s])
         step += 1
 
     _terminal_episodes(scenario, key, death_time, pop, traj_parts=(out_t, out_p, out_k, out_s, out_d, out_a),

@@ -3,6 +3,11 @@
 Attributes for the inclusion criteria come from fixed latent uniforms per person, compared
 with stratum-dependent probabilities (or Poisson quantiles), so they rise monotonically when
 a person's stratum worsens and never need a new draw.
+
+Each person also holds a persistent frailty (gamma, mean 1, from its own FRAILTY stream) that
+scales the health process's rates (:mod:`sim.population.health`) and, with age, the needs
+assessment for personal-care dependence (home help), and a fixed factor for the home-help hours
+granted to a recipient (gamma, mean 1).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
+from scipy.special import gammaincinv
 
 from sim.config.scenario import Scenario
 from sim.domain.strata import STRATA
@@ -18,7 +24,8 @@ from sim.domain.streams import Stream, stream_key, uniforms
 from sim.domain.units import DAYS_PER_YEAR
 
 # Index of each latent uniform in a person's POPULATION stream (never renumber).
-_U_AGE, _U_STRATUM, _U_CHRONIC, _U_MEDS, _U_DEP, _U_HHC, _U_CANCER, _U_WISH = range(8)
+_U_AGE, _U_STRATUM, _U_CHRONIC, _U_MEDS, _U_DEP, _U_HHC, _U_CANCER, _U_WISH, _U_HOURS = range(9)
+_U_FRAILTY = 0  # index in the person's FRAILTY stream
 
 
 @dataclass
@@ -35,11 +42,24 @@ class Population:
     u_cancer: np.ndarray
     u_wish: np.ndarray
     n_initial: int
+    frailty: np.ndarray | None = None  #: persistent factor (mean 1); None: everyone 1
+    u_hours: np.ndarray | None = None  #: latent uniform of the granted home-help hours
+
+    def frailty_or_ones(self) -> np.ndarray:
+        """Return the frailty of every person (ones when the scenario has none)."""
+        return np.ones(self.size) if self.frailty is None else self.frailty
 
     @property
     def size(self) -> int:
         """Number of persons ever present."""
         return len(self.entry_time)
+
+
+def gamma_mean_one(u: np.ndarray, variance: float) -> np.ndarray:
+    """Quantiles of a gamma distribution with mean 1 and ``variance`` (shape 1/variance) at ``u``."""
+    if variance <= 0:
+        return np.ones(len(u))
+    return gammaincinv(1.0 / variance, u) * variance
 
 
 def poisson_quantile(u: np.ndarray, mean: float) -> np.ndarray:
@@ -68,14 +88,44 @@ class Attributes:
         self.meds = np.stack(
             [poisson_quantile(pop.u_meds, m) for m in p.medications_mean.as_tuple()]
         )
-        self.dep = np.stack([pop.u_dep < q for q in p.personal_care_dependent.as_tuple()])
+        self.dep = np.stack([pop.u_dep < q for q in dependence_probability(scenario, pop)])
         self.hhc = np.stack([pop.u_hhc < q for q in p.home_health_enrolled.as_tuple()])
         self.cancer = pop.u_cancer < p.incurable_cancer_given_palliative
         self.wish = pop.u_wish < p.wishes_palliative_team
+        shape = scenario.routine.home_help_hours_shape
+        #: factor (mean 1) on a recipient's weekly home-help hours, fixed per person
+        self.help_hours_factor = (np.ones(pop.size) if shape is None or pop.u_hours is None
+                                  else gamma_mean_one(pop.u_hours, 1.0 / shape))
 
     def age(self, person: int, t: float) -> float:
         """Age in years at day ``t``."""
         return float(self.pop.age_at_entry[person] + (t - self.pop.entry_time[person]) / DAYS_PER_YEAR)
+
+
+def dependence_probability(scenario: Scenario, pop: Population) -> list[np.ndarray]:
+    """Per stratum, each person's probability of personal-care dependence (the home-help need).
+
+    ``1 - (1 - q_s) ** w`` with ``q_s`` the stratum's ``personal_care_dependent`` and the weight
+    ``w = ratio ** (age at entry - reference age) * frailty ** exponent``: a proportional-hazards
+    form, so it stays in 0-1, rises with the stratum, with age and with frailty, and is ``q_s``
+    itself when ``w = 1`` (no age or frailty effect).
+    """
+    p = scenario.population
+    ratio, power = p.dependence_hazard_ratio_per_year_of_age, p.dependence_frailty_exponent
+    q = p.personal_care_dependent.as_tuple()
+    if ratio == 1.0 and power == 0.0:
+        return [np.full(pop.size, x) for x in q]
+    age = np.floor(pop.age_at_entry)
+    w = ratio ** (age - scenario.health.age_reference_years) * pop.frailty_or_ones() ** power
+    return [-np.expm1(w * np.log1p(-x)) if x < 1.0 else np.ones(pop.size) for x in q]
+
+
+def _band_ages(p, u: np.ndarray) -> np.ndarray:
+    """Ages from the age bands by inversion: the band by its share, uniform within it."""
+    edges = np.array([*p.age_band_lower_years, p.age_max])
+    cum = np.concatenate([[0.0], np.cumsum(p.age_band_shares)])
+    cum[-1] = 1.0
+    return np.interp(u, cum, edges)
 
 
 def _draw_entrants(scenario: Scenario, key_area: np.uint64) -> np.ndarray:
@@ -104,18 +154,20 @@ def make_population(scenario: Scenario, seed: int) -> Population:
     n = n0 + len(entrant_times)
     ids = np.arange(n, dtype=np.uint64)
     key = stream_key(seed, Stream.POPULATION)
-    u = uniforms(key, ids[:, None], np.arange(8)[None, :])
+    u = uniforms(key, ids[:, None], np.arange(9)[None, :])  # counter-based: columns 0-7 as before
 
-    span = p.age_max - 65.0
-    # Truncated exponential by inversion: age - 65 ~ Exp(mean) conditioned on < span.
-    trunc = 1.0 - np.exp(-span / p.age_excess_mean_years)
-    excess = -p.age_excess_mean_years * np.log1p(-u[:, _U_AGE] * trunc)
-    age = 65.0 + excess
     movers = u[:, _U_AGE] < p.share_entrants_moving_in
     # Entrants: most turn 65; movers-in get an age from the same distribution (re-using the
     # uniform scaled to stay independent of the mover flag).
     u_mover = np.minimum(u[:, _U_AGE] / max(p.share_entrants_moving_in, 1e-12), 1.0 - 1e-12)
-    mover_age = 65.0 - p.age_excess_mean_years * np.log1p(-u_mover * trunc)
+    if p.age_band_lower_years is not None:
+        age, mover_age = _band_ages(p, u[:, _U_AGE]), _band_ages(p, u_mover)
+    else:
+        span = p.age_max - 65.0
+        # Truncated exponential by inversion: age - 65 ~ Exp(mean) conditioned on < span.
+        trunc = 1.0 - np.exp(-span / p.age_excess_mean_years)
+        age = 65.0 - p.age_excess_mean_years * np.log1p(-u[:, _U_AGE] * trunc)
+        mover_age = 65.0 - p.age_excess_mean_years * np.log1p(-u_mover * trunc)
     is_entrant = ids >= n0
     age = np.where(is_entrant, np.where(movers, mover_age, 65.0), age)
 
@@ -126,6 +178,11 @@ def make_population(scenario: Scenario, seed: int) -> Population:
     stratum = np.where(is_entrant, ste, st0).astype(np.int8)
 
     entry = np.concatenate([np.zeros(n0), entrant_times])
+    variance = scenario.health.frailty_variance
+    frailty = None
+    if variance > 0:
+        uf = uniforms(stream_key(seed, Stream.FRAILTY), ids, _U_FRAILTY)
+        frailty = gamma_mean_one(uf, variance)
     return Population(
         entry_time=entry,
         age_at_entry=age,
@@ -137,4 +194,6 @@ def make_population(scenario: Scenario, seed: int) -> Population:
         u_cancer=u[:, _U_CANCER],
         u_wish=u[:, _U_WISH],
         n_initial=n0,
+        frailty=frailty,
+        u_hours=u[:, _U_HOURS],
     )
