@@ -33,9 +33,10 @@ def results(tmp_path_factory):
 
 #: The engine's in-run ``cost`` column before costing moved after the run (main at 21be469,
 #: this scenario, replication 0): rows, sha256 of the little-endian float64 costs, their sum.
+#: Re-pinned on purpose by issue 14 (frailty, age hazards, SCB age bands change the rows).
 OLD_COST_COLUMN = {
-    "intervention": (19593, "72a5f2c0e4439c12f5ff366fad3a8a33fd09c89fc83bcd84d5e982e17d980054", 187699421.5201401),
-    "person": (20723, "138a3774123d3a39f1b5517df73125c1877512e32067644bd6c52689cea5b040", 181310716.6572439),
+    "intervention": (19688, "4178cdfe6e444cebc5e154348fd8e3e2a563cfee77bd2b427a6c9f6e6cfa09c2", 188737111.3420896),
+    "person": (21318, "058ef430e9b52b433bdc63ba81729f595f63edded772294feaf29be10f65295a", 195168650.0588584),
 }
 
 

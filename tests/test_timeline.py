@@ -115,9 +115,16 @@ def _raw(folder, replication=0):
 def test_routine_care_that_started_before_the_window_is_counted_in_it(compared):
     import numpy as np
 
-    rows, pid = person_timeline(compared)
     ev = _raw(compared)
     span = 18 * 30.44
+    # a person whose window starts while a stretch of home help runs (the window starts a third of
+    # its span before the person's first enrolment under person-driven care)
+    index = ev[ev["kind"].isin(["team_enrol", "palliative_enrol", "safe_discharge", "physician_list"])
+               & (ev["paradigm"] == "person")].groupby("person")["time"].min()
+    hh = ev[ev["kind"] == "home_help"]
+    pid = next(int(p) for p, t in index.items() if t > span / 3 and (
+        (hh["person"] == p) & (hh["time"] < t - span / 3) & (hh["time"] + hh["duration"] > t - span / 3)).any())
+    rows, _ = person_timeline(compared, person=pid)
     # the window's start in run time, from a row that began inside it
     start = float((rows["time"] - rows["day"]).iloc[0])
     raw = ev[(ev["person"] == pid) & (ev["kind"] == "home_help")]

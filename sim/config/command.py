@@ -89,6 +89,8 @@ def _rows(values: dict[str, Any], origins: dict, top: Path, prefix: tuple[str, .
     later = []
     for k, v in values.items():
         path = (*prefix, k)
+        if v is None:  # an optional field left unset (TOML has no null): nothing to show
+            continue
         if isinstance(v, dict) and v:
             sources = {_source(origins.get((*path, kk)), top) for kk in v}
             per_stratum = set(v) <= set(STRATA) and not any(isinstance(x, dict) and x for x in v.values())
