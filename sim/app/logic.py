@@ -213,7 +213,9 @@ def vidigi_log(ev: pd.DataFrame, persons: list[int] | None = None, start: float 
                 begin = t + (dur - q if kind == "admission" else 0.0)  # a bed is held after any wait
                 rows.append((eid, "queue", f"{step}_wait_begins", float(t), np.nan, rep, paradigm, person))
                 rows.append((eid, "resource_use", f"{step}_begins", float(begin), -1, rep, paradigm, person))
-                rows.append((eid, "resource_use_end", f"{step}_complete", float(t + dur), -1, rep, paradigm, person))
+                # no stay outlasts the departure (t + dur can pass a death time by a rounding step)
+                rows.append((eid, "resource_use_end", f"{step}_complete", min(float(t + dur), depart), -1, rep,
+                             paradigm, person))
         rows.append((eid, "arrival_departure", "depart", depart, np.nan, rep, paradigm, person))
     out = pd.DataFrame(rows, columns=VIDIGI_COLUMNS)
     if out.empty:
