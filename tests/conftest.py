@@ -24,6 +24,7 @@ def small_scenario(persons: int = 1500, years: float = 1.0, warmup: float = 0.5,
         "simulation": {"seed": seed, "years": years, "warmup_years": warmup, "replications": replications},
         "population": {"persons_65plus": persons, "entrants_per_year": persons * 1167 / 18000},
         "capacity": {"beds": max(4, persons * 120 // 18000), "short_term_places": max(2, persons * 60 // 18000)},
+        "special_housing": {"places": persons * data["special_housing"]["places"] // 18000},
     })
     data = _deep_merge(data, sections)
     return validate(data, "small")
@@ -40,7 +41,7 @@ def small():
 
 
 def small_scenario_toml(seed: int, years: float) -> str:
-    """A small what-if file on the default scenario (1,200 persons, 8 beds, 2 replications), as a planner writes one."""
+    """A small what-if file on the default scenario (1,200 persons, 8 beds, 62 special-housing places, 2 reps)."""
     return f"""base = [{json.dumps(str(DEFAULT))}]
 [meta]
 name = "small"
@@ -55,4 +56,6 @@ entrants_per_year = 56
 [capacity]
 beds = 8
 short_term_places = 4
+[special_housing]
+places = 62
 """

@@ -44,9 +44,10 @@ def _aftercare_windows(e, days):
 
 def test_aftercare_prevents_everything_and_replaces_clinic_visits_at_the_extreme():
     days = 200.0
+    # No special housing: the engine routes residents' deteriorations, not the team's plan (issue 14).
     s = small_scenario(persons=6000, years=2.0, warmup=0.5, concepts={"mobile_team": {
         "aftercare_days": days, "aftercare_prevent_share": 1.0, "aftercare_outpatient_multiplier": 0.0,
-        "max_enrolment_days": 60.0}})
+        "max_enrolment_days": 60.0}}, special_housing={"places": 0})
     e = _events(s)
     windows = _aftercare_windows(e, days)
     assert len(windows) >= 10, "the test needs stabilised or time-limited discharges"
@@ -109,7 +110,8 @@ def test_aftercare_prevents_its_share_of_deteriorations():
 
     q, days = 0.4, 365.0
     s = small_scenario(persons=8000, years=2.0, warmup=0.5, concepts={"mobile_team": {
-        "aftercare_days": days, "aftercare_prevent_share": q, "max_enrolment_days": 60.0}})
+        "aftercare_days": days, "aftercare_prevent_share": q, "max_enrolment_days": 60.0}},
+        special_housing={"places": 0})  # residents' deteriorations are the engine's (issue 14)
     e = _events(s)
     det = e[(e["kind"] == "deterioration") & e["detail"].isin(["needs_bed", "needs_assessment", "minor", "relapse"])]
     prev = e[(e["kind"] == "home_health_visit") & (e["detail"] == "prevented")]

@@ -1,10 +1,11 @@
 """What a care system and its concepts may read and do: the port to the engine.
 
 Care never sees the running model. The engine hands it an object with this shape
-(:class:`sim.engine.port.EnginePort`): the person's stratum, location and attributes, the
-admission history, the time, and four things to do: count routine volume so far, book a
-contact, note an event, and call back later. Kinds, providers and details are names (the
-vocabulary of :mod:`sim.domain.events`); the engine turns them into the log's codes.
+(:class:`sim.engine.port.EnginePort`): the person's stratum, location (home, hospital,
+short-term care, special housing) and attributes, the admission history, the time, and four
+things to do: count routine volume so far, book a contact, note an event, and call back later.
+Kinds, providers and details are names (the vocabulary of :mod:`sim.domain.events`); the
+engine turns them into the log's codes.
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ class CarePort(Protocol):
 
     def in_home_health(self, p: int) -> bool:
         """Enrolled in municipal home health care at the person's current stratum."""
+
+    def in_special_housing(self, p: int) -> bool:
+        """Living in special housing (särskilt boende) now; not while in hospital."""
+
+    def holds_place(self, p: int) -> bool:
+        """Return whether ``p`` holds a place in special housing (a resident, also while in hospital)."""
 
     def admissions_last(self, p: int, t: float, days: float = 365.25) -> int:
         """Hospital admissions of ``p`` in the ``days`` before ``t``."""

@@ -232,6 +232,10 @@ class Hospital(Strict):
     )
     relapse_time_mean_days: PositiveDays
     readmission_window_days: PositiveDays
+    discharge_payment_free_days: NonNegDays = Field(
+        default=3.0, description="days after the notice 'ready for discharge' before the municipality pays"
+        " the region for each further day in hospital (law 2017:612: three calendar days unless agreed)"
+    )
 
 
 class Routine(Strict):
@@ -264,6 +268,54 @@ class Capacities(Strict):
     )
 
 
+class SpecialHousing(Strict):
+    """Special housing (särskilt boende): a place of residence and a finite municipal resource.
+
+    Persons move in from home after a needs assessment and wait for a place (first come, first
+    served); a resident keeps the place through hospital stays until death. ``places = 0``: none.
+    """
+
+    places: Annotated[int, Field(ge=0)] = Field(default=0, description="places in the area (0: no special housing)")
+    initial_share_65plus: Share = Field(
+        default=0.05, description="share of the start population living in special housing at day 0 (at most"
+        " the places)"
+    )
+    initial_weight: RatePerStratum = Field(
+        default=RatePerStratum(stable=1.0, fluctuating=1.0, unstable=1.0, palliative=1.0),
+        description="relative chance of a dependent person of the start population to be a resident at day 0,"
+        " by stratum at entry",
+    )
+    initial_weight_independent: Rate = Field(
+        default=0.0, description="the same for a person who can manage personal care, relative to the stratum's"
+    )
+    initial_weight_per_year_of_age: Annotated[float, Field(gt=0.0, le=2.0)] = Field(
+        default=1.0, description="the relative chance is multiplied by this per year of age above 65"
+    )
+    application_rate_per_year: RatePerStratum = Field(
+        default=RatePerStratum(stable=0.0, fluctuating=0.0, unstable=0.0, palliative=0.0),
+        description="needs-assessed applications per person-year of dependent persons at home, by stratum"
+        " (checked weekly)",
+    )
+    application_admissions_12m_min: Annotated[int, Field(ge=0)] = Field(
+        default=0, description="a dependent person discharged home with at least this many admissions in the"
+        " last 12 months is assessed for special housing at discharge (0: no such rule)"
+    )
+    hospital_share_needs_bed: Share = Field(
+        default=1.0, description="share of residents' deteriorations that need a bed sent to hospital (via the ED)"
+    )
+    hospital_share_needs_assessment: Share = Field(
+        default=0.0, description="share of residents' deteriorations that need an assessment (terminal episodes"
+        " among them) sent to hospital; the rest are met by the special housing's nurse"
+    )
+    hospital_share_minor: Share = Field(default=0.0, description="the same for minor deteriorations")
+    nurse_visits_per_week: Rate = Field(
+        default=0.0, description="routine visits of the municipality's nurse per resident and week (home health care)"
+    )
+    primary_care_visits_per_year: Rate = Field(
+        default=0.0, description="routine primary-care (physician) visits per resident-year"
+    )
+
+
 class Costs(Strict):
     """Unit costs, SEK (2024 price level). Sources in the scenario file's comments."""
 
@@ -275,12 +327,14 @@ class Costs(Strict):
     home_help_hour: Cost
     short_term_care_day: Cost
     delayed_discharge_day: Cost = Field(
-        description="municipal payment to the region per delayed-discharge day"
+        description="municipal payment to the region per delayed-discharge day after the free days"
+        " (a transfer between payers: the bed-day itself is the region's bed_day)"
     )
     mobile_team_year: Cost = 0.0
     palliative_team_year: Cost = 0.0
     home_physician_year: Cost = 0.0
     safe_discharge_team_year: Cost = 0.0
+    special_housing_day: Cost = Field(default=0.0, description="a resident-day in special housing (särskilt boende)")
 
 
 Payer = Literal["region", "municipality"]
@@ -300,6 +354,7 @@ class Payers(Strict):
     palliative_team: Payer
     home_physician: Payer
     safe_discharge: Payer
+    special_housing: Payer = "municipality"
 
 
 class ConceptSwitches(Strict):
@@ -328,6 +383,7 @@ class Scenario(Strict):
     hospital: Hospital
     routine: Routine
     capacity: Capacities
+    special_housing: SpecialHousing = SpecialHousing()
     costs: Costs
     payers: Payers
     concepts: Concepts

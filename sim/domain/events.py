@@ -20,10 +20,15 @@ KINDS = [
     "safe_discharge", "safe_discharge_visit", "fixed_cost",
     # nurse time (weekly)
     "nurse_demand_hours", "nurse_available_hours", "nurse_lost_hours",
+    # delayed-discharge payment (law 2017:612): a transfer, municipality -> region (issue 14)
+    "discharge_payment", "discharge_payment_received",
+    # special housing (särskilt boende, issue 14): resident-days, the wait for a place, the place held
+    "special_housing", "special_housing_wait", "special_housing_place",
 ]
 PROVIDERS = [
     "none", "hospital", "ed", "outpatient", "primary_care", "home_health", "home_help",
     "short_term_care", "mobile_team", "palliative_team", "home_physician", "safe_discharge",
+    "special_housing",
 ]
 #: Who pays (huvudman): the region (hospital, primary care) or the municipality (home care).
 PAYERS = ("none", "region", "municipality")
@@ -33,6 +38,8 @@ DETAILS = [
     "home", "hospital", "short_term_care", "team_home", "plan_nurse", "plan_ed",
     "accepted", "full", "not_eligible", "queued", "stabilised", "time_limit", "died",
     "physician_home", "palliative_home", "safe_discharge_home",
+    # special housing (issue 14)
+    "special_housing", "granted",
 ]
 K = {name: i for i, name in enumerate(KINDS)}
 PR = {name: i for i, name in enumerate(PROVIDERS)}

@@ -1,8 +1,9 @@
 """Unit prices and payer shares, applied to rows that carry quantities.
 
 A row's cost is its quantity times the unit price of its kind (SEK per visit, per bed-day, per
-hour), except a concept's staffed time (``fixed_cost`` rows), which costs its provider's yearly
-price times the days staffed over 365.25. A concept's home visits cost nothing per row: its
+hour; minus the paying side's price for the receiving side of a transfer between payers), except
+a concept's staffed time (``fixed_cost`` rows), which costs its provider's yearly price times the
+days staffed over 365.25. A concept's home visits cost nothing per row: its
 staff is paid by the year. With the scenario's own prices :func:`price_table` gives the
 engine's ``cost`` column bit for bit (same operations in the same order).
 
@@ -26,12 +27,18 @@ from sim.domain.units import DAYS_PER_YEAR
 PRICE_OF_KIND = {
     "ed_visit": "ed_visit",
     "admission": "bed_day",
-    "delayed_discharge": "delayed_discharge_day",
+    "discharge_payment": "delayed_discharge_day",
     "short_term_care": "short_term_care_day",
     "outpatient_visit": "outpatient_visit",
     "primary_care_visit": "primary_care_visit",
     "home_health_visit": "home_health_visit",
     "home_help": "home_help_hour",
+    "special_housing": "special_housing_day",
+}
+#: Transfers between payers: the receiving side's kind, priced at minus the paying side's price, so
+#: that the pair sums to zero in the total and each payer's net includes it.
+RECEIVED_OF_KIND = {
+    "discharge_payment_received": "delayed_discharge_day",
 }
 PAID = tuple(p for p in PAYERS if p != "none")
 
@@ -49,6 +56,7 @@ class Prices:
         """Return the scenario's prices; payer shares from ``[payers]`` unless ``shares`` says otherwise."""
         costs = scenario.costs
         per_unit = {kind: float(getattr(costs, f)) for kind, f in PRICE_OF_KIND.items()}
+        per_unit.update({kind: -float(getattr(costs, f)) for kind, f in RECEIVED_OF_KIND.items()})
         per_year = {cls_.provider: float(cls_.staff_cost_per_year(scenario)) for cls_ in REGISTRY.values()}
         payers = scenario.payers
         base = {name: {getattr(payers, name): 1.0} for name in type(payers).model_fields}

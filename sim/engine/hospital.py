@@ -15,7 +15,7 @@ import simpy
 from scipy.special import ndtri
 
 from sim.domain.events import D
-from sim.domain.locations import HOME, HOSPITAL, SHORT_TERM
+from sim.domain.locations import HOME, HOSPITAL, SHORT_TERM, SPECIAL_HOUSING
 from sim.domain.routes import (
     ADMITTED,
     DIRECT_ADMIT,
@@ -44,7 +44,12 @@ class HospitalPathway:
     def _deterioration(self, p: int, t: float, i: int) -> None:
         row = self.det_row[i]
         acuity = int(self.traj.acuity[i])
-        if self._location[p] != HOME:
+        loc = self._location[p]
+        if loc == SPECIAL_HOUSING:
+            self.housing_deterioration(p, t, acuity, self.care_u[row].tolist(), float(self.care_z[row]),
+                                       int(self.traj.det_index[i]))
+            return
+        if loc != HOME:
             self.note(p, t, "deterioration", D["in_care"])
             return
         self.note(p, t, "deterioration", (D["needs_bed"], D["needs_assessment"], D["minor"])[acuity])
@@ -84,6 +89,7 @@ class HospitalPathway:
         readmit = t0 - self.last_discharge[p] <= self.scenario.hospital.readmission_window_days
         self.admissions.setdefault(p, []).append(t0)
         self.accrue(p, t0)
+        self.accrue_housing(p, t0)
         self._location[p] = HOSPITAL
         self.care.on_admission(p, t0)
         avoidable = acuity != 0
@@ -100,7 +106,9 @@ class HospitalPathway:
             yield env.timeout(los)
             t_ready = env.now
             s_ready = self._stratum[p]
-            if u[U_STC] < self.stc_share[s] * self.care.plan_discharge(p, t_ready):
+            if self._resident[p]:
+                pass  # back to the person's place in special housing: no short-term care, no wait
+            elif u[U_STC] < self.stc_share[s] * self.care.plan_discharge(p, t_ready):
                 to_stc = True
                 stc = self.short_term.request()
                 yield stc
@@ -125,8 +133,7 @@ class HospitalPathway:
         self.book(p, t0, "admission", "hospital", t1 - t0, bed_days, detail,
                   readmission=bool(readmit), avoidable=avoidable, stratum=s)
         if t_ready is not None and t1 > t_ready:
-            self.book(p, t_ready, "delayed_discharge", "short_term_care" if to_stc else "home_help",
-                      t1 - t_ready, t1 - t_ready, stratum=s_ready)
+            self._delayed_discharge(p, t_ready, t1, "short_term_care" if to_stc else "home_help", s_ready)
         if cause is not None:
             if stc is not None:
                 self.short_term.release(stc)
@@ -137,6 +144,10 @@ class HospitalPathway:
         self.book(p, t1, "outpatient_visit", "outpatient", 0.0,
                   self.scenario.hospital.outpatient_followups_per_admission
                   * self.care.routine_multipliers(p, t1)[1], D["followup"])
+        if self._resident[p] and stc is None:
+            self.episode.pop(p, None)
+            self.move_into_housing(p, t1)
+            return
         if stc is not None:
             self._location[p] = SHORT_TERM
             s_stc = self._stratum[p]
@@ -152,8 +163,27 @@ class HospitalPathway:
             if cause is not None:
                 self.episode.pop(p, None)
                 return
+            if self._resident[p]:  # a place was granted during the stay
+                self.episode.pop(p, None)
+                self.move_into_housing(p, env.now)
+                return
         self.episode.pop(p, None)
         self._back_home(p, u, det_index, depth)
+
+    def _delayed_discharge(self, p: int, t_ready: float, t1: float, waiting_for: str, s: int) -> None:
+        """Days as ready for discharge (utskrivningsklar), and the municipality's payment for them.
+
+        The bed-days are the admission row's (the region's resource, counted once). From
+        ``discharge_payment_free_days`` after the notice the municipality pays the region per
+        day (law 2017:612): a transfer, booked as two rows of the same days, one priced to the
+        municipality and one priced negative to the region, so that each payer's net includes
+        it and the total cost does not change.
+        """
+        self.book(p, t_ready, "delayed_discharge", waiting_for, t1 - t_ready, t1 - t_ready, stratum=s)
+        t_pay = t_ready + self.scenario.hospital.discharge_payment_free_days
+        if t1 > t_pay:
+            self.book(p, t_pay, "discharge_payment", waiting_for, t1 - t_pay, t1 - t_pay, stratum=s)
+            self.book(p, t_pay, "discharge_payment_received", "hospital", t1 - t_pay, t1 - t_pay, stratum=s)
 
     def _back_home(self, p: int, u, det_index: int, depth: int) -> None:
         t = self.env.now
@@ -161,6 +191,7 @@ class HospitalPathway:
         self.last_accrual[p] = t
         self.help_extra_until[p] = t + 7.0 * self.scenario.routine.post_discharge_home_help_weeks
         self.care.on_home(p, t)
+        self.assess_at_discharge(p, t)
         s = self._stratum[p]
         if u[U_RELAPSE] < self.relapse_p[s] * self.care.relapse_multiplier(p):
             m = self.scenario.hospital.relapse_time_mean_days

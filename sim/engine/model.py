@@ -19,11 +19,12 @@ from scipy.special import ndtri
 from sim.config.scenario import Scenario
 from sim.domain.events import PR, PY, D, K
 from sim.domain.health import DEATH, DETERIORATION, ENTER, STRATUM_CHANGE
-from sim.domain.locations import DEAD, HOME, HOSPITAL, NOT_ENTERED, SHORT_TERM
+from sim.domain.locations import DEAD, HOME, HOSPITAL, NOT_ENTERED, SHORT_TERM, SPECIAL_HOUSING
 from sim.domain.routes import N_SLOTS, U_LOS
 from sim.domain.streams import Stream, stream_key, uniforms
 from sim.domain.units import DAYS_PER_YEAR
 from sim.engine.hospital import HospitalPathway
+from sim.engine.housing import SpecialHousing
 from sim.engine.nurse import NurseTime
 from sim.engine.port import EnginePort
 from sim.engine.recorder import Recorder
@@ -40,12 +41,13 @@ def _days(n: int, value: float) -> array:
     return array("d", np.full(n, value).tobytes())
 
 
-class Model(HospitalPathway, RoutineVolume, NurseTime):
+class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
     """One replication: resources, person state and the driver; the pathways are its bases.
 
     The hospital pathway (:mod:`sim.engine.hospital`), routine volume
-    (:mod:`sim.engine.routine`) and nurse time (:mod:`sim.engine.nurse`) are mixed in, each
-    in its own module, so that they read as plain methods on the running state.
+    (:mod:`sim.engine.routine`), nurse time (:mod:`sim.engine.nurse`) and special housing
+    (:mod:`sim.engine.housing`) are mixed in, each in its own module, so that they read as
+    plain methods on the running state.
 
     Parameters
     ----------
@@ -108,6 +110,7 @@ class Model(HospitalPathway, RoutineVolume, NurseTime):
         self.care_z = ndtri(self.care_u[:, U_LOS]) if len(det) else np.empty(0)
 
         self._cache_parameters()
+        self._init_housing(seed)
         # Care sees the run only through the port (no import of the engine, no event-log codes).
         self.port = EnginePort(self)
         self.care = care_factory(self.port)
@@ -172,6 +175,8 @@ class Model(HospitalPathway, RoutineVolume, NurseTime):
         self.care.on_start()
         self.env.process(self._driver())
         self.env.process(self._nurse_time())
+        if self.sh_places is not None and self.sh_apply_rate.any():
+            self.env.process(self._assessments())
         self.env.run(until=self.horizon + 1e-6)
         self.rec.flush()
         return self
@@ -194,7 +199,8 @@ class Model(HospitalPathway, RoutineVolume, NurseTime):
                 elif k == DEATH:
                     self._death(p, t)
                 elif k == ENTER:
-                    self._location[p] = HOME
+                    if not self.enter_special_housing(p, t):
+                        self._location[p] = HOME
                     self.last_accrual[p] = t
                     self.note(p, t, "enter")
                     self.care.on_enter(p, t)
@@ -209,10 +215,12 @@ class Model(HospitalPathway, RoutineVolume, NurseTime):
         for proc in list(self.episode.values()):
             if proc.is_alive:
                 proc.interrupt("end")
+        self.housing_end(t)
         self.care.on_end(t)
 
     def _stratum_change(self, p: int, t: float, new: int) -> None:
         self.accrue(p, t)
+        self.accrue_housing(p, t)
         old = self._stratum[p]
         self._stratum[p] = new
         self.note(p, t, "stratum_change")
@@ -221,7 +229,9 @@ class Model(HospitalPathway, RoutineVolume, NurseTime):
     def _death(self, p: int, t: float) -> None:
         loc = self._location[p]
         self.accrue(p, t)
-        where = {HOME: "home", HOSPITAL: "hospital", SHORT_TERM: "short_term_care"}.get(loc, "home")
+        self.housing_death(p, t)
+        where = {HOME: "home", HOSPITAL: "hospital", SHORT_TERM: "short_term_care",
+                 SPECIAL_HOUSING: "special_housing"}.get(loc, "home")
         self._location[p] = DEAD
         self.note(p, t, "death", D[where])
         proc = self.episode.get(p)

@@ -36,6 +36,8 @@ class EnginePort:
         self.accrue = model.accrue
         self.in_home_health = model.in_home_health
         self.admissions_last = model.admissions_last
+        self.in_special_housing = model.in_special_housing
+        self.holds_place = model.holds_place
 
     @property
     def now(self) -> float:

@@ -205,8 +205,10 @@ def replication_statistics(ev: pd.DataFrame, persons: Persons, warmup: float, ho
     deaths = m[kind == "death"]
     n_d = len(deaths)
     out["deaths_per_1000"] = n_d / py * 1000
-    for place in ("hospital", "home", "short_term_care"):
+    for place in ("hospital", "home", "short_term_care", "special_housing"):
         out[f"death_place_{place}_share"] = float((deaths["detail"] == place).sum()) / n_d if n_d else float("nan")
+    out["death_place_nursing_home_share"] = (out["death_place_special_housing_share"]
+                                             + out["death_place_short_term_care_share"])
 
     # Prevalences from accrual intervals [time, time + duration] overlapping the period.
     allev = ev[(ev["time"] < horizon) & (ev["time"] + ev["duration"] > warmup)]
@@ -224,6 +226,11 @@ def replication_statistics(ev: pd.DataFrame, persons: Persons, warmup: float, ho
                                                   if recipient_days else float("nan"))
     out["home_help_over_80h_share"] = (float(ov[per_month > 80.0].sum()) / recipient_days
                                        if recipient_days else float("nan"))
+
+    # Special housing: places held (special_housing_place rows: from day 0 or the grant to death or the horizon).
+    sh = ev[(ev["kind"] == "special_housing_place") & (ev["time"] < horizon)]
+    out["special_housing_share"] = float(
+        _overlap(sh["time"].to_numpy(), (sh["time"] + sh["duration"]).to_numpy(), warmup, horizon).sum()) / pdays
 
     stc = m[kind == "short_term_care"]
     out["short_term_care_per_1000_on_a_day"] = float(stc["quantity"].sum()) / pdays * 1000
@@ -282,6 +289,7 @@ STATISTICS = frozenset({
     "admissions_per_1000", "bed_days_per_1000", "length_of_stay_days", "readmission_30d_share",
     "ed_visits_per_1000", "ed_visits_per_1000_80plus", "ed_admission_share", "deaths_per_1000",
     "death_place_hospital_share", "death_place_home_share", "death_place_short_term_care_share",
+    "death_place_special_housing_share", "death_place_nursing_home_share", "special_housing_share",
     "home_health_enrolled_share", "home_health_year_share", "home_help_recipients_share",
     "home_help_hours_per_recipient_month", "home_help_over_80h_share", "short_term_care_per_1000_on_a_day",
     "age_65_74_share", "age_75_84_share", "age_85plus_share", "cost_region_per_person",

@@ -34,7 +34,8 @@ KIND_DOC: dict[str, tuple[str, str, str]] = {
     "admission": ("a hospital stay, from arrival to discharge", "bed-days (days in a bed)",
                   "days from arrival to discharge, a wait for a bed included"),
     "delayed_discharge": ("days in hospital after being ready for discharge (utskrivningsklar), waiting for "
-                          "the provider named (short-term care or home help)", "days", "days"),
+                          "the provider named (short-term care or home help); not priced: the bed-days are "
+                          "the admission row's", "days", "days"),
     "short_term_care": ("a stay in a short-term place (korttidsplats)", "days", "days"),
     "outpatient_visit": ("hospital outpatient visits: routine volume accrued over an interval, or one follow-up",
                          "visits (expected count over the interval for routine rows)", "days of the interval"),
@@ -72,6 +73,18 @@ KIND_DOC: dict[str, tuple[str, str, str]] = {
     "nurse_available_hours": ("home health nurse hours available for visits in one week", "hours", "days (7)"),
     "nurse_lost_hours": ("home health nurse hours lost to failed coordination (strulfaktorer) in one week",
                          "hours", "days (7)"),
+    "discharge_payment": ("the municipality's payment to the region for delayed-discharge days after the free "
+                          "days (law 2017:612), from when it starts; the provider is what the person waited "
+                          "for, the payer the municipality: a transfer, not a resource", "days paid", "days paid"),
+    "special_housing": ("days living in special housing (särskilt boende), accrued over an interval (split at the "
+                        "warm-up end); a resident in hospital is not here", "resident-days", "days of the interval"),
+    "special_housing_wait": ("a wait for a place in special housing, from the needs assessment to the place, "
+                             "written when it ends; detail: granted, died or censored", "persons (1)", "days waited"),
+    "special_housing_place": ("a place in special housing held, from day 0 (a resident at the start) or the grant, "
+                              "written when it ends (detail: died or censored); held through hospital stays",
+                              "places (1)", "days held"),
+    "discharge_payment_received": ("the region's side of a discharge_payment row (same days, priced negative: "
+                                   "the pair sums to zero in the total cost)", "days paid", "days paid"),
 }
 
 DETAIL_DOC: dict[str, str] = {
@@ -104,6 +117,8 @@ DETAIL_DOC: dict[str, str] = {
     "physician_home": "treated at home by the home-care physician",
     "palliative_home": "treated at home by the palliative team",
     "safe_discharge_home": "treated at home by the nurse Trygg hemgång alerts",
+    "special_housing": "in special housing (särskilt boende): a death there, or a nurse or physician contact there",
+    "granted": "a place in special housing was granted (the wait ended)",
 }
 
 

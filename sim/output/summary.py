@@ -36,6 +36,8 @@ RATE_METRICS: dict[str, tuple[str, str]] = {
     "home_help_hours": ("home_help", "quantity"),
     "short_term_care_days": ("short_term_care", "quantity"),
     "delayed_discharge_days": ("delayed_discharge", "quantity"),
+    "discharge_payment_days": ("discharge_payment", "quantity"),
+    "special_housing_days": ("special_housing", "quantity"),
     "deaths": ("death", "count"),
 }
 UNITS = {
@@ -43,6 +45,7 @@ UNITS = {
     "cost_region_sek": "SEK per person 65+ per year",
     "cost_municipality_sek": "SEK per person 65+ per year",
     "cost_total_sek": "SEK per person 65+ per year",
+    "discharge_payment_sek": "SEK per person 65+ per year (municipality to region, in both nets)",
     "persons_start": "persons",
     "persons_entered": "persons",
     "persons_died": "persons",
@@ -52,6 +55,15 @@ UNITS = {
     "nurse_coverage": "share of demanded nurse hours available",
     "bed_occupancy": "mean occupied beds / beds",
     "deaths_at_home_share": "share of deaths",
+    "deaths_hospital_share": "share of deaths",
+    "deaths_housing_share": "share of deaths (special housing)",
+    "deaths_short_term_share": "share of deaths (short-term care)",
+    "ed_admission_share": "admissions via the ED / ED visits",
+    "housing_residents": "persons holding a place on a day per 1,000 persons 65+",
+    "housing_share_65plus": "share of persons 65+ holding a place on a day",
+    "housing_waiting": "persons waiting for a place on a day (mean)",
+    "housing_wait_days": "mean days from assessment to a place (places granted in the period; 0 if none)",
+    "housing_moves_in": "places granted per 1,000 persons 65+ per year",
 }
 UNITS.update(CONCEPT_UNITS)
 
@@ -77,6 +89,11 @@ def population_counts(pop: Population, traj: Trajectories, warmup: float, horizo
 
 _ADMISSION = KINDS.index("admission")
 _HOME = DETAILS.index("home")
+_PLACE_OF_DEATH = {place: DETAILS.index(place) for place in ("hospital", "special_housing", "short_term_care")}
+#: Place of death -> the word in its metric name (names fit the console table's 25 characters).
+_SHORT = {"hospital": "hospital", "special_housing": "housing", "short_term_care": "short_term"}
+_SH_PLACE, _SH_WAIT = KINDS.index("special_housing_place"), KINDS.index("special_housing_wait")
+_GRANTED, _VIA_ED = DETAILS.index("granted"), DETAILS.index("via_ed")
 
 
 def _numpy(col: pa.ChunkedArray) -> np.ndarray:
@@ -105,9 +122,14 @@ class MetricAccumulator:
         self.warmup, self.horizon, self.beds, self.prices = warmup, horizon, beds, prices
         self.sums: dict[str, float] = {m: 0.0 for m in RATE_METRICS}
         self.cost = {"region": 0.0, "municipality": 0.0}
+        self.transfer = 0.0  # delayed-discharge payments, municipality -> region (SEK)
         self.nurse = {"nurse_demand_hours": 0.0, "nurse_available_hours": 0.0, "nurse_lost_hours": 0.0}
         self.bed_time = 0.0
         self.deaths_home = 0.0
+        self.deaths_at = dict.fromkeys(_PLACE_OF_DEATH, 0)
+        self.via_ed = 0
+        self.sh_place_time = self.sh_wait_time = self.sh_wait_days = 0.0
+        self.sh_granted = 0
         self.extra: dict[str, float] = {}
 
     def add(self, table: pa.Table) -> None:
@@ -138,8 +160,10 @@ class MetricAccumulator:
                 self.sums[metric] += int(np.count_nonzero(bool_cols[field][r]))
             else:
                 self.sums[metric] += float(quantity[r].sum())
-        for name, paid in cost_by_payer(table, price_table(table, self.prices), self.prices, w).items():
+        cost = price_table(table, self.prices)
+        for name, paid in cost_by_payer(table, cost, self.prices, w).items():
             self.cost[name] += paid
+        self.transfer += float(cost[rows["discharge_payment"]].sum())
         for name in self.nurse:
             self.nurse[name] += float(quantity[rows[name]].sum())
         # Bed occupancy over the whole run window overlapping the measured period. A bed is
@@ -151,8 +175,26 @@ class MetricAccumulator:
             t0 = t1 - quantity[adm]
             self.bed_time += float(np.clip(np.minimum(t1, self.horizon) - np.maximum(t0, self.warmup), 0, None).sum())
         deaths = rows["death"]
+        detail = _codes(table["detail"], DETAILS)
         if len(deaths):
-            self.deaths_home += int(np.count_nonzero(_codes(table["detail"], DETAILS)[deaths] == _HOME))
+            self.deaths_home += int(np.count_nonzero(detail[deaths] == _HOME))
+            for place, code in _PLACE_OF_DEATH.items():
+                self.deaths_at[place] += int(np.count_nonzero(detail[deaths] == code))
+        self.via_ed += int(np.count_nonzero(detail[rows["admission"]] == _VIA_ED))
+        # Special housing: places held and waits on a day (time overlapping the period), waits
+        # ended with a place in the period (counted at the grant).
+        duration = _numpy(table["duration"])
+        for k, attr in ((_SH_PLACE, "sh_place_time"), (_SH_WAIT, "sh_wait_time")):
+            r = np.flatnonzero(kind == k)
+            if len(r):
+                t1 = time[r] + duration[r]
+                ov = np.clip(np.minimum(t1, self.horizon) - np.maximum(time[r], self.warmup), 0, None).sum()
+                setattr(self, attr, getattr(self, attr) + float(ov))
+        r = np.flatnonzero((kind == _SH_WAIT) & (detail == _GRANTED))
+        if len(r):
+            granted = (time[r] + duration[r] >= self.warmup) & (time[r] + duration[r] < self.horizon)
+            self.sh_granted += int(np.count_nonzero(granted))
+            self.sh_wait_days += float(duration[r][granted].sum())
 
     def result(self, counts: dict[str, float]) -> dict[str, float]:
         """Return the replication's metrics."""
@@ -162,12 +204,23 @@ class MetricAccumulator:
         out["cost_region_sek"] = self.cost["region"] / py
         out["cost_municipality_sek"] = self.cost["municipality"] / py
         out["cost_total_sek"] = (self.cost["region"] + self.cost["municipality"]) / py
+        out["discharge_payment_sek"] = self.transfer / py
         demand = self.nurse["nurse_demand_hours"]
         worked = self.nurse["nurse_available_hours"] + self.nurse["nurse_lost_hours"]
         out["nurse_hassle_share"] = self.nurse["nurse_lost_hours"] / worked if worked else 0.0
         out["nurse_coverage"] = min(1.0, self.nurse["nurse_available_hours"] / demand) if demand else 1.0
         out["bed_occupancy"] = self.bed_time / ((self.horizon - self.warmup) * self.beds)
         out["deaths_at_home_share"] = self.deaths_home / self.sums["deaths"] if self.sums["deaths"] else 0.0
+        for place, n in self.deaths_at.items():
+            out[f"deaths_{_SHORT[place]}_share"] = n / self.sums["deaths"] if self.sums["deaths"] else 0.0
+        out["ed_admission_share"] = self.via_ed / self.sums["ed_visits"] if self.sums["ed_visits"] else 0.0
+        days = self.horizon - self.warmup
+        person_days = counts["person_years"] * 365.25 or float("nan")
+        out["housing_residents"] = self.sh_place_time / person_days * 1000.0
+        out["housing_share_65plus"] = self.sh_place_time / person_days
+        out["housing_waiting"] = self.sh_wait_time / days
+        out["housing_wait_days"] = self.sh_wait_days / self.sh_granted if self.sh_granted else 0.0
+        out["housing_moves_in"] = self.sh_granted / py * 1000.0
         out.update(self.extra)
         out.update(counts)
         return out

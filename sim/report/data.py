@@ -141,8 +141,10 @@ def band(series: pd.DataFrame) -> pd.DataFrame:
 #: Cost categories of the waterfall: (payer, label) from (kind, provider).
 def cost_category(kind: str, provider: str, payer: str) -> tuple[str, str]:
     """Return the waterfall category of a cost row: ``(payer, label)``."""
-    if kind == "delayed_discharge":
+    if kind == "discharge_payment":
         return "transfer", "delayed-discharge payments (municipality → region)"
+    if kind == "discharge_payment_received":
+        return payer, "delayed-discharge payments received (from the municipality)"
     if kind == "fixed_cost":
         return payer, f"{provider.replace('_', ' ')} (fixed yearly cost)"
     labels = {"admission": "hospital bed-days", "ed_visit": "ED visits", "outpatient_visit": "outpatient clinic",
@@ -156,7 +158,8 @@ def costs_by_payer(ev: pd.DataFrame, warmup: float, years: float) -> pd.DataFram
 
     Averaged over replications. Teams are their fixed yearly cost (no allocation needed at
     area level); the delayed-discharge payment is booked to the municipality but is a transfer
-    to the region, so it is its own category.
+    to the region, so it is its own category, and the region's side of it is a negative category of
+    the region (the pair sums to zero: the bed-days are counted once, as the region's).
     """
     m = ev[(ev["time"] >= warmup) & (ev["cost"] != 0)]
     reps = ev["replication"].nunique()
