@@ -228,3 +228,41 @@ def test_refuses_pinned_and_misplaced_assumptions(tmp_path):
     with pytest.raises(ScenarioError) as exc:
         check_against(spec, resolve(DEFAULT), "s.toml")
     assert "outside [100, 200]" in str(exc.value) and "no field 'no_such'" in str(exc.value)
+
+
+def test_report_section_reads_the_study_tables(tmp_path):
+    """The report's sensitivity section: filled from a study's tables, else it says what it lacks."""
+    from sim.report.sections import Context, Unavailable, sensitivity
+
+    with pytest.raises(Unavailable, match="narvard sensitivity"):
+        sensitivity(Context(tmp_path, calibration=tmp_path))
+    spec = _spec({"x.a": PI, "x.b": PI, "x.c": PI}, morris_trajectories=4, sobol_max=2)
+    folder = tmp_path / "sensitivity"
+    res = run_study(StudyStore.open(folder, fingerprint("toy", spec, ishigami)), TOY, spec,
+                    make_executor("serial"), evaluate=ishigami, outputs_fn=_y)
+    write_outputs(folder, res, spec, "toy", [])
+    ctx = Context(tmp_path, calibration=tmp_path)
+    section = sensitivity(ctx)
+    assert "x.b" in section.body and len(ctx.figures) == 2  # the tornado and the Sobol' bars
+
+
+def test_outputs_are_paired_differences_and_take_unmet_need_when_present():
+    """Headline outputs from stored rows: differences person − today, beds freed, unmet need only when every row has it."""
+    from sim.experiments.sensitivity.evaluate import outputs
+
+    rows = pd.DataFrame({
+        "intervention:cost_region_sek": [100.0, 110.0], "person:cost_region_sek": [90.0, 130.0],
+        "intervention:cost_municipality_sek": [50.0, 50.0], "person:cost_municipality_sek": [40.0, 45.0],
+        "intervention:bed_days": [900.0, 1000.0], "person:bed_days": [800.0, 950.0],
+        "intervention:bed_occupancy": [0.70, 0.72], "person:bed_occupancy": [0.65, 0.70], "beds": [120.0, 100.0],
+    })
+    y, info = outputs(rows)
+    np.testing.assert_allclose(y["net_cost_region"], [-10.0, 20.0])
+    np.testing.assert_allclose(y["net_cost_municipality"], [-10.0, -5.0])
+    np.testing.assert_allclose(y["bed_days"], [-100.0, -50.0])
+    np.testing.assert_allclose(y["beds_freed"], [6.0, 2.0])
+    assert set(info) == set(y.columns)
+    y, info = outputs(rows.assign(**{"person:mobile_team_unserved": [3.0, 4.0]}))
+    np.testing.assert_allclose(y["mobile_team_unserved"], [3.0, 4.0])  # today's care has none: the level
+    y, _ = outputs(rows.assign(**{"person:mobile_team_unserved": [3.0, np.nan]}))  # older rows lack it
+    assert "mobile_team_unserved" not in y

@@ -240,6 +240,32 @@ def validation(ctx: Context) -> Section:
     return Section("validation", "Validation against Swedish figures", body)
 
 
+def sensitivity(ctx: Context) -> Section:
+    """Show which unpinned assumption moves the answer (``narvard sensitivity``: tornado, Morris, Sobol')."""
+    folder = ctx.calibration / "sensitivity" if ctx.calibration is not None else None
+    if folder is None or not (folder / "oat.csv").is_file():
+        raise Unavailable("the sensitivity analysis (calibration/sensitivity/ from `narvard sensitivity`)")
+    from sim.experiments.sensitivity.evaluate import HEADLINE
+    from sim.experiments.sensitivity.plots import sobol_figure, tornado_figure
+
+    try:
+        oat = pd.read_csv(folder / "oat.csv")
+        sobol = pd.read_csv(folder / "sobol.csv") if (folder / "sobol.csv").is_file() else pd.DataFrame()
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
+        raise Unavailable(f"readable tables in {folder} ({exc})") from None
+    units = {k: HEADLINE.get(k, ("", k)) for k in oat["output"].unique()}
+    top = (oat.sort_values("swing", ascending=False).groupby("output", sort=False).head(3)
+           [["output", "assumption", "low", "high", "y_low", "y_default", "y_high", "swing"]])
+    body = (f"<p>From <code>{html.escape(str(folder))}</code> (its <code>README.md</code> gives the design): "
+            "each assumption no calibration target pins, at the low and high of the range its source supports, "
+            "the others at their default, on the same persons (common random numbers); then Sobol' indices "
+            "for the few that matter. Outputs are person-driven − today's care.</p>"
+            + ctx.figure(tornado_figure(oat, units)) + _table(top))
+    if len(sobol):
+        body += ctx.figure(sobol_figure(sobol, units))
+    return Section("sensitivity", "Which assumption moves the answer", body)
+
+
 def _future(key: str, title: str, what: str, filename: str) -> Callable[[Context], Section]:
     """Build a section a later issue fills: unavailable until its file is in the results folder."""
     def build(ctx: Context) -> Section:
@@ -396,6 +422,7 @@ SECTIONS: list[tuple[str, str, Callable[[Context], Section]]] = [
     ("uncertainty", "Uncertainty and sensitivity",
      _future("uncertainty", "Uncertainty and sensitivity", "uncertainty and sensitivity (uncertainty.csv)",
              "uncertainty.csv")),
+    ("sensitivity", "Which assumption moves the answer", sensitivity),
     ("rollout", "Rollout comparison", rollout),
     ("assumptions", "Assumptions and their sources", assumptions),
     ("methods", "Methods (STRESS-DES)", methods),

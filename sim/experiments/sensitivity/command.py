@@ -102,7 +102,7 @@ def sensitivity_command(
             _record(store, session, start)
             fail(f"{exc}; {store.runs} model runs kept in {folder}")
     _record(store, session, start)
-    written = write_outputs(folder, res, spec, scenario.stem, store.sessions)
+    written = write_outputs(folder, res, spec, f"{sc.meta.name} ({scenario})", store.sessions)
     console.print(f"CPU per model run {res.cpu_seconds:.2f} s; runs: "
                   + ", ".join(f"{k} {v}" for k, v in res.evaluations.items())
                   + f"; Sobol' stage on {', '.join(res.selected) or 'none'}")

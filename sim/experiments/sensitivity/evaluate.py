@@ -71,14 +71,15 @@ HEADLINE = {
     "bed_days": ("per 1,000 persons 65+ per year", "bed-days, person-driven − today's care"),
     "beds_freed": ("beds (mean occupied)", "mean occupied beds, today's care − person-driven"),
 }
-UNMET = "unmet"  #: metrics whose name holds this are unmet need (staffed services); used when present
+UNMET = ("unmet", "unserved")  #: metrics whose name holds one of these are unmet need (staffed services)
 
 
 def outputs(rows: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[str, str]]]:
     """Return the headline outputs of stored rows (one column each) and their units and descriptions.
 
-    Unmet-need metrics (any ``*unmet*`` metric of the summary) are added as differences when
-    the rows hold them; else they are absent (the caller says so).
+    Unmet-need metrics (any ``*unmet*`` or ``*unserved*`` metric of the summary) are added when
+    every row holds them: person-driven − today's care, or the person-driven value where today's
+    care has no such metric. Else they are absent (the caller says so).
     """
     out = pd.DataFrame(index=rows.index)
 
@@ -91,9 +92,13 @@ def outputs(rows: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[str, str]
     out["beds_freed"] = -diff("bed_occupancy") * rows["beds"]
     info = dict(HEADLINE)
     for col in rows.columns:
-        if col.startswith("person:") and UNMET in col:
-            m = col.split(":", 1)[1]
-            if f"intervention:{m}" in rows:
-                out[m] = diff(m)
-                info[m] = ("as the summary's metric", f"{m}, person-driven − today's care")
+        m = col.split(":", 1)[1] if col.startswith("person:") else ""
+        if not any(u in m for u in UNMET) or rows[col].isna().any():
+            continue
+        other = f"intervention:{m}"
+        if other in rows and not rows[other].isna().any():
+            out[m], what = diff(m), f"{m}, person-driven − today's care"
+        else:
+            out[m], what = rows[col], f"{m}, person-driven care"
+        info[m] = ("as the summary's metric", what)
     return out, info

@@ -73,6 +73,7 @@ def markdown(res: Result, spec: AssumptionFile, scenario: str, sessions: list[di
     """Write the study's tables as one markdown text: design, cost, selection, tornado, Morris, Sobol'."""
     d = spec.design
     wall = sum(s.get("wall_seconds", 0.0) for s in sessions)
+    made = sum(s.get("runs_made", 0) for s in sessions)
     lines = [
         f"# Sensitivity of {scenario}: which assumption moves the answer\n",
         f"Design: {len(spec.assumptions)} assumptions; replications {list(d.replications)} for every design point"
@@ -81,15 +82,20 @@ def markdown(res: Result, spec: AssumptionFile, scenario: str, sessions: list[di
         f"Saltelli/Sobol' sampling), {d.resamples} bootstrap resamples, 95 % intervals; seed {d.seed}.",
         f"CPU of one model run (one replication, both care systems): {res.cpu_seconds:.2f} s (median)."
         f" Wall time of the run{'s' if len(sessions) > 1 else ''} that made these points: {hours(wall)}"
-        f" ({len(sessions)} session{'s' if len(sessions) != 1 else ''}).\n",
+        f" ({len(sessions)} session{'s' if len(sessions) != 1 else ''}, {made} model runs"
+        + (f": {wall / made:.1f} s of wall time per run" if made else "") + ")."
+        " The table's times are CPU-bound estimates from the median CPU: runs × CPU / 2 on 2 idle cores;"
+        " on 64 workers, ceil(points / 64) rounds of one point each.\n",
         _md_table(cost_table(res, spec)),
         f"Sobol' stage: {', '.join(res.selected) or 'none'} (normalised Morris mu* >= {d.select_share:g} for"
         f" an output, at most {d.sobol_max}); the others at their default.\n",
     ]
-    persons = {r: len(v) for r, v in res.persons.items()}
-    if persons:
-        lines.append("Persons: " + "; ".join(f"replication {r}: {n} distinct persons/trajectories digest"
-                                             f"{'' if n == 1 else 's'}" for r, n in persons.items()) + ".\n")
+    if res.persons:
+        same = all(len(v) == 1 for v in res.persons.values())
+        lines.append(("Common random numbers checked: every design point of a replication ran on the same persons"
+                      " and trajectories (one SHA-256 digest per replication: "
+                      if same else "WARNING: design points of a replication ran on different persons ("
+                      ) + ", ".join(f"{r}: {len(v)}" for r, v in res.persons.items()) + " distinct).\n")
     lines += [f"Note: {n}\n" for n in res.notes]
     for out, (unit, what) in res.units.items():
         lines.append(f"## {what} ({unit})\n")

@@ -18,7 +18,7 @@ import pandas as pd
 from sim.experiments.executor import Executor
 from sim.experiments.sensitivity import analysis, design
 from sim.experiments.sensitivity.assumptions import AssumptionFile, defaults
-from sim.experiments.sensitivity.evaluate import evaluate_point, outputs
+from sim.experiments.sensitivity.evaluate import UNMET, evaluate_point, outputs
 from sim.experiments.sensitivity.study import StudyStore, digest, run_stage
 
 STAGES = ("oat", "noise", "morris", "sobol")
@@ -108,7 +108,7 @@ def run_study(store: StudyStore, scenario_data: dict[str, Any], spec: Assumption
     frames = {"oat": oat_rows, "noise": noise_rows, "morris": morris_rows, "sobol": sobol_rows}
     all_rows = pd.concat([f for f in frames.values() if not f.empty], ignore_index=True)
     notes = []
-    if not any(k.startswith("unmet") or "unmet" in k for k in units):
+    if not any(u in k for k in units for u in UNMET):
         notes.append("unmet need: the summary has no unmet-need metric in this version (the staffed-services"
                      " metrics had not landed when this ran); left out")
     persons = {}
