@@ -17,7 +17,7 @@ import pandas as pd
 from sim.config.loader import validate
 from sim.config.scenario import Scenario
 from sim.domain.streams import replication_seed
-from sim.experiments.runner import run_replication
+from sim.experiments.evaluate import evaluate
 from sim.experiments.sensitivity.assumptions import AssumptionFile, apply
 from sim.population import draw_trajectories, make_population
 
@@ -53,10 +53,10 @@ def evaluate_point(scenario_data: dict[str, Any], spec: AssumptionFile, values: 
     rows = []
     for r in replications:
         c0 = time.process_time()
-        res = run_replication(scenario, r, PARADIGMS)
+        res = evaluate(scenario, [r], paradigms=PARADIGMS)  # metrics only: no event log
         row: dict[str, Any] = {"replication": r}
-        for p in PARADIGMS:
-            row.update({f"{p}:{m}": float(v) for m, v in res.metrics[p].items()})
+        for m in res["metrics"]:
+            row.update({f"{m['paradigm']}:{k}": float(v) for k, v in m.items() if k not in ("replication", "paradigm")})
         row["beds"] = float(scenario.capacity.beds)
         row["persons_sha256"] = persons_digest(scenario, r)
         row["cpu_seconds"] = time.process_time() - c0
