@@ -247,7 +247,7 @@ def test_report_section_reads_the_study_tables(tmp_path):
 
 
 def test_outputs_are_paired_differences_and_take_unmet_need_when_present():
-    """Headline outputs from stored rows: differences person − today, beds freed, unmet need only when every row has it."""
+    """Headline outputs from stored rows: person − today, beds freed, unmet need only when every row has it."""
     from sim.experiments.sensitivity.evaluate import outputs
 
     rows = pd.DataFrame({
