@@ -195,3 +195,11 @@ def test_cli_writes_the_folder_side_by_side(tmp_path):
     again = CliRunner().invoke(app, args)
     assert again.exit_code == 2 and "exists" in again.output
     assert not math.isnan(table["plan mean"].iloc[0])
+    # The report's rollout section is built from the folder's tables.
+    from sim.report.sections import Context, Unavailable, rollout
+
+    ctx = Context(out)
+    section = rollout(ctx)
+    assert "beds open" in section.body and "cut" in section.body and len(ctx.figures) >= 5
+    with pytest.raises(Unavailable, match="narvard rollout"):
+        rollout(Context(tmp_path))

@@ -61,7 +61,7 @@ def rollout_command(
     written = False
     try:
         with ex:
-            fixed = rc.fixed_part(scenario, files, ex)
+            fixed = rc.fixed_part(scenario, files, ex, full_scale)
             result = rc.simulate(opts, ex, replications=replications)
             table = rc.write_folder(result, out, force, fixed, start)
             written = True

@@ -199,10 +199,10 @@ def write_folder(result: dict, out: Path, force: bool, fixed: dict, start: float
     return table
 
 
-def fixed_part(path: Path, options: list[Path], executor) -> dict:
+def fixed_part(path: Path, options: list[Path], executor, full_scale: bool = False) -> dict:
     """Return the manifest's record of the command (checked for JSON before the run)."""
     return {"scenario_file": str(path), "option_files": [str(p) for p in options], "executor": executor.name,
-            "argv": [shown(a) for a in sys.argv]}
+            "full_scale": full_scale, "argv": [shown(a) for a in sys.argv]}
 
 
 def show(table: pd.DataFrame, options: list[str], console) -> None:
