@@ -203,3 +203,16 @@ def test_cli_writes_the_folder_side_by_side(tmp_path):
     assert "beds open" in section.body and "cut" in section.body and len(ctx.figures) >= 5
     with pytest.raises(Unavailable, match="narvard rollout"):
         rollout(Context(tmp_path))
+
+
+def test_bundled_region_files_load_with_every_option():
+    from pathlib import Path
+
+    folder = Path(DEFAULT).parent / "regions"
+    options = sorted((folder / "options").glob("*.toml"))
+    for f in sorted(folder.glob("*.toml")):
+        opts = rc.load_options(f, options)
+        template, region, _ = opts["plan"]
+        simulated = sum(a.weight * a.group.persons_65plus for a in areas(region, template.simulation.seed))
+        assert simulated == pytest.approx(region.persons_65plus()), f.name
+        assert opts["with_support"][1].support.enabled and not opts["without_support"][1].support.enabled

@@ -234,7 +234,7 @@ def area_data(data: dict[str, Any], template: Scenario, region: Region, group: A
         "meta": {"name": f"{t.meta.name}.{group.name}"},
         "population": {
             "persons_65plus": group.persons_65plus,
-            # The template's entrants keep its population stable; growth adds g x N a year (linear).
+            # Growth adds g x N entrants a year (linear) on top of the template's (assumed to hold it stable).
             "entrants_per_year": group.persons_65plus * (stable + growth),
         },
         "capacity": {
