@@ -3,11 +3,13 @@
 Tier: unit (every statistic on a hand-built event log, exact numbers; top shares and the Lorenz
 curve; the targets file) and functional (the command on a real `narvard compare` folder; a bad
 folder or targets file gives one line). Whether the default scenario's figures are in their
-bands is not tested here: they are not yet (calibration/VALIDATION.md).
+bands is tested by test_default_scenario_within_published_bands (slow; runs in CI): it fails when a
+figure leaves its band, except the figures listed as not reached yet, each with its reason.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +28,7 @@ from sim.measure.validate import (
     top_share,
     validation_table,
 )
-from sim.measure.validate_plots import lorenz_figure
+from sim.report.figures import lorenz_figure
 from tests.conftest import ROOT, small_scenario_toml
 
 W, H = 10.0, 10.0 + 2 * 365.25  # warm-up and horizon (days): two measured years
@@ -152,8 +154,8 @@ def test_bundled_targets_cover_the_issue():
                    "home_health_year_share", "home_help_recipients_share", "home_help_hours_per_recipient_month",
                    "home_help_over_80h_share", "special_housing_share", "short_term_care_per_1000_on_a_day",
                    "age_65_74_share", "age_75_84_share", "age_85plus_share", "cost_region_per_person",
-                   "cost_municipality_per_person", "cost_top1_total_share", "cost_top5_total_share",
-                   "cost_top10_total_share"):
+                   "cost_municipality_per_person", "cost_top1_total_share_year", "cost_top5_total_share_year",
+                   "cost_top10_total_share_year"):
         assert needed in stats, needed
     assert tf.figures["special_housing"].modelled  # modelled since issue 14
     assert all(f.source and f.year for f in tf.figures.values())
@@ -240,3 +242,43 @@ def test_validate_command_bad_input_is_one_line(compared, tmp_path):
         assert res.exit_code == 2, res.output
         assert len(res.output.strip().splitlines()) == 1 and "error" in res.output, res.output
         assert "Traceback" not in res.output
+
+
+#: Figures the default scenario does not reach yet, each with its reason (calibration/VALIDATION.md).
+#: The test below fails when any other figure leaves its band; remove a figure from here when it is in.
+NOT_REACHED_YET = {
+    "readmissions_30d": "17-18 % since frailty and age-dependent deterioration (was 10.8 %); relapse shares to refit",
+    "ed_admission_share": "routing of today's care admits two in three ED visits (issue 14, branch housing)",
+    "death_in_hospital": "place of death: no special housing yet (issue 14, branch housing)",
+    "death_in_nursing_home": "no special housing yet (issue 14, branch housing)",
+    "death_at_home": "no special housing yet (issue 14, branch housing)",
+    "home_health_care": "the published count includes special-housing residents (not modelled yet)",
+    "short_term_care": "2.7 per 1,000 on a day against 3-5 (short-term care parameters, branch housing)",
+    "cost_municipality": "special housing, 57 % of the municipal cost, is not modelled yet",
+    "home_help_share_of_municipal_cost": "special housing is not modelled yet",
+    "cost_region": "no published figure; the wide band is not met (30,000 SEK against 40,000-80,000)",
+    "cost_total": "follows the regional and municipal cost",
+    "cost_top5_total": "43-46 % a year against 45-65 % (special housing will concentrate the municipal side)",
+    "cost_top5_region": "35 % against 45-65 %: hospital care less concentrated than in the review",
+}
+
+
+@pytest.mark.slow
+def test_default_scenario_within_published_bands(tmp_path):
+    """`narvard run` on the default scenario (3 replications, one measured year: every figure is per
+    year or on a day) against calibration/baseline_targets.toml: a figure is in band when its Student-t
+    95 % interval over the replications meets the band (calibration/VALIDATION.md)."""
+    from sim.measure.validate import folder_statistics
+
+    scenario = tmp_path / "validation.toml"
+    scenario.write_text(f"base = [{json.dumps(str(ROOT / 'scenarios' / 'default.toml'))}]\n[meta]\n"
+                        'name = "validation"\n[simulation]\nyears = 1.0\nreplications = 3\n')
+    res = CliRunner().invoke(app, ["run", str(scenario), "--out", str(tmp_path / "res"), "--executor", "serial"])
+    assert res.exit_code == 0, res.output
+    per_rep, _ = folder_statistics(tmp_path / "res")
+    table = validation_table(per_rep, load_baseline_targets(ROOT / "calibration" / "baseline_targets.toml"))
+    out = table[table["within_band"] == "no"].set_index("figure")
+    left = {f: f"{r['mean']:.4g} [{r['ci_low']:.4g}, {r['ci_high']:.4g}] outside {r['band_low']:g}-{r['band_high']:g}"
+            for f, r in out.iterrows() if f not in NOT_REACHED_YET}
+    assert not left, left
+    assert set(NOT_REACHED_YET) <= set(table["figure"])

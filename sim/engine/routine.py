@@ -7,6 +7,10 @@ stretch ends (a state change, an enrolment, the horizon), split at the warm-up e
 
 from __future__ import annotations
 
+from array import array
+
+import numpy as np
+
 from sim.domain.events import PR, D, K
 from sim.domain.locations import HOME
 
@@ -29,6 +33,9 @@ class RoutineVolume:
             self._accrue(p, a, t)
 
     def _routine_codes(self) -> None:
+        # Each recipient's factor on the granted home-help hours (mean 1, fixed per person), read as
+        # Python floats in the hot path.
+        self._help_factor = array("d", np.asarray(self.attrs.help_hours_factor, np.float64).tobytes())
         # Event-log codes of the four routine rows, looked up once (this is the engine's hottest path).
         self._rt_rows = tuple(
             (K[kind], PR[provider], self.payer[provider])
@@ -54,12 +61,21 @@ class RoutineVolume:
         if self._hhc[s][p]:
             q = self.hh_rate[s] * dt
             record(p, a, hh_k, hh_pr, hh_py, dt, q, s, rt)
-        rate = self.help_dep[s] if self._dep[s][p] else self.help_indep[s]
-        hours = rate * dt
+        rate = self.help_dep[s] * self._help_factor[p] if self._dep[s][p] else self.help_indep[s]
         extra_end = self.help_extra_until[p]
-        if extra_end > a:
-            hours += self.help_extra * (min(b, extra_end) - a)
+        if a < extra_end < b:
+            # The post-discharge hours end inside the stretch: two rows, so that each row's rate is the
+            # granted rate (who has home help, and how much a month, is read from the rows).
+            hours = (rate + self.help_extra) * (extra_end - a)
+            if hours > 0:
+                record(p, a, help_k, help_pr, help_py, extra_end - a, hours * help_m, s, rt)
+            h0, hdt = extra_end, b - extra_end
+        else:
+            h0, hdt = a, dt
+        hours = rate * hdt
+        if extra_end > h0:
+            hours += self.help_extra * (min(b, extra_end) - h0)
         if hours > 0:
             q = hours * help_m
-            record(p, a, help_k, help_pr, help_py, dt, q, s, rt)
+            record(p, h0, help_k, help_pr, help_py, hdt, q, s, rt)
         self.care.accrue_concepts(p, a, b, s)

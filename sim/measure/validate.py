@@ -14,7 +14,6 @@ day") are person-time shares, so they average over every day of the period.
 
 from __future__ import annotations
 
-import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,14 +23,13 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sim.measure.report import overlaps
+from sim.output.concentration import PAYER_GROUPS, TOP_SHARES, lorenz_points, top_share
 from sim.stats import markdown_table, t_interval
 
 DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 DEFAULT_TARGETS = Path("calibration/baseline_targets.toml")
 VALIDATION_CSV, VALIDATION_MD, LORENZ_CSV = "validation.csv", "validation.md", "lorenz.csv"
-PAYER_GROUPS = ("region", "municipality", "total")
-TOP_SHARES = (0.01, 0.05, 0.10)
 COLUMNS = ["figure", "name", "unit", "published", "published_value", "band_low", "band_high", "mean", "ci_low",
            "ci_high", "within_band", "off_by", "replications", "verified", "source"]
 _EVENT_COLUMNS = ["replication", "paradigm", "person", "time", "kind", "payer", "duration", "quantity",
@@ -138,28 +136,6 @@ def cost_per_person(ev: pd.DataFrame, persons: Persons, warmup: float, horizon: 
     return out
 
 
-def top_share(costs: np.ndarray, share: float) -> float:
-    """Share of the total cost used by the costliest ``share`` of persons (rounded up to whole persons)."""
-    costs = np.asarray(costs, dtype=float)
-    total = costs.sum()
-    if len(costs) == 0 or total <= 0:
-        return float("nan")
-    k = max(1, math.ceil(share * len(costs) - 1e-9))
-    return float(np.sort(costs)[::-1][:k].sum() / total)
-
-
-def lorenz_points(costs: np.ndarray, points: int = 101) -> pd.DataFrame:
-    """Lorenz curve: the cumulative share of cost held by the least costly share of persons."""
-    c = np.sort(np.asarray(costs, dtype=float))
-    total = c.sum()
-    pop = np.linspace(0.0, 1.0, points)
-    if len(c) == 0 or total <= 0:
-        return pd.DataFrame({"population_share": pop, "cost_share": np.full(points, np.nan)})
-    cum = np.concatenate([[0.0], np.cumsum(c)]) / total
-    x = np.arange(len(c) + 1) / len(c)
-    return pd.DataFrame({"population_share": pop, "cost_share": np.interp(pop, x, cum)})
-
-
 def replication_statistics(ev: pd.DataFrame, persons: Persons, warmup: float, horizon: float) -> dict[str, float]:
     """Every statistic of one replication and paradigm from its event rows.
 
@@ -252,6 +228,17 @@ def replication_statistics(ev: pd.DataFrame, persons: Persons, warmup: float, ho
     for payer in PAYER_GROUPS:
         for s in TOP_SHARES:
             out[f"cost_top{round(100 * s)}_{payer}_share"] = top_share(per_person[payer].to_numpy(), s)
+    # The same within each measured year (persons present in it), averaged over the years: the
+    # published figures are for one year, and costs over several years are less concentrated.
+    years = []
+    y = warmup
+    while y + DAYS_PER_YEAR <= horizon + 1e-9:
+        years.append(cost_per_person(ev, persons, y, y + DAYS_PER_YEAR))
+        y += DAYS_PER_YEAR
+    for payer in PAYER_GROUPS:
+        for s in TOP_SHARES:
+            shares = [top_share(c[payer].to_numpy(), s) for c in years]
+            out[f"cost_top{round(100 * s)}_{payer}_share_year"] = float(np.mean(shares)) if shares else float("nan")
     return out
 
 
@@ -296,6 +283,7 @@ STATISTICS = frozenset({
     "cost_municipality_per_person", "cost_total_per_person", "home_help_cost_per_person",
     "home_help_share_of_municipal_cost",
     *(f"cost_top{round(100 * s)}_{p}_share" for p in PAYER_GROUPS for s in TOP_SHARES),
+    *(f"cost_top{round(100 * s)}_{p}_share_year" for p in PAYER_GROUPS for s in TOP_SHARES),
 })
 
 

@@ -18,6 +18,8 @@ import pyarrow.compute as pc
 
 from sim.domain.events import DETAILS, KINDS
 from sim.economics.prices import Prices, cost_by_payer, price_table
+from sim.output.concentration import METRICS as CONCENTRATION_METRICS
+from sim.output.concentration import PersonCosts
 from sim.output.concepts import UNITS as CONCEPT_UNITS
 from sim.population.health import Trajectories
 from sim.population.population import Population
@@ -64,6 +66,7 @@ UNITS = {
     "housing_waiting": "persons waiting for a place on a day (mean)",
     "housing_wait_days": "mean days from assessment to a place (places granted in the period; 0 if none)",
     "housing_moves_in": "places granted per 1,000 persons 65+ per year",
+    **{m: "share of the payer's cost (costliest persons, measured period)" for m in CONCENTRATION_METRICS},
 }
 UNITS.update(CONCEPT_UNITS)
 
@@ -130,6 +133,7 @@ class MetricAccumulator:
         self.via_ed = 0
         self.sh_place_time = self.sh_wait_time = self.sh_wait_days = 0.0
         self.sh_granted = 0
+        self.person_costs = PersonCosts()
         self.extra: dict[str, float] = {}
 
     def add(self, table: pa.Table) -> None:
@@ -164,6 +168,8 @@ class MetricAccumulator:
         for name, paid in cost_by_payer(table, cost, self.prices, w).items():
             self.cost[name] += paid
         self.transfer += float(cost[rows["discharge_payment"]].sum())
+        # per person: the care each person used (a delayed-discharge payment is a transfer, not care)
+        self.person_costs.add(table, cost, self.prices, w & (kind != KINDS.index("discharge_payment")))
         for name in self.nurse:
             self.nurse[name] += float(quantity[rows[name]].sum())
         # Bed occupancy over the whole run window overlapping the measured period. A bed is
@@ -221,6 +227,8 @@ class MetricAccumulator:
         out["housing_waiting"] = self.sh_wait_time / days
         out["housing_wait_days"] = self.sh_wait_days / self.sh_granted if self.sh_granted else 0.0
         out["housing_moves_in"] = self.sh_granted / py * 1000.0
+        # Cost concentration among the persons present in the measured period (zero-cost persons included).
+        out.update(self.person_costs.shares(counts["persons_start"] + counts["persons_entered"]))
         out.update(self.extra)
         out.update(counts)
         return out

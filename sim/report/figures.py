@@ -126,3 +126,23 @@ def calibration_figure(fit: pd.DataFrame) -> go.Figure:
                       xaxis_title="relative change (%; band = the target's accepted range, bars = 95 % interval)",
                       yaxis_title="target", height=120 + 32 * len(f), **_LAYOUT)
     return fig
+
+
+def lorenz_figure(lorenz: pd.DataFrame, title: str = "Cost concentration among persons 65+") -> go.Figure:
+    """Lorenz curves of cost per person, one per payer, from ``lorenz.csv`` (payer, population_share, cost_share).
+
+    The diagonal is an equal spread; the further below it a curve lies, the more of that payer's
+    cost the costliest persons use (the top 5 % use one minus the curve's value at 95 %).
+    """
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="equal spread",
+                             line={"dash": "dot", "color": "grey"}))
+    for payer, rows in lorenz.groupby("payer", sort=False):
+        rows = rows.sort_values("population_share")
+        line = {"color": PAYER_COLOURS[payer]} if payer in PAYER_COLOURS else {}
+        fig.add_trace(go.Scatter(x=rows["population_share"], y=rows["cost_share"], mode="lines", name=str(payer),
+                                 line=line))
+    fig.update_layout(title=title, xaxis_title="share of persons, least costly first",
+                      yaxis_title="cumulative share of cost", xaxis_tickformat=".0%", yaxis_tickformat=".0%",
+                      **_LAYOUT)
+    return fig

@@ -215,8 +215,6 @@ def validation(ctx: Context) -> Section:
     if not path.is_file():
         raise Unavailable(f"the baseline validation against Swedish figures (run `narvard validate {ctx.folder}`)")
     from sim.measure.validate import COLUMNS, format_table
-    from sim.measure.validate_plots import lorenz_figure
-    from sim.palette import PAYER_COLOURS
 
     try:
         table = pd.read_csv(path)
@@ -232,11 +230,7 @@ def validation(ctx: Context) -> Section:
             "replications]; in band: the interval meets the band.</p>" + _table(format_table(table)))
     lorenz = ctx.folder / "lorenz.csv"
     if lorenz.is_file():
-        fig = lorenz_figure(pd.read_csv(lorenz), "Cost concentration among persons 65+ (today's care)")
-        for trace in fig.data:
-            if trace.name in PAYER_COLOURS:
-                trace.line.color = PAYER_COLOURS[trace.name]
-        body += ctx.figure(fig)
+        body += ctx.figure(rf.lorenz_figure(pd.read_csv(lorenz), "Cost concentration among persons 65+ (today's care)"))
     return Section("validation", "Validation against Swedish figures", body)
 
 

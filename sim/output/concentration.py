@@ -1,0 +1,106 @@
+"""Cost concentration among persons: top-share and Lorenz curve of each payer's cost.
+
+Costs are per person over the measured period, priced after the run (the rows carry quantities;
+:mod:`sim.economics` turns them into each payer's cost). Every person present at some time in the
+measured period counts, zero-cost persons included; costs not attributed to a person (the teams'
+fixed yearly costs) are left out. The shares are standard output of ``summary.csv``
+(``cost_top{1,5,10}_{region,municipality,total}_share``) and of ``narvard validate``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from sim.economics.prices import PAID, Prices
+
+PAYER_GROUPS = ("region", "municipality", "total")
+TOP_SHARES = (0.01, 0.05, 0.10)
+
+
+def metric_name(share: float, payer: str) -> str:
+    """Summary metric of the costliest ``share`` of persons' share of ``payer``'s cost."""
+    return f"cost_top{round(100 * share)}_{payer}_share"
+
+
+METRICS = tuple(metric_name(s, p) for p in PAYER_GROUPS for s in TOP_SHARES)
+
+
+def top_share(costs: np.ndarray, share: float) -> float:
+    """Share of the total cost used by the costliest ``share`` of persons (rounded up to whole persons).
+
+    NaN when there is nobody or no cost.
+    """
+    costs = np.asarray(costs, dtype=float)
+    total = costs.sum()
+    if len(costs) == 0 or total <= 0:
+        return float("nan")
+    k = max(1, math.ceil(share * len(costs) - 1e-9))
+    return float(np.sort(costs)[::-1][:k].sum() / total)
+
+
+def lorenz_points(costs: np.ndarray, points: int = 101) -> pd.DataFrame:
+    """Lorenz curve: the cumulative share of cost held by the least costly share of persons."""
+    c = np.sort(np.asarray(costs, dtype=float))
+    total = c.sum()
+    pop = np.linspace(0.0, 1.0, points)
+    if len(c) == 0 or total <= 0:
+        return pd.DataFrame({"population_share": pop, "cost_share": np.full(points, np.nan)})
+    cum = np.concatenate([[0.0], np.cumsum(c)]) / total
+    x = np.arange(len(c) + 1) / len(c)
+    return pd.DataFrame({"population_share": pop, "cost_share": np.interp(pop, x, cum)})
+
+
+def concentration(per_person: pd.DataFrame) -> dict[str, float]:
+    """Top 1, 5 and 10 % shares of each payer's cost (columns region, municipality, total)."""
+    return {metric_name(s, p): top_share(per_person[p].to_numpy(), s) for p in PAYER_GROUPS for s in TOP_SHARES}
+
+
+def _provider_share(table: pa.Table, prices: Prices, payer: str) -> np.ndarray:
+    """Per row, the share of the row's cost that ``payer`` pays (by provider)."""
+    col = table["provider"].combine_chunks()
+    shares = {p: s.get(payer, 0.0) for p, s in prices.shares.items()}
+    if pa.types.is_dictionary(col.type):
+        lut = np.array([shares.get(name, 0.0) for name in col.dictionary.to_pylist()])
+        return lut[col.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
+    return np.array([shares.get(name, 0.0) for name in col.to_pylist()])
+
+
+class PersonCosts:
+    """Each person's cost by payer over the measured period, summed over event-log chunks."""
+
+    def __init__(self) -> None:
+        self.cost = {payer: np.zeros(0) for payer in PAID}
+
+    def add(self, table: pa.Table, cost: np.ndarray, prices: Prices, measured: np.ndarray) -> None:
+        """Add the ``measured`` rows of one chunk, priced at ``cost`` (SEK a row)."""
+        person = table["person"].combine_chunks().to_numpy(zero_copy_only=False).astype(np.int64)
+        w = measured & (person >= 0)
+        if not w.any():
+            return
+        n = int(person[w].max()) + 1
+        for payer in PAID:
+            share = _provider_share(table, prices, payer)
+            paid = np.bincount(person[w], weights=cost[w] * share[w], minlength=n)
+            old = self.cost[payer]
+            if len(old) < n:
+                old = np.concatenate([old, np.zeros(n - len(old))])
+            old[:n] += paid
+            self.cost[payer] = old
+
+    def shares(self, persons: int) -> dict[str, float]:
+        """Top shares of each payer's cost among ``persons`` present in the measured period.
+
+        Persons without a row have no cost: the costs of those with rows are padded with zeros
+        to ``persons``.
+        """
+        n = max(len(c) for c in self.cost.values())
+        by_payer = {p: np.concatenate([c, np.zeros(n - len(c))]) for p, c in self.cost.items()}
+        by_payer["total"] = sum(by_payer[p] for p in PAID)
+        some = np.flatnonzero(np.any([by_payer[p] != 0 for p in PAID], axis=0)) if n else np.zeros(0, np.int64)
+        pad = max(int(persons) - len(some), 0)
+        frame = pd.DataFrame({p: np.concatenate([c[some], np.zeros(pad)]) for p, c in by_payer.items()})
+        return concentration(frame)
