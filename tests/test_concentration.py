@@ -43,9 +43,9 @@ def test_top_shares_exact_on_100_persons():
     # 120 persons: the top 1 % is 2 persons (ceil 1.2), 5 % is 6, 10 % is 12
     for top, k in ((1, 2), (5, 6), (10, 12)):
         best = np.arange(100, 100 - k, -1).sum()
-        assert shares[f"cost_top{top}_region_share"] == pytest.approx(best / 5050)
-        assert shares[f"cost_top{top}_municipality_share"] == pytest.approx(2 * best / (2 * 5050))
-        assert shares[f"cost_top{top}_total_share"] == pytest.approx(3 * best / (3 * 5050))
+        assert shares[f"top{top}_cost_region"] == pytest.approx(best / 5050)
+        assert shares[f"top{top}_cost_municipality"] == pytest.approx(2 * best / (2 * 5050))
+        assert shares[f"top{top}_cost_total"] == pytest.approx(3 * best / (3 * 5050))
     assert set(shares) == set(METRICS) and all(m in UNITS for m in METRICS)
 
 

@@ -16,11 +16,12 @@ from sim.economics import Prices, price_table
 from sim.experiments.executor import Executor
 from sim.experiments.pipeline import simulate_to_folder
 from sim.experiments.runner import run_replication
+from sim.output.concentration import METRICS as CONCENTRATION  # shares of cost move with prices
 from sim.output.summary import write_summary
 from sim.reprice import reprice
 from tests.conftest import small_scenario
 
-COSTS = ("cost_region_sek", "cost_municipality_sek", "cost_total_sek")
+COSTS = ("cost_region_sek", "cost_municipality_sek", "cost_total_sek", *CONCENTRATION)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ Costs are per person over the measured period, priced after the run (the rows ca
 :mod:`sim.economics` turns them into each payer's cost). Every person present at some time in the
 measured period counts, zero-cost persons included; costs not attributed to a person (the teams'
 fixed yearly costs) are left out. The shares are standard output of ``summary.csv``
-(``cost_top{1,5,10}_{region,municipality,total}_share``) and of ``narvard validate``.
+(``top{1,5,10}_cost_{region,municipality,total}``) and of ``narvard validate``.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ TOP_SHARES = (0.01, 0.05, 0.10)
 
 
 def metric_name(share: float, payer: str) -> str:
-    """Summary metric of the costliest ``share`` of persons' share of ``payer``'s cost."""
-    return f"cost_top{round(100 * share)}_{payer}_share"
+    """Summary metric: the costliest ``share`` of persons' share of ``payer``'s cost (fits the console's 25 columns)."""
+    return f"top{round(100 * share)}_cost_{payer}"
 
 
 METRICS = tuple(metric_name(s, p) for p in PAYER_GROUPS for s in TOP_SHARES)
