@@ -38,8 +38,8 @@ def results(tmp_path_factory):
 #: the delayed-discharge payment as a transfer (its days no longer priced twice) and special
 #: housing (its resident-days priced; 77 places for these 1,500 persons).
 OLD_COST_COLUMN = {
-    "intervention": (20696, "ffdd1c04509f35ecd3bce27b57e29b8bb7b290965844ef6e7e17a5d4dd697b16", 260307663.50337175),
-    "person": (21906, "4c493c4a74e23dde10da6fe4396a7d8994512375e84ef075560eda11e8dfe30a", 265609942.78551453),
+    "intervention": (17617, "41ee544a057858a3d9cda8e40ca422bb80956be3eaf456a13f484745ea4596a9", 219511779.78194922),
+    "person": (18841, "3db98376107ad9d91928297d8988a47078d6e526ad5040c1e7b358eadc59d58d", 226263194.1500128),
 }
 
 
