@@ -216,3 +216,18 @@ def test_bundled_region_files_load_with_every_option():
         simulated = sum(a.weight * a.group.persons_65plus for a in areas(region, template.simulation.seed))
         assert simulated == pytest.approx(region.persons_65plus()), f.name
         assert opts["with_support"][1].support.enabled and not opts["without_support"][1].support.enabled
+
+
+def test_delayed_discharge_payments_are_transfers_that_cancel():
+    from sim.economics import Prices
+    from sim.economics.ledger import price_rows
+    from tests.conftest import small_scenario
+
+    prices = Prices.of(small_scenario())
+    rows = pd.DataFrame({"year": [1, 1], "kind": ["discharge_payment", "discharge_payment_received"],
+                         "provider": ["home_help", "hospital"], "detail": ["", ""], "n": [1.0, 1.0],
+                         "quantity": [4.0, 4.0], "duration": [4.0, 4.0]})
+    priced = price_rows(rows, prices)
+    t = priced[priced["item"] == "transfer"].groupby("payer")["sek"].sum()
+    assert t["municipality"] > 0 and t["region"] == -t["municipality"]
+    assert (priced.loc[priced["item"] != "transfer", "sek"] == 0).all()

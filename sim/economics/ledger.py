@@ -11,9 +11,9 @@ Prices are applied here, after the run, to rows summed by year (``kind``, ``prov
 - ``teams``: the concepts' staff (``fixed_cost`` rows): the investment, with implementation support;
 - ``transfer``: money that only moves between the payers, paid (+) by one and received (-) by
   the other, so that it cancels in the total: the municipality's payment for delayed discharges
-  (betalningsansvar: priced at ``delayed_discharge_day``; the bed-days themselves are the
-  region's care cost) and joint financing (a share of a provider's cost the municipalities pay
-  the region, ``joint``).
+  (``discharge_payment`` rows and their ``discharge_payment_received`` side, priced by
+  :mod:`sim.economics.prices`; the bed-days themselves are the region's care cost) and joint
+  financing (a share of a provider's cost the municipalities pay the region, ``joint``).
 
 Region + municipality = total, every year and over the horizon, by construction.
 """
@@ -27,8 +27,9 @@ from sim.domain.units import DAYS_PER_YEAR
 from sim.economics.prices import Prices
 
 PAYERS = ("region", "municipality")
-#: Kinds that are payments between the payers: kind -> (payer who pays, payer who receives).
-TRANSFERS = {"delayed_discharge": ("municipality", "region")}
+#: Kinds that are payments between the payers (law 2017:612's delayed-discharge payment): the paying
+#: side priced positive to its payer, the receiving side negative to the other (sim.economics.prices).
+TRANSFER_KINDS = ("discharge_payment", "discharge_payment_received")
 LEDGER_ITEMS = ("cost_today", "cost_reform", "investment", "saving", "net", "cumulative_net")
 
 
@@ -39,20 +40,15 @@ def price_rows(rows: pd.DataFrame, prices: Prices, joint: dict[str, float] | Non
     fixed = (rows["kind"] == "fixed_cost").to_numpy()
     per_year = rows["provider"].map(prices.per_year).fillna(0.0).to_numpy()
     cost = np.where(fixed, per_year * rows["duration"].to_numpy() / DAYS_PER_YEAR, cost)
-    item = np.where(fixed, "teams", "care")
+    transfer = rows["kind"].isin(TRANSFER_KINDS).to_numpy()
+    item = np.where(fixed, "teams", np.where(transfer, "transfer", "care"))
     keys = rows.drop(columns=["kind", "provider", "detail", "n", "quantity", "duration"], errors="ignore")
     parts = []
-    transfer = rows["kind"].isin(list(TRANSFERS)).to_numpy()
     for payer in PAYERS:
         share = rows["provider"].map(lambda p, y=payer: prices.shares.get(p, {}).get(y, 0.0)).to_numpy()
-        sek = np.where(transfer, 0.0, cost * share)
-        parts.append(keys.assign(payer=payer, item=item, sek=sek))
-    for kind, (pays, gets) in TRANSFERS.items():
-        w = (rows["kind"] == kind).to_numpy()
-        parts.append(keys.assign(payer=pays, item="transfer", sek=np.where(w, cost, 0.0)))
-        parts.append(keys.assign(payer=gets, item="transfer", sek=np.where(w, -cost, 0.0)))
+        parts.append(keys.assign(payer=payer, item=item, sek=cost * share))
     for provider, share in (joint or {}).items():
-        w = ((rows["provider"] == provider) & ~rows["kind"].isin(list(TRANSFERS))).to_numpy()
+        w = ((rows["provider"] == provider) & ~transfer).to_numpy()
         parts.append(keys.assign(payer="municipality", item="transfer", sek=np.where(w, share * cost, 0.0)))
         parts.append(keys.assign(payer="region", item="transfer", sek=np.where(w, -share * cost, 0.0)))
     return pd.concat(parts, ignore_index=True)

@@ -66,8 +66,8 @@ def yearly_metrics(rows: pd.DataFrame, beds: pd.DataFrame, prices: dict[str, Pri
             sel &= rows["detail"].isin(details)
         s = rows[sel].groupby(KEYS, observed=True)[fld].sum().rename(metric)
         frames.append(s)
-    dd = rows[rows["kind"] == "delayed_discharge"]
-    dd_sek = dd["quantity"] * dd["option"].map({o: p.per_unit.get("delayed_discharge", 0.0) for o, p in prices.items()})
+    dd = rows[rows["kind"] == "discharge_payment"]
+    dd_sek = dd["quantity"] * dd["option"].map({o: p.per_unit.get("discharge_payment", 0.0) for o, p in prices.items()})
     frames.append(dd_sek.groupby([dd[k] for k in KEYS], observed=True).sum().rename("delayed_discharge_sek"))
     b = beds.set_index(KEYS)[["bed_time", "beds_open", "ed_bed_wait_days", "ed_bed_waits"]]
     out = b.join(frames, how="left").fillna(0.0).reset_index()
