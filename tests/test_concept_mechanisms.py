@@ -78,7 +78,8 @@ def test_aftercare_of_zero_days_switches_the_plan_off():
 
 def test_safe_discharge_nurse_meets_every_non_bed_deterioration_at_the_extreme():
     s = small_scenario(persons=6000, years=1.5, concepts={"safe_discharge": {
-        "prevent_share": 0.0, "home_treat_share": 1.0, "days": 30.0}})
+        "prevent_share": 0.0, "home_treat_share": 1.0, "days": 30.0}},
+        special_housing={"places": 0})  # residents' deteriorations are the engine's (issue 14)
     e = _events(s)
     periods = e[e["kind"] == "safe_discharge"][["person", "time", "duration"]]
     assert len(periods) >= 20

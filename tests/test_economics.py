@@ -36,10 +36,11 @@ def results(tmp_path_factory):
 #: this scenario, replication 0): rows, sha256 of the little-endian float64 costs, their sum.
 #: Re-pinned on purpose by issue 14 (frailty, age hazards, SCB age bands change the rows); then
 #: the delayed-discharge payment as a transfer (its days no longer priced twice) and special
-#: housing (its resident-days priced; 77 places for these 1,500 persons).
+#: housing (its resident-days priced; 77 places for these 1,500 persons); then the routing,
+#: terminal-episode and end-of-life-stay defaults for place of death and the ED admission share.
 OLD_COST_COLUMN = {
-    "intervention": (17617, "41ee544a057858a3d9cda8e40ca422bb80956be3eaf456a13f484745ea4596a9", 219511779.78194922),
-    "person": (18841, "3db98376107ad9d91928297d8988a47078d6e526ad5040c1e7b358eadc59d58d", 226263194.1500128),
+    "intervention": (17461, "5258614f6a2f39a666a9fda1c03cc42a6e7b8456cd4528dd7bc747963f0fc69e", 218248463.3917871),
+    "person": (18617, "1680a37af1ea739d8d691c5e3185599d554211a9e311d43106f4f61882d796f9", 224091759.72601086),
 }
 
 

@@ -196,3 +196,28 @@ def test_invariants_hold_for_any_capacity(places, share, seed):
     death = draw_trajectories(s, pop, replication_seed(s.simulation.seed, 0)).death_time
     df = ci.frame(res.tables["intervention"])
     assert problems(df, s, pop.entry_time, death) == []
+
+
+# ---------------------------------------------------------------- place of death
+def test_end_of_life_stay_keeps_the_dying_in_hospital():
+    # Same persons and trajectories; only the end-of-life stay differs. Nobody dies in hospital
+    # less often with it, and no stay that ends in a discharge is followed by a death within
+    # the end-of-life days of it.
+    runs = {}
+    for days in (0.0, 14.0):
+        s = small_scenario(persons=1200, seed=9, special_housing={"places": 40},
+                           hospital={"end_of_life_stay_days": days})
+        _, logs, entry, death = run(s)
+        runs[days] = (logs["intervention"], death)
+    after, death = runs[14.0]
+    died_in = {k: set(df[(df.kind == "death") & (df.detail == "hospital")].person) for k, (df, _) in runs.items()}
+    assert len(died_in[14.0]) > len(died_in[0.0])
+    adm = after[after.kind == "admission"].assign(end=lambda a: a.time + a.duration)
+    waited = after[after.kind == "delayed_discharge"].assign(end=lambda a: a.time + a.duration)
+    # Discharged when medically ready (no delayed-discharge wait ending then), alive at the discharge.
+    ready = pd.merge_asof(adm.sort_values("end"), waited[["person", "end"]].assign(w=1).sort_values("end"),
+                          on="end", by="person", tolerance=1e-6, direction="nearest")
+    ready = ready[ready.w.isna() & (ready.detail != "censored") & (ready.end < death[ready.person.to_numpy()] - EPS)]
+    assert len(ready) > 50
+    gap = death[ready.person.to_numpy()] - ready.end.to_numpy()
+    assert (gap > 14.0).all()

@@ -232,6 +232,10 @@ class Hospital(Strict):
     )
     relapse_time_mean_days: PositiveDays
     readmission_window_days: PositiveDays
+    end_of_life_stay_days: NonNegDays = Field(
+        default=0.0, description="a patient who will die within this many days of being medically ready stays"
+        " on the ward until death (end-of-life care; the death time is the exogenous trajectory's); 0: none"
+    )
     discharge_payment_free_days: NonNegDays = Field(
         default=3.0, description="days after the notice 'ready for discharge' before the municipality pays"
         " the region for each further day in hospital (law 2017:612: three calendar days unless agreed)"

@@ -97,6 +97,7 @@ class HospitalPathway:
         stc = None
         t_bed = t_ready = None
         to_stc = False
+        dying = False
         cause = None
         try:
             yield bed
@@ -106,7 +107,11 @@ class HospitalPathway:
             yield env.timeout(los)
             t_ready = env.now
             s_ready = self._stratum[p]
-            if self._resident[p]:
+            if self.traj.death_time[p] - t_ready <= self.scenario.hospital.end_of_life_stay_days:
+                # Dying: end-of-life care on the ward until death (or the horizon), not a discharge.
+                dying = True
+                yield env.timeout(self.horizon + 1.0 - t_ready)
+            elif self._resident[p]:
                 pass  # back to the person's place in special housing: no short-term care, no wait
             elif u[U_STC] < self.stc_share[s] * self.care.plan_discharge(p, t_ready):
                 to_stc = True
@@ -132,7 +137,7 @@ class HospitalPathway:
             detail = D["censored"]
         self.book(p, t0, "admission", "hospital", t1 - t0, bed_days, detail,
                   readmission=bool(readmit), avoidable=avoidable, stratum=s)
-        if t_ready is not None and t1 > t_ready:
+        if t_ready is not None and t1 > t_ready and not dying:
             self._delayed_discharge(p, t_ready, t1, "short_term_care" if to_stc else "home_help", s_ready)
         if cause is not None:
             if stc is not None:
