@@ -98,6 +98,52 @@ class Recorder:
         if len(self._buf) >= self._limit:
             self.flush()
 
+    def routine_writer(self, codes: tuple[tuple[int, int, int], ...], detail: int):
+        """Return ``write(p, a, dt, s, q_pc, q_op, q_hh, q_help)``: an accrual interval's rows in one call.
+
+        ``codes``: (kind, provider, payer) of the primary-care, outpatient, home-health and
+        home-help rows; ``q_hh`` / ``q_help`` None when the interval has no such row. The rows
+        are those of up to four :meth:`record` calls, in that order, packed with one
+        :class:`struct.Struct` call; the chunks stay exactly ``chunk_rows`` rows (:meth:`_spill`).
+        """
+        (pck, pcp, pcy), (opk, opp, opy), (hhk, hhp, hhy), (hek, hep, hey) = codes
+        fmt = _ROW.format.lstrip("<")
+        two, three, four = (struct.Struct("<" + fmt * n).pack for n in (2, 3, 4))
+        limit = self._limit
+
+        def write(p, a, dt, s, q_pc, q_op, q_hh, q_help):
+            if q_hh is None:
+                if q_help is None:
+                    row = two(p, a, pck, pcp, pcy, dt, q_pc, s, detail, False, False,
+                              p, a, opk, opp, opy, dt, q_op, s, detail, False, False)
+                else:
+                    row = three(p, a, pck, pcp, pcy, dt, q_pc, s, detail, False, False,
+                                p, a, opk, opp, opy, dt, q_op, s, detail, False, False,
+                                p, a, hek, hep, hey, dt, q_help, s, detail, False, False)
+            elif q_help is None:
+                row = three(p, a, pck, pcp, pcy, dt, q_pc, s, detail, False, False,
+                            p, a, opk, opp, opy, dt, q_op, s, detail, False, False,
+                            p, a, hhk, hhp, hhy, dt, q_hh, s, detail, False, False)
+            else:
+                row = four(p, a, pck, pcp, pcy, dt, q_pc, s, detail, False, False,
+                           p, a, opk, opp, opy, dt, q_op, s, detail, False, False,
+                           p, a, hhk, hhp, hhy, dt, q_hh, s, detail, False, False,
+                           p, a, hek, hep, hey, dt, q_help, s, detail, False, False)
+            buf = self._buf
+            buf += row
+            if len(buf) >= limit:
+                self._spill()
+
+        return write
+
+    def _spill(self) -> None:
+        """Flush full chunks of exactly ``chunk_rows`` rows; keep the rest (after a multi-row write)."""
+        while len(self._buf) >= self._limit:
+            rest = self._buf[self._limit:]
+            del self._buf[self._limit:]
+            self.flush()
+            self._buf = rest
+
     def __len__(self) -> int:
         return self.rows_written + len(self._buf) // _ROW.size
 
