@@ -1,0 +1,208 @@
+"""Issue 13's figures, each with its target, before and after, measured in the same minutes.
+
+Every figure is measured from two source trees in turn: ``--before`` (a git revision, exported
+to a temporary folder; default :data:`BASELINE`, main before issue 13's third session) and the
+working tree. Each measurement runs in a fresh process (``_CHILD``); rounds alternate which
+tree goes first, so both see the same load on a shared machine; per tree the minimum over its
+runs is kept (the least disturbed), and the ratio before / after is printed. CPU is
+``time.process_time`` of the measuring process (children of the what-if's process pool
+excluded: that figure is wall time, as a planner waits for it). Nothing asserts on time.
+
+Figures:
+
+* **headline**: one paired replication of the default (18,000 persons, 4 simulated years,
+  both care systems, events streamed to Parquet as ``narvard compare`` does), one core.
+  Target <= 1.25 s CPU. From the same run: CPU per simulated person-year and per engine
+  event, set against the anchors (:mod:`anchors`: the toy pathway as a hand-written heapq
+  loop and as idiomatic SimPy; bare SimPy per event).
+* **calibration**: one calibration evaluation, ``calibration.objective.evaluate`` on
+  calibration/scenario.toml with 3 paired replications and every design of targets.toml
+  (after: metrics only, no event log). Target <= 4 s CPU.
+* **what-if**: the workshop what-if, the default area with 5 paired replications on 2 worker
+  processes, a complete results folder (``simulate_to_folder``). Target <= 8 s wall.
+* **region**: peak resident memory (VmHWM) of one replication of both care systems at
+  ``--region-persons`` x 10 simulated years (1 warm-up + 9), events streamed. Target
+  <= 1.5 GiB at 330,000 persons; at a smaller scale the per-person figure is shown and
+  extrapolated (memory grows linearly in persons: :mod:`scaling`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from common import ROOT, header
+
+#: Baseline of the before/after: main before issue 13's third session (plain-Python engine state landed).
+BASELINE = "f2dca7b"
+GIB = 1 << 30
+
+_CHILD = r"""
+import json, os, sys, tempfile, time
+tree, task, arg = sys.argv[1], sys.argv[2], sys.argv[3]
+sys.path.insert(0, tree)
+sys.path.insert(0, os.path.join(tree, "benchmarks"))
+import numpy as np
+import sim
+assert os.path.realpath(sim.__file__).startswith(os.path.realpath(tree)), sim.__file__
+from common import default_scenario, paradigms, scaled_scenario
+from sim.experiments.runner import run_replication
+
+def vmhwm():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+def person_years(scenario):
+    from sim.domain.streams import replication_seed
+    from sim.population import draw_trajectories, make_population
+    seed = replication_seed(scenario.simulation.seed, 0)
+    pop = make_population(scenario, seed)
+    traj = draw_trajectories(scenario, pop, seed)
+    lo = np.maximum(pop.entry_time, 0.0)
+    hi = np.minimum(traj.death_time, scenario.horizon_days)
+    return float(np.clip(hi - lo, 0, None).sum() / 365.25)
+
+out = {}
+if task in ("headline", "calibration", "region") and hasattr(os, "sched_setaffinity"):
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+with tempfile.TemporaryDirectory() as tmp:
+    if task == "headline":
+        scenario = default_scenario()
+        c0 = time.process_time()
+        res = run_replication(scenario, 0, paradigms(), os.path.join(tmp, "e.parquet"))
+        out = {"value": time.process_time() - c0, "events": res.events, "person_years": person_years(scenario)}
+    elif task == "calibration":
+        from sim.config.loader import resolve
+        from sim.experiments.calibration.objective import evaluate
+        from sim.measure.targets import load_targets
+        data = resolve(os.path.join(tree, "calibration", "scenario.toml"))
+        targets = load_targets(os.path.join(tree, "calibration", "targets.toml"))
+        c0 = time.process_time()
+        evaluate(data, {}, [0, 1, 2], targets)
+        out = {"value": time.process_time() - c0}
+    elif task == "whatif":
+        from sim.experiments.executor import make_executor
+        from sim.experiments.pipeline import simulate_to_folder
+        scenario = default_scenario(replications=5)
+        with make_executor("processes", 2) as ex:
+            t0 = time.perf_counter()
+            simulate_to_folder(scenario, paradigms(), __import__("pathlib").Path(tmp) / "res", False, ex)
+            out = {"value": time.perf_counter() - t0}
+    elif task == "region":
+        persons = int(arg)
+        scenario = scaled_scenario(persons, 9.0, warmup=1.0)
+        base = vmhwm()
+        c0 = time.process_time()
+        run_replication(scenario, 0, paradigms(), os.path.join(tmp, "e.parquet"))
+        out = {"value": vmhwm(), "imports": base, "cpu": time.process_time() - c0}
+print(json.dumps(out))
+"""
+
+
+def measure(tree: Path, task: str, arg: str = "") -> dict:
+    """One measurement of ``task`` run from ``tree`` in a fresh process."""
+    out = subprocess.run([sys.executable, "-c", _CHILD, str(tree), task, arg], check=True,
+                         capture_output=True, text=True, cwd=tree)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def before_after(trees: dict[str, Path], task: str, rounds: int, arg: str = "") -> dict[str, dict]:
+    """Interleaved rounds of ``task`` from each tree; per tree the run with the smallest value."""
+    runs: dict[str, list[dict]] = {name: [] for name in trees}
+    for r in range(rounds):
+        order = list(trees.items())
+        if r % 2:
+            order.reverse()
+        for name, tree in order:
+            runs[name].append(measure(tree, task, arg))
+        print(f"  {task} round {r + 1}: " + ", ".join(f"{n} {runs[n][-1]['value']:.4g}" for n in trees), flush=True)
+    return {name: {**min(rs, key=lambda x: x["value"]), "all": [x["value"] for x in rs]} for name, rs in runs.items()}
+
+
+def export(rev: str, into: Path) -> Path:
+    """Export ``rev`` of this repository into ``into``."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True, capture_output=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into
+
+
+def line(name: str, before: float, after: float, unit: str, target: str, lower_is_better: bool = True) -> str:
+    """One figure: before, after, ratio, target."""
+    ratio = before / after if lower_is_better else after / before
+    return f"{name:<44} {before:>9.3f} {after:>9.3f} {unit:<8} x{ratio:5.2f}   {target}"
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--before", default=BASELINE, help="git revision of the 'before' tree")
+    ap.add_argument("--rounds", type=int, default=2, help="interleaved rounds per figure")
+    ap.add_argument("--region-persons", type=int, default=40000,
+                    help="persons of the region-memory run (330000 for the real region: about 2 minutes a tree)")
+    ap.add_argument("--skip", nargs="*", default=[], choices=["calibration", "whatif", "region"])
+    args = ap.parse_args(argv)
+    import anchors
+
+    header(f"Issue 13 figures: {args.before} (before) against the working tree (after), "
+           f"{args.rounds} interleaved rounds, minimum per tree")
+    res: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="narvard-fig-") as tmp:
+        trees = {"before": export(args.before, Path(tmp)), "after": ROOT}
+        res["headline"] = before_after(trees, "headline", args.rounds)
+        if "calibration" not in args.skip:
+            res["calibration"] = before_after(trees, "calibration", args.rounds)
+        if "whatif" not in args.skip:
+            res["whatif"] = before_after(trees, "whatif", args.rounds)
+        if "region" not in args.skip:
+            res["region"] = before_after(trees, "region", 1, str(args.region_persons))
+    anchor = anchors.main(["--repeats", "2"])
+    h = res["headline"]
+    print(f"\n{'figure':<44} {'before':>9} {'after':>9} {'unit':<8} {'ratio':>6}   target")
+    print(line("headline: default paired replication, 1 core", h["before"]["value"], h["after"]["value"],
+               "s CPU", "<= 1.25 s CPU"))
+    py = 2 * h["after"]["person_years"]  # both care systems
+    per_py = {k: h[k]["value"] / py * 1e6 for k in ("before", "after")}
+    print(line("CPU per simulated person-year (per system)", per_py["before"], per_py["after"], "us",
+               f"reference: heapq loop {anchor['heapq'] * 1e6:.1f} us, idiomatic SimPy {anchor['simpy'] * 1e6:.1f} us"))
+    print(line("  ... / heapq loop (engine limit)", per_py["before"] / (anchor["heapq"] * 1e6),
+               per_py["after"] / (anchor["heapq"] * 1e6), "x", "(lower is closer to the limit)"))
+    print(line("  ... / idiomatic SimPy", per_py["before"] / (anchor["simpy"] * 1e6),
+               per_py["after"] / (anchor["simpy"] * 1e6), "x", "(below 1: cheaper than idiomatic SimPy)"))
+    per_ev = {k: h[k]["value"] / h[k]["events"] * 1e6 for k in ("before", "after")}
+    print(line("CPU per engine event", per_ev["before"], per_ev["after"], "us",
+               f"reference: bare SimPy {anchor['bare_event'] * 1e6:.2f} us/event"))
+    print(line("  ... / bare SimPy", per_ev["before"] / (anchor["bare_event"] * 1e6),
+               per_ev["after"] / (anchor["bare_event"] * 1e6), "x", "(the model's work per event)"))
+    if "calibration" in res:
+        c = res["calibration"]
+        print(line("calibration evaluation: 3 paired reps + designs", c["before"]["value"], c["after"]["value"],
+                   "s CPU", "<= 4 s CPU (after: metrics only)"))
+    if "whatif" in res:
+        w = res["whatif"]
+        print(line("what-if: default, 5 paired reps, 2 cores", w["before"]["value"], w["after"]["value"],
+                   "s wall", "<= 8 s wall"))
+    if "region" in res:
+        g, n = res["region"], args.region_persons
+        for k in ("before", "after"):
+            g[k]["per_person"] = (g[k]["value"] - g[k]["imports"]) / n
+        scale = "" if n == 330000 else f" (at {n:,} persons; per person x 330,000 + imports)"
+        est = {k: (g[k]["imports"] + g[k]["per_person"] * 330000) / GIB for k in ("before", "after")}
+        print(line(f"region peak memory, {n:,} persons x 10 y", g["before"]["value"] / GIB,
+                   g["after"]["value"] / GIB, "GiB", "<= 1.5 GiB at 330,000 persons"))
+        print(line("  per person (above the imports)", g["before"]["per_person"] / 1024,
+                   g["after"]["per_person"] / 1024, "KiB", ""))
+        print(line("  330,000 persons x 10 y" + ("" if n == 330000 else ", extrapolated"), est["before"], est["after"],
+                   "GiB", "<= 1.5 GiB" + scale))
+    res["anchors"] = anchor
+    return res
+
+
+if __name__ == "__main__":
+    main()
+    print(statistics.__name__ and "")
