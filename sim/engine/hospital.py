@@ -41,21 +41,19 @@ _RELAPSE_DEPTH = 8  # relapse chains longer than this reuse the last depth's num
 class HospitalPathway:
     """Deteriorations at home and hospital stays (part of :class:`sim.engine.model.Model`)."""
 
-    def _deterioration(self, p: int, t: float, i: int) -> None:
-        row = self.det_row[i]
-        acuity = int(self.traj.acuity[i])
+    def _deterioration(self, p: int, t: float, row: int, acuity: int, det_index: int) -> None:
+        """Take a deterioration of the trajectory (its care uniforms: row ``row``, the ``row``-th deterioration)."""
         loc = self._location[p]
         if loc == SPECIAL_HOUSING:
-            self.housing_deterioration(p, t, acuity, self.care_u[row].tolist(), float(self.care_z[row]),
-                                       int(self.traj.det_index[i]))
+            self.housing_deterioration(p, t, acuity, self.care_u[row * N_SLOTS:(row + 1) * N_SLOTS],
+                                       self.care_z[row], det_index)
             return
         if loc != HOME:
             self.note(p, t, "deterioration", D["in_care"])
             return
         self.note(p, t, "deterioration", (D["needs_bed"], D["needs_assessment"], D["minor"])[acuity])
-        # The row's uniforms as a Python list: the route and the stay index them many times.
-        self.handle(p, t, acuity, self.care_u[row].tolist(), float(self.care_z[row]),
-                    int(self.traj.det_index[i]), 0)
+        # The row's uniforms as a slice of floats: the route and the stay index them many times.
+        self.handle(p, t, acuity, self.care_u[row * N_SLOTS:(row + 1) * N_SLOTS], self.care_z[row], det_index, 0)
 
     def handle(self, p: int, t: float, acuity: int, u, z: float, det_index: int, depth: int) -> None:
         """Ask the care system for the route of a deterioration at home, and take it."""

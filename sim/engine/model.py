@@ -97,17 +97,21 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         self.admissions: dict[int, list[float]] = {}
         self.nurse_coverage = 1.0
 
-        # Pre-drawn care uniforms for every potential deterioration (common random numbers).
+        # Pre-drawn care uniforms for every potential deterioration (common random numbers),
+        # row r for the r-th deterioration of the trajectory (the driver counts them). Flat
+        # ``array('d')``: a row is a slice, its items Python floats, no numpy scalar per look-up.
         det = np.flatnonzero(traj.kind == DETERIORATION)
-        self.det_row = np.full(len(traj), -1, np.int64)
-        self.det_row[det] = np.arange(len(det))
-        self.care_u = uniforms(
+        care_u = uniforms(
             self.care_key,
             traj.person[det][:, None],
             traj.det_index[det][:, None].astype(np.int64) * N_SLOTS + np.arange(N_SLOTS)[None, :],
         )
         # Standard-normal quantile of the length-of-stay uniform, once for all.
-        self.care_z = ndtri(self.care_u[:, U_LOS]) if len(det) else np.empty(0)
+        self.care_z = array("d")
+        self.care_z.frombytes(np.ascontiguousarray(ndtri(care_u[:, U_LOS]) if len(det) else [], float).tobytes())
+        self.care_u = array("d")
+        self.care_u.frombytes(memoryview(np.ascontiguousarray(care_u, float).reshape(-1)).cast("B"))
+        del care_u
 
         self._cache_parameters()
         self._init_housing(seed)
@@ -186,14 +190,18 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         n = len(tr.time)
         # The trajectory is read as Python lists a chunk at a time (no numpy scalars per event,
         # memory bounded by the chunk).
+        row = 0  # deteriorations so far: the row of the next one's care uniforms
         for lo in range(0, n, _DRIVER_CHUNK):
             hi = min(n, lo + _DRIVER_CHUNK)
-            for i, t, p, k, s in zip(range(lo, hi), tr.time[lo:hi].tolist(), tr.person[lo:hi].tolist(),
-                                     tr.kind[lo:hi].tolist(), tr.stratum[lo:hi].tolist(), strict=True):
+            for t, p, k, s, acuity, det_index in zip(
+                    tr.time[lo:hi].tolist(), tr.person[lo:hi].tolist(), tr.kind[lo:hi].tolist(),
+                    tr.stratum[lo:hi].tolist(), tr.acuity[lo:hi].tolist(), tr.det_index[lo:hi].tolist(),
+                    strict=True):
                 if t > env.now:
                     yield env.timeout(t - env.now)
                 if k == DETERIORATION:
-                    self._deterioration(p, t, i)
+                    self._deterioration(p, t, row, acuity, det_index)
+                    row += 1
                 elif k == STRATUM_CHANGE:
                     self._stratum_change(p, t, s)
                 elif k == DEATH:
