@@ -41,6 +41,22 @@ def _days(n: int, value: float) -> array:
     return array("d", np.full(n, value).tobytes())
 
 
+def _care_uniforms(care_key, traj: Trajectories) -> tuple[array, array]:
+    """Care uniforms of every deterioration (rows of ``N_SLOTS``, flat) and the LOS uniform's normal quantile."""
+    det = np.flatnonzero(traj.kind == DETERIORATION)
+    care_u = uniforms(
+        care_key,
+        traj.person[det][:, None],
+        traj.det_index[det][:, None].astype(np.int64) * N_SLOTS + np.arange(N_SLOTS)[None, :],
+    )
+    # Standard-normal quantile of the length-of-stay uniform, once for all.
+    z = array("d")
+    z.frombytes(np.ascontiguousarray(ndtri(care_u[:, U_LOS]) if len(det) else [], float).tobytes())
+    u = array("d")
+    u.frombytes(memoryview(np.ascontiguousarray(care_u, float).reshape(-1)).cast("B"))
+    return u, z
+
+
 class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
     """One replication: resources, person state and the driver; the pathways are its bases.
 
@@ -56,11 +72,13 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
     seed : replication seed (from :func:`sim.domain.streams.replication_seed`).
     care_factory : builds the care system from the port (:class:`sim.engine.port.EnginePort`).
     recorder : where rows go.
+    shared : per-replication arrays that every care system's model would draw alike (the care
+        uniforms): the first model of a replication fills it, the others read it (one copy in memory).
 
     """
 
     def __init__(self, scenario: Scenario, pop: Population, traj: Trajectories, seed: int,
-                 care_factory, recorder: Recorder, attrs: Attributes | None = None):
+                 care_factory, recorder: Recorder, attrs: Attributes | None = None, shared: dict | None = None):
         self.scenario = scenario
         self.pop = pop
         self.traj = traj
@@ -100,18 +118,11 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         # Pre-drawn care uniforms for every potential deterioration (common random numbers),
         # row r for the r-th deterioration of the trajectory (the driver counts them). Flat
         # ``array('d')``: a row is a slice, its items Python floats, no numpy scalar per look-up.
-        det = np.flatnonzero(traj.kind == DETERIORATION)
-        care_u = uniforms(
-            self.care_key,
-            traj.person[det][:, None],
-            traj.det_index[det][:, None].astype(np.int64) * N_SLOTS + np.arange(N_SLOTS)[None, :],
-        )
-        # Standard-normal quantile of the length-of-stay uniform, once for all.
-        self.care_z = array("d")
-        self.care_z.frombytes(np.ascontiguousarray(ndtri(care_u[:, U_LOS]) if len(det) else [], float).tobytes())
-        self.care_u = array("d")
-        self.care_u.frombytes(memoryview(np.ascontiguousarray(care_u, float).reshape(-1)).cast("B"))
-        del care_u
+        shared = {} if shared is None else shared
+        key = ("care_uniforms", self.care_key, id(traj))
+        if key not in shared:
+            shared[key] = _care_uniforms(self.care_key, traj)
+        self.care_u, self.care_z = shared[key]
 
         self._cache_parameters()
         self._init_housing(seed)

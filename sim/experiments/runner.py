@@ -56,6 +56,7 @@ def run_replication(scenario: Scenario, replication: int, paradigms: tuple[str, 
     n_events = 0
     tables = {}
     kept: dict[str, list] | None = None if collect_kinds is None else {}
+    shared: dict = {}  # arrays every care system's model draws alike: one copy per replication
     try:
         for paradigm in paradigms:
             acc = MetricAccumulator(scenario.warmup_days, scenario.horizon_days, scenario.capacity.beds, prices)
@@ -69,7 +70,7 @@ def run_replication(scenario: Scenario, replication: int, paradigms: tuple[str, 
                     chunks.append(rows[np.isin(rows["kind"], codes)])
             rec = Recorder(replication, paradigm, sink=sink, keep=keep,
                            on_chunk=lambda t, a=acc, c=concepts: (a.add(t), c.add(t)), on_rows=on_rows)
-            model = Model(scenario, pop, traj, seed, CARE_SYSTEMS[paradigm], rec, attrs)
+            model = Model(scenario, pop, traj, seed, CARE_SYSTEMS[paradigm], rec, attrs, shared)
             model.run()
             n_events += next(model.env._eid)  # events scheduled by the engine (its id counter)
             acc.extra.update(concepts.result())
