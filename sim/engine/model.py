@@ -27,7 +27,7 @@ from sim.engine.hospital import HospitalPathway
 from sim.engine.housing import SpecialHousing
 from sim.engine.nurse import NurseTime
 from sim.engine.port import EnginePort
-from sim.engine.recorder import Recorder
+from sim.engine.recorder import Recorder, pack_row
 from sim.engine.resources import PooledResource
 from sim.engine.routine import RoutineVolume
 from sim.population.health import Trajectories
@@ -83,6 +83,7 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         self.pop = pop
         self.traj = traj
         self.rec = recorder
+        self._rows, self._rows_limit = recorder.buffer, recorder.limit
         self.attrs = attrs or Attributes(scenario, pop)
         self.env = simpy.Environment()
         cap = scenario.capacity
@@ -171,8 +172,11 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         stratum may have changed since ``t``); the current stratum by default.
         """
         s = self._stratum[p] if stratum is None else stratum
-        self.rec.record(p, t, K[kind], PR[provider], self.payer[provider], duration, quantity, s,
+        buf = self._rows  # the recorder's buffer: one packed row appended, no call into the recorder
+        buf += pack_row(p, t, K[kind], PR[provider], self.payer[provider], duration, quantity, s,
                         detail, readmission, avoidable)
+        if len(buf) >= self._rows_limit:
+            self.rec.spill()
 
     def note(self, p: int, t: float, kind: str, detail: int = 0, provider: str = "none",
              duration: float = 0.0, quantity: float = 0.0, stratum: int | None = None) -> None:
@@ -182,7 +186,10 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         """
         payer = self.payer[provider] if provider != "none" else 0
         s = self._stratum[p] if stratum is None else stratum
-        self.rec.record(p, t, K[kind], PR[provider], payer, duration, quantity, s, detail)
+        buf = self._rows
+        buf += pack_row(p, t, K[kind], PR[provider], payer, duration, quantity, s, detail, False, False)
+        if len(buf) >= self._rows_limit:
+            self.rec.spill()
 
     # ------------------------------------------------------------------ the run
     def run(self) -> Model:

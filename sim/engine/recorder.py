@@ -63,6 +63,9 @@ _ROW_DTYPE = np.dtype([
 assert _ROW.size == _ROW_DTYPE.itemsize
 ROW_DTYPE = _ROW_DTYPE  #: a chunk's rows as :attr:`Recorder.on_rows` receives them (codes, not names)
 _pack = _ROW.pack
+#: One row's bytes: ``pack_row(person, time, kind, provider, payer, duration, quantity, stratum,
+#: detail, readmission, avoidable)`` (all arguments given), for writers that append to :attr:`Recorder.buffer`.
+pack_row = _pack
 
 
 class Recorder:
@@ -86,17 +89,21 @@ class Recorder:
         self.on_rows = on_rows
         self.tables: list[pa.Table] = []
         self.rows_written = 0
-        self._limit = chunk_rows * _ROW.size
-        self._buf = bytearray()
+        #: The row buffer. The same object for the whole run (emptied in place at each chunk), so a
+        #: writer may hold it: the model's ``book`` / ``note`` append :data:`pack_row` rows to it
+        #: and call :meth:`spill` when it holds ``limit`` bytes or more.
+        self.buffer = bytearray()
+        self.limit = chunk_rows * _ROW.size
 
     def record(self, person: int, time: float, kind: int, provider: int, payer: int,
                duration: float, quantity: float, stratum: int,
                detail: int = 0, readmission: bool = False, avoidable: bool = False) -> None:
         """Append one row (codes from K, PR, PY, D; stratum index)."""
-        self._buf += _pack(person, time, kind, provider, payer, duration, quantity, stratum,
-                           detail, readmission, avoidable)
-        if len(self._buf) >= self._limit:
-            self.flush()
+        buf = self.buffer
+        buf += _pack(person, time, kind, provider, payer, duration, quantity, stratum,
+                     detail, readmission, avoidable)
+        if len(buf) >= self.limit:
+            self.spill()
 
     def routine_writer(self, codes: tuple[tuple[int, int, int], ...], detail: int):
         """Return ``write(p, a, dt, s, q_pc, q_op, q_hh, q_help)``: an accrual interval's rows in one call.
@@ -104,48 +111,48 @@ class Recorder:
         ``codes``: (kind, provider, payer) of the primary-care, outpatient, home-health and
         home-help rows; ``q_hh`` / ``q_help`` None when the interval has no such row. The rows
         are those of up to four :meth:`record` calls, in that order, packed with one
-        :class:`struct.Struct` call; the chunks stay exactly ``chunk_rows`` rows (:meth:`_spill`).
+        :class:`struct.Struct` call; the chunks stay exactly ``chunk_rows`` rows (:meth:`spill`).
         """
         (pck, pcp, pcy), (opk, opp, opy), (hhk, hhp, hhy), (hek, hep, hey) = codes
         fmt = _ROW.format.lstrip("<")
         two, three, four = (struct.Struct("<" + fmt * n).pack for n in (2, 3, 4))
-        limit = self._limit
+        limit, buf, spill = self.limit, self.buffer, self.spill
 
         def write(p, a, dt, s, q_pc, q_op, q_hh, q_help):
+            nonlocal buf
             if q_hh is None:
                 if q_help is None:
-                    row = two(p, a, pck, pcp, pcy, dt, q_pc, s, detail, False, False,
-                              p, a, opk, opp, opy, dt, q_op, s, detail, False, False)
+                    buf += two(p, a, pck, pcp, pcy, dt, q_pc, s, detail, False, False,
+                               p, a, opk, opp, opy, dt, q_op, s, detail, False, False)
                 else:
-                    row = three(p, a, pck, pcp, pcy, dt, q_pc, s, detail, False, False,
-                                p, a, opk, opp, opy, dt, q_op, s, detail, False, False,
-                                p, a, hek, hep, hey, dt, q_help, s, detail, False, False)
+                    buf += three(p, a, pck, pcp, pcy, dt, q_pc, s, detail, False, False,
+                                 p, a, opk, opp, opy, dt, q_op, s, detail, False, False,
+                                 p, a, hek, hep, hey, dt, q_help, s, detail, False, False)
             elif q_help is None:
-                row = three(p, a, pck, pcp, pcy, dt, q_pc, s, detail, False, False,
-                            p, a, opk, opp, opy, dt, q_op, s, detail, False, False,
-                            p, a, hhk, hhp, hhy, dt, q_hh, s, detail, False, False)
+                buf += three(p, a, pck, pcp, pcy, dt, q_pc, s, detail, False, False,
+                             p, a, opk, opp, opy, dt, q_op, s, detail, False, False,
+                             p, a, hhk, hhp, hhy, dt, q_hh, s, detail, False, False)
             else:
-                row = four(p, a, pck, pcp, pcy, dt, q_pc, s, detail, False, False,
-                           p, a, opk, opp, opy, dt, q_op, s, detail, False, False,
-                           p, a, hhk, hhp, hhy, dt, q_hh, s, detail, False, False,
-                           p, a, hek, hep, hey, dt, q_help, s, detail, False, False)
-            buf = self._buf
-            buf += row
+                buf += four(p, a, pck, pcp, pcy, dt, q_pc, s, detail, False, False,
+                            p, a, opk, opp, opy, dt, q_op, s, detail, False, False,
+                            p, a, hhk, hhp, hhy, dt, q_hh, s, detail, False, False,
+                            p, a, hek, hep, hey, dt, q_help, s, detail, False, False)
             if len(buf) >= limit:
-                self._spill()
+                spill()
 
         return write
 
-    def _spill(self) -> None:
-        """Flush full chunks of exactly ``chunk_rows`` rows; keep the rest (after a multi-row write)."""
-        while len(self._buf) >= self._limit:
-            rest = self._buf[self._limit:]
-            del self._buf[self._limit:]
-            self.flush()
-            self._buf = rest
+    def spill(self) -> None:
+        """Emit full chunks of exactly ``chunk_rows`` rows; keep the rest in the buffer."""
+        buf, limit = self.buffer, self.limit
+        while len(buf) >= limit:
+            with memoryview(buf) as view:
+                data = bytes(view[:limit])
+            del buf[:limit]
+            self._emit(data)
 
     def __len__(self) -> int:
-        return self.rows_written + len(self._buf) // _ROW.size
+        return self.rows_written + len(self.buffer) // _ROW.size
 
     def _table(self, rows: np.ndarray) -> pa.Table:
         n = len(rows)
@@ -177,11 +184,16 @@ class Recorder:
         )
 
     def flush(self) -> None:
-        """Write the buffered rows (to the sink or the kept tables) and empty the buffers."""
-        if not self._buf:
+        """Write the buffered rows (to the sink or the kept tables) and empty the buffer."""
+        if not self.buffer:
             return
-        buf, self._buf = self._buf, bytearray()
-        rows = np.frombuffer(buf, dtype=_ROW_DTYPE)
+        data = bytes(self.buffer)
+        del self.buffer[:]
+        self._emit(data)
+
+    def _emit(self, data: bytes) -> None:
+        """Hand one chunk of packed rows on: ``on_rows``, then as a table to the sink, ``on_chunk``, ``keep``."""
+        rows = np.frombuffer(data, dtype=_ROW_DTYPE)
         self.rows_written += len(rows)
         if self.on_rows is not None:
             self.on_rows(rows)
