@@ -55,12 +55,45 @@ def cpu_seconds(tree: Path, repeats: int) -> list[float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def chain(revs: list[str], rounds: int, repeats: int) -> dict[str, float]:
+    """Each revision in ``revs`` (``.`` for the working tree) measured in interleaved rounds; one change at a time.
+
+    Prints the median of per-round minima per tree and the ratio of each tree to the one before it.
+    """
+    header(f"Chain: headline replication, CPU s, {' -> '.join(revs)}, {rounds} rounds x {repeats}")
+    with tempfile.TemporaryDirectory(prefix="narvard-ab-") as tmp:
+        trees = {}
+        for rev in revs:
+            if rev == ".":
+                trees[rev] = ROOT
+                continue
+            trees[rev] = Path(tmp) / rev
+            trees[rev].mkdir()
+            archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True, capture_output=True)
+            subprocess.run(["tar", "-x", "-C", str(trees[rev])], input=archive.stdout, check=True)
+        mins: dict[str, list[float]] = {rev: [] for rev in revs}
+        for r in range(rounds):
+            order = revs if r % 2 == 0 else revs[::-1]
+            for rev in order:
+                mins[rev].append(min(cpu_seconds(trees[rev], repeats)))
+            print(f"round {r + 1}: " + ", ".join(f"{rev} {mins[rev][-1]:.3f}" for rev in revs), flush=True)
+    med = {rev: statistics.median(v) for rev, v in mins.items()}
+    for a, b in zip(revs, revs[1:], strict=False):
+        print(f"{b} against {a}: {med[a]:.3f} -> {med[b]:.3f} s, x{med[a] / med[b]:.3f}")
+    print(f"all: {revs[0]} {med[revs[0]]:.3f} -> {revs[-1]} {med[revs[-1]]:.3f} s, x{med[revs[0]] / med[revs[-1]]:.3f}")
+    return med
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--before", default=BASELINE, help="git revision of the 'before' tree")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--chain", nargs="+", help="revisions to measure one after another ('.' = working tree): "
+                                              "the speed-up of each change on its own")
     args = ap.parse_args(argv)
+    if args.chain:
+        return chain(args.chain, args.rounds, args.repeats)
     header(f"Before/after: headline replication, CPU s, {args.before} vs the working tree, "
            f"{args.rounds} rounds x {args.repeats}")
     with tempfile.TemporaryDirectory(prefix="narvard-ab-") as tmp:
