@@ -61,7 +61,13 @@ class PooledResource(simpy.Resource):
         return req
 
     def release(self, request: Request) -> None:  # type: ignore[override]
-        """Give the place back; the first one waiting gets it now (its grant goes through the event queue)."""
-        self.users.remove(request)
+        """Give the place back; the first one waiting gets it now (its grant goes through the event queue).
+
+        A request that holds no place (still queued, or released already) is ignored, as SimPy does.
+        """
+        try:
+            self.users.remove(request)
+        except ValueError:
+            pass
         if self.put_queue:
             self._trigger_put(None)
