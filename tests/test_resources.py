@@ -9,9 +9,9 @@ import simpy
 from sim.engine.resources import PooledResource
 
 
-def _trace(cls, seed: int, capacity: int = 3, n: int = 60):
+def _trace(cls, seed: int, capacity: int = 3, n: int = 60, **kw):
     env = simpy.Environment()
-    res = cls(env, capacity=capacity)
+    res = cls(env, capacity=capacity, **kw)
     rng = random.Random(seed)
     log = []
 
@@ -37,6 +37,7 @@ def _trace(cls, seed: int, capacity: int = 3, n: int = 60):
 def test_same_trace_as_simpy_resource():
     for seed in range(5):
         assert _trace(PooledResource, seed) == _trace(simpy.Resource, seed)
+        assert _trace(PooledResource, seed, immediate=True) == _trace(simpy.Resource, seed)
 
 
 def test_release_of_unknown_request_is_ignored_like_simpy():

@@ -41,13 +41,16 @@ class _Users(dict):
 class PooledResource(simpy.Resource):
     """A ``simpy.Resource`` (FIFO, ``capacity`` slots) whose release is O(1) and free grants event-free."""
 
-    def __init__(self, env: simpy.Environment, capacity: int = 1):
+    def __init__(self, env: simpy.Environment, capacity: int = 1, immediate: bool = False):
         super().__init__(env, capacity)
         self.users = _Users()  # type: ignore[assignment]
+        # Grant a free place as an already-processed event: only for callers that yield the
+        # request (a processed event takes no callbacks), as the hospital pathway does.
+        self.immediate = immediate
 
     def request(self) -> Request:  # type: ignore[override]
-        """Request a place: granted and processed at once when one is free and nobody waits."""
-        if self.put_queue or len(self.users) >= self._capacity:
+        """Request a place: with ``immediate``, granted and processed at once when one is free and nobody waits."""
+        if not self.immediate or self.put_queue or len(self.users) >= self._capacity:
             return Request(self)  # queued: granted by a release, through the event queue
         req = Request.__new__(Request)
         req.env = self._env
@@ -60,11 +63,14 @@ class PooledResource(simpy.Resource):
         self.users.append(req)
         return req
 
-    def release(self, request: Request) -> None:  # type: ignore[override]
+    def release(self, request: Request):  # type: ignore[override]
         """Give the place back; the first one waiting gets it now (its grant goes through the event queue).
 
         A request that holds no place (still queued, or released already) is ignored, as SimPy does.
+        Without ``immediate``: SimPy's release (a ``Release`` event).
         """
+        if not self.immediate:
+            return super().release(request)
         try:
             self.users.remove(request)
         except ValueError:
