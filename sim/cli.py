@@ -282,6 +282,96 @@ def switch_off(scenario: ScenarioArg, seed: SeedOpt = None, replications: RepsOp
         console.print(f"written {out}")
 
 
+@app.command("sizing")
+def sizing(scenario: ScenarioArg,
+           concept: Annotated[str, typer.Option(help="the staffed concept whose teams vary")] = "mobile_team",
+           teams: Annotated[str, typer.Option(help="options: a range 1..K or a list 1,2,4")] = "1..3",
+           seed: SeedOpt = None, replications: RepsOpt = None,
+           out: Annotated[Path | None, typer.Option(
+               help="CSV file to write (long: teams, metric, comparison, mean, CI)")] = None,
+           force: ForceOpt = False,
+           executor: ExecOpt = "processes", scheduler: SchedOpt = None, workers: WorkersOpt = None) -> None:
+    """Sizing what-if: 1..K teams of a concept on the same persons; unmet need, area bed-days, cost per payer.
+
+    Today's care runs once per replication, each option under person-driven care, all on the
+    same persons (common random numbers). Not resumable: an interrupted run writes nothing.
+    """
+    from sim.experiments.sizing import SizingError, check_concept, parse_teams, sizing_table, sizing_tasks
+    from sim.output.summary import write_summary
+
+    if out is not None and out.exists() and not force:
+        _fail(f"{out}: exists; use --force to replace it")
+    try:
+        options = parse_teams(teams)
+        sc = load(scenario, seed, replications)
+        check_concept(sc, concept)
+        ex = make_executor(executor, workers, scheduler)
+    except (ScenarioError, SizingError, ValueError) as exc:
+        _fail(str(exc))
+    signal.signal(signal.SIGTERM, _terminate)
+    with ex, _progress() as bar:
+        task = bar.add_task(f"{sc.meta.name}: options × replications", total=sizing_tasks(sc, options))
+        try:
+            table = sizing_table(sc, concept, options, ex, progress=lambda: bar.advance(task))
+        except KeyboardInterrupt:
+            err.print("interrupted: nothing written", soft_wrap=True)
+            raise typer.Exit(130) from None
+    show_sizing(table, concept, f"{sc.meta.name}: {concept} with {teams} teams "
+                                f"({sc.simulation.replications} replications, same persons)")
+    if out:
+        tmp = out.with_name(f".{out.name}.partial")
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            write_summary(table, tmp)
+            tmp.replace(out)  # atomic: an interrupted write leaves an earlier file whole
+        except OSError as exc:  # disk full, read-only
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            _fail(f"{_os_error(exc, out)}; {shown(out)} not written")
+        console.print(f"written {out}")
+
+
+def show_sizing(table: pd.DataFrame, concept: str, title: str) -> None:
+    """Per option: unmet need and waits, then area bed-days and cost per payer against today and per extra team."""
+    console.print(title, style="bold", highlight=False)
+
+    def cell(k: int, metric: str, comparison: str, ci: bool = True) -> str:
+        r = table[(table["teams"] == k) & (table["metric"] == metric) & (table["comparison"] == comparison)]
+        if r.empty:
+            return ""
+        r = r.iloc[0]
+        sign = "+" if comparison != "option" and r["mean"] > 0 else ""
+        text = sign + _num(r["mean"])
+        if not ci or r["ci_low"] != r["ci_low"]:
+            return text
+        return f"{text} [{_num(r['ci_low'])}, {_num(r['ci_high'])}]"
+
+    options = list(dict.fromkeys(table["teams"]))
+    need = Table(title="Reach and unmet need (person-driven care)", box=box.SIMPLE_HEAD, show_edge=False,
+                 collapse_padding=True, title_justify="left")
+    for col in ("teams", "capacity", "caseload", "not served / year", "waiting person-days / year", "mean wait, d",
+                "p90 wait, d"):
+        need.add_column(col, justify="right", no_wrap=True)
+    for k in options:
+        need.add_row(str(k), cell(k, f"{concept}_capacity", "option", False),
+                     cell(k, f"{concept}_caseload", "option", False) or cell(k, f"{concept}_list", "option", False),
+                     cell(k, f"{concept}_unserved", "option"), cell(k, f"{concept}_wait_days", "option"),
+                     cell(k, f"{concept}_wait_mean", "option", False),
+                     cell(k, f"{concept}_wait_p90", "option", False))
+    console.print(need)
+    for comparison in ("vs today", "vs one team fewer"):
+        t = Table(title=f"Area per year, {comparison} (bed-days; MSEK by payer)", box=box.SIMPLE_HEAD,
+                  show_edge=False, collapse_padding=True, title_justify="left")
+        for col in ("teams", "bed-days", "region", "municipality", "total"):
+            t.add_column(col, justify="right", no_wrap=True)
+        for k in options:
+            if comparison == "vs one team fewer" and k == options[0]:
+                continue
+            metrics = ("area_bed_days", "area_cost_region_msek", "area_cost_municipality_msek", "area_cost_total_msek")
+            t.add_row(str(k), *(cell(k, m, comparison) for m in metrics))
+        console.print(t)
+
+
 def _progress() -> Progress:
     """Return a progress bar on stderr (drawn on a terminal only, so logs stay clean)."""
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

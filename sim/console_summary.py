@@ -26,6 +26,8 @@ DEFAULT_METRICS = (
     "cost_region_sek", "cost_municipality_sek", "cost_total_sek",
     "bed_occupancy", "nurse_coverage", "deaths_at_home_share", "mobile_team_full_share",
     "mobile_team_caseload", "palliative_team_caseload", "home_physician_list", "safe_discharge_caseload",
+    "mobile_team_referrals", "mobile_team_enrolments", "mobile_team_unserved", "mobile_team_wait_mean",
+    "mobile_team_wait_p90",
 )
 WIDTH = 80
 #: Utilisation from which a limit counts as reached (a full queue or list), and as near.
@@ -45,9 +47,10 @@ SEK = Group_("Costs, SEK per person 65+ per year", "sek")
 MSEK = Group_("Costs for the area, MSEK per year", "msek")
 PERCENT = Group_("Shares, %", "percent")
 AT_ONCE = Group_("Service concepts, persons at once (mean)", "count")
+STAFFED = Group_("Staffed services: capacity, referrals, waits, unmet need", "count")
 COUNT = Group_("Population of the measured period, persons", "count")
 OTHER = Group_("Other", "count")
-ORDER = (RATE, SEK, MSEK, PERCENT, AT_ONCE, COUNT, OTHER)
+ORDER = (RATE, SEK, MSEK, PERCENT, AT_ONCE, STAFFED, COUNT, OTHER)
 
 
 def group_of(unit: str) -> Group_:
@@ -61,6 +64,8 @@ def group_of(unit: str) -> Group_:
         return PERCENT
     if u.startswith("mean persons"):
         return AT_ONCE
+    if u.endswith("in the area") or u.startswith(("days waited", "persons it")):
+        return STAFFED
     if u in ("persons", "person-years"):
         return COUNT
     return OTHER
@@ -225,26 +230,65 @@ def limits(summary: pd.DataFrame, scenario: dict) -> list[Limit]:
     add("nurse time (demand)", f"{cap['home_health_nurses_fte']:g} FTE", short, {p: True for p in short},
         ["nurse time: demanded / available hours, where the demand was not covered"] if short else [],
         {p: "covered" for p in cov if p not in short})
+    hassle = {p: v for p in paradigms if (v := _mean(summary, p, "nurse_hassle_share")) is not None}
+    if "intervention" in hassle and "person" in hassle and hassle["person"] < hassle["intervention"]:
+        fte = (hassle["intervention"] - hassle["person"]) * cap["home_health_nurses_fte"]
+        note = (f"nurse time freed by team collaboration: {fte:.1f} FTE (hassle {100 * hassle['intervention']:.0f} "
+                f"% -> {100 * hassle['person']:.0f} % of {cap['home_health_nurses_fte']:g} FTE), used for visits")
+        if out and out[-1].name == "nurse time (demand)":
+            last = out[-1]
+            out[-1] = Limit(last.name, last.capacity, last.use, last.bound, (*last.notes, note), last.text)
     teams = (("mobile team", "mobile_team", "mobile_team_caseload", "caseload_max"),
              ("palliative team", "palliative_team", "palliative_team_caseload", "caseload_max"),
              ("safe discharge", "safe_discharge", "safe_discharge_caseload", "caseload_max"),
              ("home physician list", "home_physician", "home_physician_list", "list_max"))
     for name, key, metric, field in teams:
         c = concepts.get(key, {})
-        if not c.get("enabled") or field not in c:
+        if not c.get("enabled"):
             continue
-        use = {p: v / c[field] for p in paradigms if (v := _mean(summary, p, metric))}
+        # The capacity the run used (recorded from the staff table) where the summary has it.
+        run_cap = max((v for p in paradigms if (v := _mean(summary, p, f"{key}_capacity"))), default=None)
+        staff_cap = max((v for p in paradigms if (v := _mean(summary, p, f"{key}_by_staff"))), default=None)
+        cap = run_cap or (c.get(field) or 0) * c.get("teams", 1)
+        if not cap:
+            continue
+        what = ""
+        if run_cap and staff_cap:
+            what = " staff" if staff_cap <= run_cap else " cap"
+        use = {p: v / cap for p in paradigms if (v := _mean(summary, p, metric))}
         bound = {p: u >= BOUND for p, u in use.items()}
         notes = []
+        if what == " staff":
+            notes.append(f"{name}: {cap:,.0f} at once, set by the staff time ({c.get('teams', 1)} team(s))")
+        elif what == " cap":
+            notes.append(f"{name}: {cap:,.0f} at once, set by the per-team cap {field} (the staff time allows "
+                         f"{staff_cap:,.0f})")
         if key == "mobile_team":
             full = {p: f for p in use if (f := _mean(summary, p, "mobile_team_full_share"))}
             bound.update({p: True for p in full})
             notes += [f"mobile team: {100 * f:.0f} % of eligible referrals found it full ({p})"
                       for p, f in full.items()]
+            for p in use:
+                unserved = _mean(summary, p, "mobile_team_unserved")
+                mean_wait = _mean(summary, p, "mobile_team_wait_mean")
+                if unserved:
+                    notes.append(f"mobile team: {unserved:,.0f} eligible persons a year not served; mean wait "
+                                 f"{mean_wait or 0:.1f} days ({p})")
+        if key == "palliative_team":
+            full = {p: f for p in use if (f := _mean(summary, p, "palliative_team_refused"))}
+            bound.update({p: True for p in full})
+            notes += [f"palliative team: {100 * f:.0f} % of its referrals and enrolments found it full ({p})"
+                      for p, f in full.items()]
         if key == "home_physician" and use and all(u < NEAR for u in use.values()):
-            notes.append(f"home physician: the list stays below list_max ({c[field]:,}); the area share "
+            notes.append(f"home physician: the list stays below its capacity ({cap:,.0f}); the area share "
                          f"({c.get('area_share', '?')}) and the listing criteria bound it")
-        add(name, f"{c[field]:,}", use, bound, notes)
+        add(name, f"{cap:,.0f}{what}", use, bound, notes)
+        acute = {p: v for p in paradigms if (v := _mean(summary, p, f"{key}_no_time")) is not None
+                 and v > 0}
+        if acute:
+            add(f"{name}: acute time", "weekly", {}, {p: True for p in acute},
+                [f"{name}: {100 * v:.0f} % of acute home visits refused, the week's staff time spent ({p})"
+                 for p, v in acute.items()], {p: f"{100 * v:.0f} % refused BOUND" for p, v in acute.items()})
     return out
 
 

@@ -12,7 +12,10 @@ the run): the digest prices the rows at the run's own prices (:mod:`sim.economic
 that column in its old place, so the same reference pins both the quantities and the pricing.
 
 The reference hashes were recorded from main at 9cb84ed, before any speed-up, and re-pinned on
-purpose by issue 14 (frailty, age-dependent hazards, SCB age bands in the default). A change that
+purpose by issue 14 (frailty, age-dependent hazards, SCB age bands in the default) and by issue
+15 (staffed service concepts: capacity and cost from staff tables, weekly staff-time rows, the
+waiting list, aftercare places and their priced follow-up visits, the palliative team's
+episodes, the home-care physician's joint financing). A change that
 is *meant* to change the model's results records new values here and says so in its commit.
 Re-pinned for issue 14: the delayed-discharge payment became a transfer between payers (new
 payment rows after the free days; the waiting days no longer priced twice); then special

@@ -21,24 +21,22 @@ def _events(scenario):
 
 
 def _aftercare_windows(e, days):
-    """(person, start, end) of each aftercare period, cut where another team takes over.
+    """(person, start, end) of the aftercare periods (``aftercare`` rows) outside palliative enrolments.
 
-    The närsjukvårdsteam again, or the palliative team, whose routes come first.
+    The palliative team's routes come first, so its enrolment intervals are cut out of the
+    periods; a deterioration at the moment it enrols is still the plan's (the team refers after
+    it). ``days``: the longest period (a check on the rows).
     """
-    enr = e[e["kind"] == "team_enrol"].sort_values(["person", "time"])
-    pal = e[(e["kind"] == "palliative_enrol") & (e["detail"] != "full")]  # a refusal (team full) takes nothing over
+    rows = e[(e["kind"] == "aftercare") & (e["detail"] != "full")]
+    pal = e[(e["kind"] == "palliative_enrol") & (e["detail"] != "full")]  # a refusal takes nothing over
     out = []
-    for p, g in enr.groupby("person"):
-        starts = np.concatenate([g["time"].to_numpy(), pal.loc[pal["person"] == p, "time"].to_numpy()])
-        for row in g.itertuples():
-            if row.detail not in ("stabilised", "time_limit"):
-                continue
-            a = row.time + row.duration
-            b = a + days
-            later = starts[starts > row.time]
-            if len(later):
-                b = min(b, later.min())
-            out.append((p, a, b))
+    for row in rows.itertuples():
+        assert row.duration <= days + 1e-9
+        pieces = [(row.time, row.time + row.duration)]
+        mine = pal[pal["person"] == row.person]
+        for c, d in zip(mine["time"], mine["time"] + mine["duration"], strict=True):
+            pieces = [q for a, b in pieces for q in ((a, min(b, c + 1e-9)), (max(a, d), b)) if q[1] > q[0]]
+        out += [(row.person, a, b) for a, b in pieces]
     return out
 
 
@@ -47,7 +45,8 @@ def test_aftercare_prevents_everything_and_replaces_clinic_visits_at_the_extreme
     # No special housing: the engine routes residents' deteriorations, not the team's plan (issue 14).
     s = small_scenario(persons=6000, years=2.0, warmup=0.5, concepts={"mobile_team": {
         "aftercare_days": days, "aftercare_prevent_share": 1.0, "aftercare_outpatient_multiplier": 0.0,
-        "max_enrolment_days": 60.0}}, special_housing={"places": 0})
+        "max_enrolment_days": 60.0, "target_enrolment_days": None, "aftercare_nurse_fte": 100.0}},
+        special_housing={"places": 0})
     e = _events(s)
     windows = _aftercare_windows(e, days)
     assert len(windows) >= 10, "the test needs stabilised or time-limited discharges"
@@ -95,7 +94,10 @@ def test_safe_discharge_nurse_meets_every_non_bed_deterioration_at_the_extreme()
     # The home physician's route comes first for the persons on its list: it may prevent a deterioration
     # or meet it (a physician_visit row), or basal home health care may ("acute"); met at home either
     # way, nearly all by the team's nurse.
-    other = e[((e["kind"] == "home_health_visit") & (e["detail"] == "acute")) | (e["kind"] == "physician_visit")]
+    # The närsjukvårdsteam's route comes first too for its patients (one taken from its waiting list
+    # during the period prevents or meets the deterioration: a team_visit row).
+    other = e[((e["kind"] == "home_health_visit") & (e["detail"] == "acute"))
+              | e["kind"].isin(["physician_visit", "team_visit"])]
     assert key <= met | set(zip(other["person"], other["time"], strict=True))
     assert len(key & met) >= 0.9 * len(key)
     assert np.isfinite(e["duration"]).all()
@@ -111,7 +113,8 @@ def test_aftercare_prevents_its_share_of_deteriorations():
 
     q, days = 0.4, 365.0
     s = small_scenario(persons=8000, years=2.0, warmup=0.5, concepts={"mobile_team": {
-        "aftercare_days": days, "aftercare_prevent_share": q, "max_enrolment_days": 60.0}},
+        "aftercare_days": days, "aftercare_prevent_share": q, "max_enrolment_days": 60.0,
+        "target_enrolment_days": None, "aftercare_nurse_fte": 100.0}},
         special_housing={"places": 0})  # residents' deteriorations are the engine's (issue 14)
     e = _events(s)
     det = e[(e["kind"] == "deterioration") & e["detail"].isin(["needs_bed", "needs_assessment", "minor", "relapse"])]

@@ -10,8 +10,8 @@ from sim.experiments.pipeline import simulate_to_folder
 from sim.output.results import ResultsError
 from tests.conftest import DEFAULT, ROOT, small_scenario
 
-FILLED = ("headline", "over-time", "person", "costs", "calibration", "assumptions", "methods")
-LATER = ("staffed", "uncertainty", "rollout")
+FILLED = ("headline", "over-time", "person", "costs", "calibration", "staffed", "assumptions", "methods")
+LATER = ("uncertainty", "rollout")
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +49,10 @@ def test_every_present_section_is_filled_and_later_ones_say_what_they_lack(repor
     assert "Common random numbers" in _section(report, "methods")
     assert "admissions in the measured period waited for a bed" in _section(report, "over-time")
     assert "Deaths" in _section(report, "headline") and "MSEK per year" in _section(report, "headline")
+    staffed = _section(report, "staffed")
+    for text in ("mobile_team: 1 team(s)", "geriatrician", "eligible persons not served per year",
+                 "wait, 90th percentile (days)", "capacity: persons at once", "mean persons listed"):
+        assert text in staffed, text
 
 
 def test_the_report_is_one_offline_file(report):

@@ -43,9 +43,9 @@ def test_new_hints_work_when_uncommented(tmp_path):
     assert invoke("scenario", "new", "cut", "--dir", tmp_path).exit_code == 0
     f = tmp_path / "cut.toml"
     f.write_text(f.read_text().replace("# capacity.beds = 120", "capacity.beds = 96")
-                 .replace("# concepts.mobile_team.caseload_max = 24", "concepts.mobile_team.caseload_max = 48"))
+                 .replace("# concepts.mobile_team.teams = 1", "concepts.mobile_team.teams = 2"))
     s = load_scenario(f)
-    assert (s.capacity.beds, s.concepts.mobile_team.caseload_max) == (96, 48)
+    assert (s.capacity.beds, s.concepts.mobile_team.teams) == (96, 2)
 
 
 def test_new_never_overwrites_and_refuses_bad_names(tmp_path, monkeypatch):

@@ -35,7 +35,7 @@ def _spec(assumptions: dict, **design) -> AssumptionFile:
 SMALL_ASSUMPTIONS = {
     "concepts.home_physician.prevent_share": {"low": 0.1, "high": 0.35, "source": "test"},
     "hospital.los_mean_days": {"low": 0.85, "high": 1.15, "mode": "scale", "source": "test"},
-    "concepts.safe_discharge.caseload_max": {"low": 8, "high": 16, "source": "test"},
+    "concepts.safe_discharge.teams": {"low": 1, "high": 2, "source": "test"},
 }
 
 
@@ -56,7 +56,7 @@ def test_design_points_share_persons_and_health_events():
     hi = {k: a.high for k, a in spec.assumptions.items()}
     a, b = point_scenario(data, spec, lo), point_scenario(data, spec, hi)
     assert a.hospital.los_mean_days.unstable != b.hospital.los_mean_days.unstable  # the points differ
-    assert b.concepts.safe_discharge.caseload_max == 16 and isinstance(b.concepts.safe_discharge.caseload_max, int)
+    assert b.concepts.safe_discharge.teams == 2 and isinstance(b.concepts.safe_discharge.teams, int)
     assert persons_digest(a, 0) == persons_digest(b, 0)
     assert persons_digest(a, 0) != persons_digest(a, 1)  # the digest does see other persons
     health = []

@@ -85,6 +85,15 @@ class PersonCare(CareSystem):
                 return x.route(p, acuity, s, t, u)
         return self.default_route(p, acuity, s, u)
 
+    def route_after(self, concept, p, acuity, s, t, u):
+        """Route by the concepts after ``concept`` (in priority order) that act on ``p``, else today's way."""
+        seen = False
+        for x in self._routing:
+            if seen and x.acts_on(p, t):
+                return x.route(p, acuity, s, t, u)
+            seen = seen or x is concept
+        return self.default_route(p, acuity, s, u)
+
     # -- modifiers ------------------------------------------------------------------------
     def los_multiplier(self, p):
         """Product of the concepts' length-of-stay multipliers."""

@@ -31,7 +31,7 @@ HINTS: tuple[tuple[str, str], ...] = (
     ("capacity.short_term_places", "short-term care places (korttidsboende)"),
     ("capacity.home_health_nurses_fte", "municipal home health nurses, full-time equivalents"),
     ("concepts.mobile_team.enabled", "the mobile närsjukvårdsteam (paradigm person)"),
-    ("concepts.mobile_team.caseload_max", "persons the team holds at once"),
+    ("concepts.mobile_team.teams", "närsjukvårdsteam teams (capacity and staff cost follow)"),
     ("concepts.palliative_team.enabled", "the mobile palliative team"),
     ("concepts.home_physician.enabled", "the home-care physician"),
     ("concepts.home_physician.area_share", "share of the area's 65+ where the physician works"),
@@ -49,6 +49,8 @@ def _toml_value(v: Any) -> str:
     """Write a value as TOML does (one line)."""
     if isinstance(v, bool):
         return "true" if v else "false"
+    if isinstance(v, list) and any(isinstance(x, dict) for x in v):  # an array of tables (a staff table)
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     if isinstance(v, str | list):
         return json.dumps(v, ensure_ascii=False)
     if isinstance(v, dict):

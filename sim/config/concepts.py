@@ -10,11 +10,13 @@ registered sections and the switches that are not concepts.
 from __future__ import annotations
 
 import math
+from typing import Annotated, Literal
 
 from pydantic import Field, create_model, model_serializer, model_validator
 
 from sim.config import scenario as _scenario
-from sim.config.scenario import ConceptSwitches, NonNegDays, PositiveDays, Share, Strict
+from sim.config.scenario import ConceptSwitches, Cost, NonNegDays, PositiveDays, Share, Strict
+from sim.domain.units import DAYS_PER_YEAR
 
 #: Build-up fields of every concept and their neutral values (left out of the dump when neutral).
 BUILD_UP = {"recruitment_days": 0.0, "ramp_days": 0.0, "learning_days": 0.0, "learning_start_effect": 1.0}
@@ -64,6 +66,9 @@ class ConceptParams(Strict):
         for name, neutral in BUILD_UP.items():
             if getattr(self, name) == neutral:
                 out.pop(name, None)
+        # An optional field left at none (a cap, a waiting-list limit) is absent, as TOML writes it.
+        for k in [k for k, v in out.items() if v is None]:
+            del out[k]
         return out
 
     def active_between(self) -> tuple[float, float]:
@@ -107,3 +112,64 @@ def _rebuild() -> None:
     _scenario.Concepts = concepts
     _scenario.Scenario.__pydantic_fields__["concepts"].annotation = concepts
     _scenario.Scenario.model_rebuild(force=True)
+
+
+class StaffRow(Strict):
+    """One profession in a concept's team: how much of it, its hours and what it costs."""
+
+    profession: str = Field(min_length=1)
+    fte: Annotated[float, Field(ge=0.0, le=100.0)] = Field(description="full-time equivalents per team")
+    hours_per_week: Annotated[float, Field(gt=0.0, le=80.0)] = Field(description="hours of a full-time week")
+    working_days_per_year: Annotated[float, Field(gt=0.0, le=261.0)] = Field(
+        description="days worked per FTE-year after holidays, leave and training (of about 251 weekdays)"
+    )
+    cost_per_fte_year: Cost = Field(description="SEK per FTE-year: salary, employer's fees and pension")
+
+    def hours_per_year(self) -> float:
+        """Hours worked per year by this row's FTE (h/year)."""
+        return self.fte * self.hours_per_week / 5.0 * self.working_days_per_year
+
+
+class StaffedParams(ConceptParams):
+    """A concept whose capacity and cost follow from its staff (issue 15).
+
+    ``teams`` identical teams, each with the ``staff`` table; ``patient_time_share`` of the
+    worked hours goes to patients (home visits and their travel; the rest is documentation,
+    conferences, training); of that, ``planned_share`` is held for planned visits of the
+    enrolled persons, the rest for acute home visits. A visit takes ``visit_minutes``
+    including travel. An optional per-team cap (``caseload_max`` or ``list_max`` where the
+    concept has one) may bind before the staff time does.
+    """
+
+    teams: Annotated[int, Field(ge=1, le=1000)] = Field(default=1,
+                                                        description="identical teams (each with the staff table)")
+    staff: Annotated[list[StaffRow], Field(min_length=1)]
+    patient_time_share: Share = Field(description="share of worked hours with patients (visits incl. travel)")
+    planned_share: Share = Field(
+        description="share of the patient time held for planned visits; the rest meets acute needs")
+    visit_minutes: Annotated[float, Field(gt=0.0, le=600.0)] = Field(description="minutes per home visit incl. travel")
+    payer_shares: dict[Literal["region", "municipality"], Share] | None = Field(
+        default=None, description="joint financing: share of the concept's cost each payer carries (none: [payers])"
+    )
+
+    @model_validator(mode="after")
+    def _shares(self) -> StaffedParams:
+        if self.payer_shares is not None and abs(sum(self.payer_shares.values()) - 1.0) > 1e-9:
+            raise ValueError("payer_shares must add up to 1")
+        return self
+
+    def hours_per_year(self) -> float:
+        """Worked hours per year of all teams (h/year)."""
+        return self.teams * sum(r.hours_per_year() for r in self.staff)
+
+    def patient_hours_per_week(self) -> float:
+        """Patient hours (visits incl. travel) per calendar week, all teams (h/week)."""
+        return self.hours_per_year() * self.patient_time_share / (DAYS_PER_YEAR / 7.0)
+
+    def staff_cost_per_year(self) -> float:
+        """Staff cost of all teams (SEK/year)."""
+        return self.teams * sum(r.fte * r.cost_per_fte_year for r in self.staff)
+
+    def fte(self) -> float:
+        """Full-time equivalents of all teams."""
+        return self.teams * sum(r.fte for r in self.staff)

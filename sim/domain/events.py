@@ -24,6 +24,8 @@ KINDS = [
     "discharge_payment", "discharge_payment_received",
     # special housing (särskilt boende, issue 14): resident-days, the wait for a place, the place held
     "special_housing", "special_housing_wait", "special_housing_place",
+    # staffed service concepts (issue 15): weekly staff time, a refusal for lack of it, waiting lists
+    "staff_time", "staff_limit", "waiting", "wait_expired", "aftercare",
 ]
 PROVIDERS = [
     "none", "hospital", "ed", "outpatient", "primary_care", "home_health", "home_help",
@@ -40,6 +42,8 @@ DETAILS = [
     "physician_home", "palliative_home", "safe_discharge_home",
     # special housing (issue 14)
     "special_housing", "granted",
+    # staffed service concepts (issue 15)
+    "capacity", "staff_capacity", "available", "enrolled", "expired", "target_length",
 ]
 K = {name: i for i, name in enumerate(KINDS)}
 PR = {name: i for i, name in enumerate(PROVIDERS)}

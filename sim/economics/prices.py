@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from sim.care.concepts import REGISTRY
 from sim.domain.events import PAYERS
 from sim.domain.units import DAYS_PER_YEAR
+from sim.economics.staff import concept_payer_shares
 
 #: The ``[costs]`` field that prices each kind of row (SEK per unit of its quantity).
 PRICE_OF_KIND = {
@@ -62,6 +63,7 @@ class Prices:
         base = {name: {getattr(payers, name): 1.0} for name in type(payers).model_fields}
         for cls_ in REGISTRY.values():
             base.setdefault(cls_.provider, {cls_.payer: 1.0})
+        base.update(concept_payer_shares(scenario))  # joint financing named in a concept's section
         base.update(shares or {})
         return cls(per_unit, per_year, base)
 

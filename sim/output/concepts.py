@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sim.care.concepts import metrics
-from sim.domain.metrics import Caseload, RefusedShare
+from sim.domain.metrics import Caseload, PerYear, RefusedShare, StaffFigure, StaffLimitShare, Unserved, Waiting
 
 
 def caseloads() -> dict[str, str]:
@@ -40,6 +40,12 @@ class ConceptAccumulator:
         self.days = {m: 0.0 for m in self.caseloads}
         self.counted = {m: 0 for m in self.shares}
         self.refused = {m: 0 for m in self.shares}
+        self.others = {m: d for m, d in declared.items() if not isinstance(d, Caseload | RefusedShare)}
+        self.values: dict[str, float] = {m: 0.0 for m in self.others}
+        self.pairs: dict[str, list[float]] = {m: [0.0, 0.0] for m in self.others}
+        self.waits: dict[str, list[np.ndarray]] = {m: [] for m in self.others}
+        self.referred: dict[str, dict[int, float]] = {m: {} for m in self.others}
+        self.enrolled: dict[str, dict[int, float]] = {m: {} for m in self.others}
 
     def add(self, table: pa.Table) -> None:
         """Add one chunk."""
@@ -58,6 +64,55 @@ class ConceptAccumulator:
                 self.counted[metric] += ref.num_rows
                 dd = pc.cast(ref["detail"], pa.string())
                 self.refused[metric] += int(pc.sum(pc.is_in(dd, pa.array(d.refused))).as_py() or 0)
+        if self.others:
+            self._add_staffed(table, kind, detail)
+
+    def _add_staffed(self, table: pa.Table, kind, detail) -> None:
+        """Add the staffed concepts' figures: capacity, staff limits, referrals, unmet need, waits."""
+        provider = pc.cast(table["provider"], pa.string())
+        time = table["time"].to_numpy()
+        measured = (time >= self.warmup) & (time < self.horizon)
+
+        def rows(k: str, prov: str, details: tuple[str, ...] = ()) -> np.ndarray:
+            m = pc.and_(pc.equal(kind, k), pc.equal(provider, prov))
+            if details:
+                m = pc.and_(m, pc.is_in(detail, pa.array(details)))
+            return np.asarray(m.to_numpy(zero_copy_only=False), dtype=bool)
+
+        for metric, d in self.others.items():
+            if isinstance(d, StaffFigure):
+                r = rows("staff_time", d.provider, (d.detail,))
+                if r.any():
+                    self.values[metric] = float(table["quantity"].to_numpy()[r][0])
+            elif isinstance(d, StaffLimitShare):
+                self.pairs[metric][0] += int((rows("staff_limit", d.provider) & measured).sum())
+                self.pairs[metric][1] += int((rows(d.visit_kind, d.provider, (d.home_detail,)) & measured).sum())
+            elif isinstance(d, PerYear):
+                self.values[metric] += int((rows(d.kind, d.provider, d.details) & measured).sum())
+            elif isinstance(d, Unserved):
+                person = table["person"].to_numpy()
+                ref = rows(d.referral_kind, d.provider) & measured
+                seen = self.referred[metric]
+                for p, t in zip(person[ref].tolist(), time[ref].tolist(), strict=True):
+                    if p not in seen or t < seen[p]:
+                        seen[p] = t
+                enr = rows(d.enrol_kind, d.provider) & (time < self.horizon)
+                enr &= ~np.asarray(pc.equal(detail, "full").to_numpy(zero_copy_only=False), dtype=bool)
+                last = self.enrolled[metric]
+                for p, t in zip(person[enr].tolist(), time[enr].tolist(), strict=True):
+                    if t > last.get(p, -np.inf):
+                        last[p] = t
+            elif isinstance(d, Waiting):
+                r = rows("waiting", d.provider)
+                if not r.any():
+                    continue
+                t0 = time[r]
+                dur = table["duration"].to_numpy()[r]
+                if d.stat == "person_days":
+                    overlap = np.minimum(t0 + dur, self.horizon) - np.maximum(t0, self.warmup)
+                    self.values[metric] += float(np.clip(overlap, 0, None).sum())
+                else:
+                    self.waits[metric].append(dur[t0 >= self.warmup])
 
     def result(self) -> dict[str, float]:
         """Mean caseloads over the measured period, then the refused shares."""
@@ -65,4 +120,24 @@ class ConceptAccumulator:
         out = {m: d / length for m, d in self.days.items()}
         for m in self.shares:
             out[m] = self.refused[m] / self.counted[m] if self.counted[m] else 0.0
+        years = length / 365.25
+        for m, d in self.others.items():
+            if isinstance(d, StaffFigure):
+                out[m] = self.values[m]
+            elif isinstance(d, StaffLimitShare):
+                refused, made = self.pairs[m]
+                out[m] = refused / (refused + made) if refused + made else 0.0
+            elif isinstance(d, PerYear):
+                out[m] = self.values[m] / years
+            elif isinstance(d, Unserved):
+                last = self.enrolled[m]
+                out[m] = sum(1 for p, t in self.referred[m].items() if last.get(p, -np.inf) < t) / years
+            elif d.stat == "person_days":
+                out[m] = self.values[m] / years
+            else:
+                w = np.concatenate(self.waits[m]) if self.waits[m] else np.empty(0)
+                if not len(w):
+                    out[m] = 0.0
+                else:
+                    out[m] = float(w.mean()) if d.stat == "mean" else float(np.quantile(w, 0.9))
         return out

@@ -85,6 +85,19 @@ KIND_DOC: dict[str, tuple[str, str, str]] = {
                               "places (1)", "days held"),
     "discharge_payment_received": ("the region's side of a discharge_payment row (same days, priced negative: "
                                    "the pair sums to zero in the total cost)", "days paid", "days paid"),
+    "staff_time": ("a staffed concept's time (person -1; provider: the concept); detail available: its patient "
+                   "hours of one week; acute: the part left for acute home visits; capacity / staff_capacity (at "
+                   "its start): persons it may hold at once / its staff time alone allows",
+                   "hours (available, acute) or persons (capacity, staff_capacity)", "days of the week (7), or 0"),
+    "staff_limit": ("an acute home visit the concept could not make: its staff time of the week was spent "
+                    "(the deterioration went today's way)", "none (0)", "0"),
+    "waiting": ("a wait on a concept's waiting list, written when it ends; detail: how it ended (enrolled, "
+                "expired, died, not_eligible, censored)", "none (0)", "days waited"),
+    "aftercare": ("a follow-up under the närsjukvårdsteam's plan by a home health nurse after the team's discharge, "
+                  "written when it ends (detail: why), or full (no place: quantity 0)", "persons (1; 0 when full)",
+                  "days followed"),
+    "wait_expired": ("the maximum wait was reached: the person leaves the waiting list for ordinary care",
+                     "none (0)", "0"),
 }
 
 DETAIL_DOC: dict[str, str] = {
@@ -110,7 +123,7 @@ DETAIL_DOC: dict[str, str] = {
     "accepted": "referral accepted: enrolled",
     "full": "refused: the caseload or list was full",
     "not_eligible": "ended: no longer meets the criteria",
-    "queued": "referral waiting for a place (only with queue_when_full)",
+    "queued": "referral put on the waiting list (only with queue_when_full)",
     "stabilised": "ended: the person stabilised",
     "time_limit": "ended: the longest enrolment was reached",
     "died": "ended: the person died",
@@ -119,6 +132,12 @@ DETAIL_DOC: dict[str, str] = {
     "safe_discharge_home": "treated at home by the nurse Trygg hemgång alerts",
     "special_housing": "in special housing (särskilt boende): a death there, or a nurse or physician contact there",
     "granted": "a place in special housing was granted (the wait ended)",
+    "capacity": "staff_time at the start: persons the concept may hold at once (the lower of staff time and cap)",
+    "staff_capacity": "staff_time at the start: persons the concept's staff time alone allows at once",
+    "available": "staff_time: the concept's patient hours of the week",
+    "enrolled": "wait ended: a place was free and the person had the highest need score",
+    "expired": "wait ended: the maximum wait was reached; back to ordinary care",
+    "target_length": "ended: the target enrolment length was reached while someone waited",
 }
 
 

@@ -260,6 +260,53 @@ def sensitivity(ctx: Context) -> Section:
     return Section("sensitivity", "Which assumption moves the answer", body)
 
 
+#: A staffed concept's figures in the summary, by suffix of ``<concept>_...``, with their labels.
+STAFFED_FIGURES = (
+    ("capacity", "capacity: persons at once"), ("by_staff", "what the staff time alone allows"),
+    ("caseload", "mean persons enrolled at once"), ("list", "mean persons listed"),
+    ("full_share", "eligible referrals that found it full"), ("refused", "referrals and enrolments refused"),
+    ("no_time", "acute home visits refused for lack of staff time"),
+    ("referrals", "eligible referrals per year"), ("enrolments", "enrolments started per year"),
+    ("unserved", "eligible persons not served per year"), ("wait_days", "person-days waiting per year"),
+    ("wait_mean", "wait, mean (days)"), ("wait_p90", "wait, 90th percentile (days)"),
+    ("wait_expired", "waits ended at the maximum wait per year"),
+    ("aftercare", "mean persons followed under the team's plan"),
+    ("after_full", "discharges without an aftercare place"),
+)
+
+
+def staffed(ctx: Context) -> Section:
+    """Staffed services: staff tables, capacity and what bound it, caseloads, lists, waits and unmet need."""
+    s = ctx.summary
+    person = s[s["paradigm"] == "person"]
+    if person.empty:
+        raise Unavailable("a run of person-driven care (`narvard compare` or `run --paradigm person`)")
+    concepts = ctx.manifest["scenario"].get("concepts", {})
+    parts = ["<p>Person-driven care, means over replications with Student-t 95 % intervals. A concept holds at "
+             "once as many persons as its staff's planned patient hours a week allow (or its per-team cap, where "
+             "lower); acute home visits draw on the rest of the week's patient hours. Shares are fractions "
+             "(0.25 = 25 %); per-year figures are for the whole area.</p>"]
+    shown = 0
+    for name, c in concepts.items():
+        if not isinstance(c, dict) or not c.get("enabled") or "staff" not in c:
+            continue
+        rows = []
+        for suffix, label in STAFFED_FIGURES:
+            r = person[person["metric"] == f"{name}_{suffix}"]
+            if not r.empty:
+                rows.append([label, _cell(*r[["mean", "ci_low", "ci_high"]].iloc[0]), r["unit"].iloc[0]])
+        staff = pd.DataFrame([{"profession": x["profession"], "FTE per team": x["fte"],
+                               "hours per week": x["hours_per_week"],
+                               "working days per year": x["working_days_per_year"],
+                               "SEK per FTE-year": f"{x['cost_per_fte_year']:,.0f}"} for x in c["staff"]])
+        parts.append(f"<h3>{html.escape(name)}: {c.get('teams', 1)} team(s)</h3>" + _table(staff)
+                     + _table(pd.DataFrame(rows, columns=["figure", "mean [95 % CI]", "unit"])))
+        shown += 1
+    if not shown:
+        raise Unavailable("an enabled staffed service concept in the run's scenario")
+    return Section("staffed", "Staffed services", "".join(parts))
+
+
 def _future(key: str, title: str, what: str, filename: str) -> Callable[[Context], Section]:
     """Build a section a later issue fills: unavailable until its file is in the results folder."""
     def build(ctx: Context) -> Section:
@@ -411,8 +458,7 @@ SECTIONS: list[tuple[str, str, Callable[[Context], Section]]] = [
     ("costs", "Who pays and who gains", costs),
     ("validation", "Validation against Swedish figures", validation),
     ("calibration", "Calibration fit", calibration),
-    ("staffed", "Staffed services", _future("staffed", "Staffed services",
-                                            "staffed services (staffing.csv)", "staffing.csv")),
+    ("staffed", "Staffed services", staffed),
     ("uncertainty", "Uncertainty and sensitivity",
      _future("uncertainty", "Uncertainty and sensitivity", "uncertainty and sensitivity (uncertainty.csv)",
              "uncertainty.csv")),

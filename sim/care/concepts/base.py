@@ -13,6 +13,7 @@ import math
 from typing import TYPE_CHECKING, ClassVar
 
 from sim.domain.health import NEEDS_BED
+from sim.domain.metrics import StaffFigure, StaffLimitShare
 from sim.domain.routes import DIRECT_ADMIT, ED_ADMIT, PREVENTED, TEAM_HOME, U_HOME, U_PREVENT
 from sim.domain.units import DAYS_PER_YEAR
 
@@ -21,6 +22,17 @@ if TYPE_CHECKING:
     from sim.care.system import CareSystem
     from sim.config.concepts import ConceptParams
     from sim.config.scenario import Scenario
+
+def staffed_metrics(provider: str, visit_kind: str, home_detail: str) -> dict:
+    """Return the metrics every staffed concept declares: capacity, what the staff alone allow, acute visits refused."""
+    return {
+        f"{provider}_capacity": StaffFigure(provider, "capacity", "persons it may hold at once (capacity)"),
+        f"{provider}_by_staff": StaffFigure(provider, "staff_capacity",
+                                                  "persons its staff time alone allows at once"),
+        f"{provider}_no_time": StaffLimitShare(
+            provider, visit_kind, home_detail, "share of acute home visits refused for lack of staff time"),
+    }
+
 
 #: Hooks the care system dispatches; a concept is called only for those it overrides.
 HOOKS = (
@@ -199,8 +211,8 @@ class Enrolment(Concept):
         """Route the mobile way: prevent, admit directly when a bed is needed, else meet at home.
 
         Uses the concept's ``prevent_share`` and ``home_treat_share`` (times its :meth:`effect`
-        while it learns) and ``self.direct``; ``home`` names the detail of its home visits. What
-        it does not meet goes today's way.
+        while it learns) and ``self.direct``; ``home`` names the detail of its home visits; a home
+        visit needs staff time (:meth:`acute_visit`). What it does not meet goes today's way.
         """
         effect = self.effect(self.port.now) if self.p.learning_days > 0.0 else 1.0
         if u[U_PREVENT] < self.p.prevent_share * effect:
@@ -208,8 +220,17 @@ class Enrolment(Concept):
         if acuity == NEEDS_BED:
             return (DIRECT_ADMIT, "direct") if self.direct else (ED_ADMIT, "via_ed")
         if u[U_HOME] < self.p.home_treat_share * effect:
-            return TEAM_HOME, home
+            if self.acute_visit(p, self.port.now):
+                return TEAM_HOME, home
+            # No staff time left: the next concept acting on the person decides, else today's way.
+            after = getattr(self.care, "route_after", None)
+            if after is not None:
+                return after(self, p, acuity, s, self.port.now, u)
         return self.care.default_route(p, acuity, s, u)
+
+    def acute_visit(self, p: int, t: float) -> bool:
+        """Tell whether the staff have time for an acute home visit now (always, unless staffed)."""
+        return True
 
     def on_death(self, p: int, t: float) -> None:
         """End the enrolment of a person who died."""
@@ -219,3 +240,94 @@ class Enrolment(Concept):
         """Censor every enrolment at the horizon."""
         for p in list(self.members):
             self.leave(p, t, "censored")
+
+
+class StaffedEnrolment(Enrolment):
+    """An enrolment whose capacity and reach follow from its staff (issue 15).
+
+    Parameters are a :class:`sim.config.concepts.StaffedParams`. Capacity (persons at once):
+    the planned patient hours of all teams per week over the planned hours one person needs
+    per week (:meth:`staff_capacity`), or the per-team cap times ``teams`` where the concept
+    has one and it is lower (:meth:`capacity_of`). Acute home visits draw on a weekly budget:
+    the patient hours of the week less the planned hours of a full caseload; when it is spent
+    the deterioration goes today's way and a ``staff_limit`` row records it. Each week a
+    ``staff_time`` row with detail ``available`` (patient hours of the week) and one with
+    detail ``acute`` (the acute budget) are written; at the start, detail ``capacity`` (the
+    persons it may hold) and ``staff_capacity`` (what the staff time alone allows).
+    """
+
+    cap_field: ClassVar[str | None] = "caseload_max"  #: the per-team cap field of the params (None: none)
+
+    @classmethod
+    def planned_visits_per_week(cls, params) -> float:
+        """Planned home visits one enrolled person gets per week (visits/person-week)."""
+        raise NotImplementedError
+
+    @classmethod
+    def planned_hours_per_person_week(cls, params) -> float:
+        """Staff hours one enrolled person's planned visits take per week (h/person-week)."""
+        return cls.planned_visits_per_week(params) * params.visit_minutes / 60.0
+
+    @classmethod
+    def staff_capacity(cls, params) -> int:
+        """Persons the staff's planned time holds at once: planned hours / hours per person-week (persons)."""
+        need = cls.planned_hours_per_person_week(params)
+        if need <= 0:
+            return 1_000_000
+        return max(0, math.floor(params.patient_hours_per_week() * params.planned_share / need + 1e-9))
+
+    @classmethod
+    def capacity_of(cls, params) -> tuple[int, str]:
+        """Persons held at once and what limits it: ``staff`` (staff time) or ``cap`` (the per-team cap)."""
+        staff = cls.staff_capacity(params)
+        cap = getattr(params, cls.cap_field, None) if cls.cap_field else None
+        if cap is not None and cap * params.teams < staff:
+            return cap * params.teams, "cap"
+        return staff, "staff"
+
+    @classmethod
+    def staff_cost_per_year(cls, scenario: Scenario) -> float:
+        """Staff table of all teams plus the ``[costs]`` field's non-staff cost per team (SEK per year)."""
+        p = getattr(scenario.concepts, cls.name)
+        other = getattr(scenario.costs, cls.staff_cost) if cls.staff_cost else 0.0
+        return p.staff_cost_per_year() + p.teams * other
+
+    def __init__(self, port: CarePort, params, care: CareSystem):
+        capacity, self.limit = self.capacity_of(params)
+        super().__init__(port, params, care, capacity)
+        self.visit_hours = params.visit_minutes / 60.0
+        self.acute_left = 0.0
+
+    def record_staff(self, horizon: float) -> None:
+        """Book the staffed days, the capacity rows, and start the weekly staff-time budget."""
+        super().record_staff(horizon)
+        start, end = self.p.active_between()
+        if start >= horizon:
+            return
+        self.port.note(-1, start, "staff_time", "capacity", self.provider, quantity=float(self.capacity), stratum=0)
+        self.port.note(-1, start, "staff_time", "staff_capacity", self.provider,
+                       quantity=float(self.staff_capacity(self.p)), stratum=0)
+        self.port.later(start, self._week, min(end, horizon))
+
+    def _week(self, stop: float) -> None:
+        t = self.port.now
+        if t >= stop - 1e-9:
+            self.acute_left = 0.0
+            return
+        days = min(7.0, stop - t)
+        available = self.p.patient_hours_per_week() * days / 7.0
+        planned = self.capacity * self.planned_hours_per_person_week(self.p) * days / 7.0
+        self.acute_left = max(0.0, available - planned)
+        self.port.note(-1, t, "staff_time", "available", self.provider, duration=days, quantity=available, stratum=0)
+        self.port.note(-1, t, "staff_time", "acute", self.provider, duration=days, quantity=self.acute_left,
+                       stratum=0)
+        self.port.later(days, self._week, stop)
+
+    def acute_visit(self, p: int, t: float) -> bool:
+        """Take an acute home visit's time from this week's budget; record a refusal when it is spent."""
+        if self.acute_left + 1e-9 >= self.visit_hours:
+            self.acute_left -= self.visit_hours
+            return True
+        self.port.note(p, t, "staff_limit", "acute", self.provider)
+        return False
+

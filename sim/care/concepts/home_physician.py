@@ -13,19 +13,20 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field
 
-from sim.care.concepts.base import Enrolment
+from sim.care.concepts.base import StaffedEnrolment, staffed_metrics
 from sim.care.concepts.registry import register
-from sim.config.concepts import ConceptParams
+from sim.config.concepts import StaffedParams
 from sim.config.scenario import Capacity, Rate, Share
 from sim.domain.locations import DEAD, NOT_ENTERED
 from sim.domain.metrics import Caseload
 from sim.domain.units import DAYS_PER_YEAR
 
 
-class HomePhysicianParams(ConceptParams):
+class HomePhysicianParams(StaffedParams):
     """Mobile home-care physician (mobil hemsjukvårdsläkare), about half time."""
 
-    list_max: Capacity
+    list_max: Capacity | None = Field(default=None,
+                                      description="per-physician cap on persons listed (none: the staff decide)")
     area_share: Share = Field(description="share of the area's persons living where the physician works")
     medical_interventions_min: Annotated[int, Field(ge=0)] = Field(
         description="medical interventions in home health care, counted as chronic diagnoses"
@@ -38,22 +39,32 @@ class HomePhysicianParams(ConceptParams):
 
 
 @register
-class HomePhysician(Enrolment):
+class HomePhysician(StaffedEnrolment):
     """The physician's list, a waiting list when it is full, and routing."""
 
     name = "home_physician"
     Params = HomePhysicianParams
     provider = "home_physician"
     kind = "physician_list"
-    kinds = ("physician_list", "physician_unlist", "physician_visit")
-    details = ("not_eligible",)
+    kinds = ("physician_list", "physician_unlist", "physician_visit", "staff_time", "staff_limit")
+    details = ("not_eligible", "capacity", "staff_capacity", "available", "acute")
     home_visit = ("physician_home", "physician_visit")
-    metrics = {"home_physician_list": Caseload("physician_list", "mean persons listed")}
+    metrics = {
+        "home_physician_list": Caseload("physician_list", "mean persons listed"),
+        **staffed_metrics("home_physician", "physician_visit", "physician_home"),
+    }
     staff_cost = "home_physician_year"
     priority = 30
 
+    cap_field = "list_max"
+
+    @classmethod
+    def planned_visits_per_week(cls, params) -> float:
+        """Planned home visits per listed person and week (from ``visits_per_year``)."""
+        return params.visits_per_year * 7.0 / DAYS_PER_YEAR
+
     def __init__(self, port, params, care):
-        super().__init__(port, params, care, params.list_max)
+        super().__init__(port, params, care)
         # Where a person lives is fixed: one CONCEPT-stream uniform per person.
         self.covered = port.concept_uniforms(np.arange(port.persons), 0) < params.area_share
         self.waiting: deque[int] = deque()

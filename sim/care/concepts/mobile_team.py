@@ -13,18 +13,18 @@ the 12-month designs (SKA-1, SKA-2); the sources report only the before/after fi
 
 from __future__ import annotations
 
-from collections import deque
+import math
 from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from sim.care.concepts.base import Enrolment
+from sim.care.concepts.base import StaffedEnrolment, staffed_metrics
 from sim.care.concepts.registry import register
-from sim.config.concepts import ConceptParams
+from sim.config.concepts import StaffedParams
 from sim.config.scenario import Capacity, NonNegDays, PositiveDays, Rate, Share
 from sim.domain.health import MINOR, NEEDS_BED
 from sim.domain.locations import DEAD, NOT_ENTERED
-from sim.domain.metrics import Caseload, RefusedShare
+from sim.domain.metrics import Caseload, PerYear, RefusedShare, Unserved, Waiting
 from sim.domain.routes import (
     DIRECT_ADMIT,
     ED_ADMIT,
@@ -39,10 +39,11 @@ from sim.domain.routes import (
 from sim.domain.strata import PALLIATIVE, UNSTABLE
 
 
-class MobileTeamParams(ConceptParams):
+class MobileTeamParams(StaffedParams):
     """Mobile närsjukvårdsteam: geriatrician + two specialist nurses, weekdays 08-17."""
 
-    caseload_max: Capacity
+    caseload_max: Capacity | None = Field(default=None,
+                                          description="per-team cap on persons enrolled (none: the staff decide)")
     criteria_required: Annotated[int, Field(ge=1, le=6)]
     chronic_diagnoses_min: Annotated[int, Field(ge=0)]
     admissions_12m_min: Annotated[int, Field(ge=0)]
@@ -50,7 +51,24 @@ class MobileTeamParams(ConceptParams):
     age_min: Annotated[float, Field(ge=65.0)]
     max_enrolment_days: PositiveDays
     min_enrolment_days: NonNegDays
-    queue_when_full: bool = Field(description="wait for a place (true) or refuse (false)")
+    queue_when_full: bool = Field(description="wait for a place on the waiting list (true) or refuse (false)")
+    waiting_list_max: Capacity | None = Field(
+        default=None, description="places on the waiting list (none: no limit); a referral finding it full is refused"
+    )
+    max_wait_days: PositiveDays | None = Field(
+        default=None, description="days on the list after which the person goes back to ordinary care (none: no limit)"
+    )
+    priority_recent_days: PositiveDays = Field(
+        default=90.0, description="the recent record the need score counts admissions over (days)"
+    )
+    priority_admission_weight: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        default=1.0, description="need score points per admission in the recent record"
+    )
+    target_enrolment_days: PositiveDays | None = Field(
+        default=None,
+        description="target enrolment length: discharged then when someone waits, stabilised or not (none, or at "
+                    "least max_enrolment_days: no target)",
+    )
     hours_start: Annotated[float, Field(ge=0.0, lt=24.0)]
     hours_end: Annotated[float, Field(gt=0.0, le=24.0)]
     weekdays: Annotated[int, Field(ge=1, le=7)]
@@ -72,6 +90,13 @@ class MobileTeamParams(ConceptParams):
     aftercare_outpatient_multiplier: Annotated[float, Field(ge=0.0, le=2.0)] = Field(
         default=1.0, description="in the aftercare period: multiplier on outpatient clinic visits"
     )
+    aftercare_nurse_fte: Annotated[float, Field(ge=0.0, le=1000.0)] = Field(
+        default=0.0,
+        description="home health nurse FTE per team who follow the team's plans (sets the aftercare places)",
+    )
+    aftercare_visits_per_week: Rate = Field(
+        default=1.0, description="the nurse's follow-up visits per person and week under the plan"
+    )
 
     @model_validator(mode="after")
     def _hours(self) -> MobileTeamParams:
@@ -79,32 +104,57 @@ class MobileTeamParams(ConceptParams):
             raise ValueError("hours_end must be after hours_start")
         if self.min_enrolment_days > self.max_enrolment_days:
             raise ValueError("min_enrolment_days must not exceed max_enrolment_days")
+        if self.target_enrolment_days is not None and self.target_enrolment_days < self.min_enrolment_days:
+            raise ValueError("target_enrolment_days must not be below min_enrolment_days")
         return self
 
 
 @register
-class MobileTeam(Enrolment):
+class MobileTeam(StaffedEnrolment):
     """The närsjukvårdsteam's caseload, referrals, queue and routing."""
 
     name = "mobile_team"
     Params = MobileTeamParams
     provider = "mobile_team"
     kind = "team_enrol"
-    kinds = ("team_referral", "team_enrol", "team_discharge", "team_visit")
-    details = ("accepted", "full", "queued", "stabilised", "time_limit", "not_eligible", "plan_nurse", "plan_ed")
+    kinds = ("team_referral", "team_enrol", "team_discharge", "team_visit", "staff_time", "staff_limit", "waiting",
+             "wait_expired", "aftercare")
+    details = ("accepted", "full", "queued", "stabilised", "time_limit", "not_eligible", "plan_nurse", "plan_ed",
+               "capacity", "staff_capacity", "available", "acute", "enrolled", "expired", "target_length", "died",
+               "censored")
     home_visit = ("team_home", "team_visit")
     metrics = {
         "mobile_team_caseload": Caseload("team_enrol", "mean persons enrolled at once"),
         "mobile_team_full_share": RefusedShare("team_referral", ("full", "queued"),
                                                "share of eligible referrals that found the team full"),
+        **staffed_metrics("mobile_team", "team_visit", "team_home"),
+        "mobile_team_referrals": PerYear("team_referral", "mobile_team", (), "eligible referrals per year in the area"),
+        "mobile_team_enrolments": PerYear("team_enrol", "mobile_team", (), "enrolments started per year in the area"),
+        "mobile_team_unserved": Unserved("team_referral", "team_enrol", "mobile_team",
+                                         "eligible persons not served per year in the area"),
+        "mobile_team_wait_expired": PerYear("wait_expired", "mobile_team", (),
+                                            "waits ended at the maximum wait per year in the area"),
+        "mobile_team_wait_days": Waiting("mobile_team", "person_days",
+                                                "person-days waiting per year in the area"),
+        "mobile_team_wait_mean": Waiting("mobile_team", "mean", "days waited (mean of waits)"),
+        "mobile_team_wait_p90": Waiting("mobile_team", "p90", "days waited (90th percentile of waits)"),
+        "mobile_team_aftercare": Caseload("aftercare", "mean persons followed under the team's plan at once"),
+        "mobile_team_after_full": RefusedShare(
+            "aftercare", ("full",), "share of the team's discharges (and plans ended) that found no aftercare place"),
     }
     staff_cost = "mobile_team_year"
     priority = 20  # after the palliative team; the plan after discharge before the home physician
 
+    @classmethod
+    def planned_visits_per_week(cls, params) -> float:
+        """Planned team visits per enrolled person and week."""
+        return params.visits_per_week
+
     def __init__(self, port, params, care):
-        super().__init__(port, params, care, params.caseload_max)
-        self.queue: deque[int] = deque()
-        self.aftercare: dict[int, float] = {}  # person -> day the team's plan stops acting
+        super().__init__(port, params, care)
+        self.waiting: dict[int, tuple[float, int]] = {}  # person -> (day the wait started, stratum then)
+        self.aftercare: dict[int, tuple[float, float]] = {}  # person -> (start, day the team's plan stops acting)
+        self.aftercare_places = self.aftercare_capacity(port.scenario, params)
 
 
     # -- inclusion --------------------------------------------------------------------
@@ -125,24 +175,84 @@ class MobileTeam(Enrolment):
         """Tell whether ``criteria_required`` criteria hold and ``p`` is not palliative."""
         return self.port.stratum[p] != PALLIATIVE and self.criteria_met(p, t) >= self.p.criteria_required
 
+    def need_score(self, p: int, t: float) -> float:
+        """Triage score: criteria met, plus admissions in the recent record, plus one if unstable (higher first)."""
+        q = self.p
+        return (self.criteria_met(p, t)
+                + q.priority_admission_weight * self.port.admissions_last(p, t, q.priority_recent_days)
+                + float(self.port.stratum[p] == UNSTABLE))
+
     def refer(self, p: int, t: float) -> None:
-        """Take a referral (at discharge or from the home health nurse); recorded if eligible."""
-        if p in self.members or p in self.queue or not self.eligible(p, t):
+        """Take a referral (at discharge or from the home health nurse); recorded if eligible.
+
+        A full team puts the person on the waiting list (if it keeps one and a place on it is
+        free) or refuses; a free place goes to the waiting person with the highest need score.
+        """
+        if p in self.members or p in self.waiting or not self.eligible(p, t):
             return
         if self.full():
-            if self.p.queue_when_full:
-                self.queue.append(p)
+            q = self.p
+            if q.queue_when_full and (q.waiting_list_max is None or len(self.waiting) < q.waiting_list_max):
+                self.waiting[p] = (t, int(self.port.stratum[p]))
                 self.port.note(p, t, "team_referral", "queued", self.provider)
+                if q.max_wait_days is not None:
+                    self.port.later(q.max_wait_days, self._expire, p, t)
             else:
                 self.port.note(p, t, "team_referral", "full", self.provider)
             return
         self.port.note(p, t, "team_referral", "accepted", self.provider)
         self.start(p, t)
 
+    def end_wait(self, p: int, t: float, outcome: str) -> None:
+        """Take ``p`` off the waiting list; one ``waiting`` row (time = start, duration = days waited)."""
+        start, stratum = self.waiting.pop(p)
+        self.port.note(p, start, "waiting", outcome, self.provider, duration=t - start, stratum=stratum)
+
+    def _expire(self, p: int, started: float) -> None:
+        w = self.waiting.get(p)
+        if w is None or w[0] != started:
+            return
+        t = self.port.now
+        self.end_wait(p, t, "expired")
+        self.port.note(p, t, "wait_expired", "expired", self.provider)
+        # Back to ordinary care: the home-care physician may list the person.
+        self.care.hand_over(self, p, t)
+
+    def next_waiting(self, t: float) -> int | None:
+        """Return the waiting person to take next: highest need score now, the longest wait among equals."""
+        best, key = None, None
+        for q, (start, _s) in self.waiting.items():
+            k = (self.need_score(q, t), -start, -q)
+            if key is None or k > key:
+                best, key = q, k
+        return best
+
+    @staticmethod
+    def aftercare_capacity(scenario, params) -> int:
+        """Persons the plan's nurses follow at once (persons).
+
+        ``teams`` x ``aftercare_nurse_fte`` x the nurses' hours a week, over the hours one
+        person's follow-up visits take a week (``aftercare_visits_per_week`` x the home health
+        nurse's minutes per visit, travel included, as ``[capacity]`` counts them).
+        """
+        cap = scenario.capacity
+        need = params.aftercare_visits_per_week * cap.nurse_minutes_per_visit / 60.0
+        hours = params.teams * params.aftercare_nurse_fte * cap.nurse_hours_per_week
+        if need <= 0:
+            return 1_000_000 if hours > 0 else 0
+        return math.floor(hours / need + 1e-9)
+
+    def end_aftercare(self, p: int, t: float, reason: str) -> None:
+        """End ``p``'s aftercare: one ``aftercare`` row (time = start, duration = days followed)."""
+        self.port.accrue(p, t)  # the volume so far under the plan, before it stops acting
+        start, _until = self.aftercare.pop(p)
+        self.port.note(p, start, "aftercare", reason, "home_health", duration=t - start, quantity=1.0)
+
     def start(self, p: int, t: float) -> None:
         """Enrol and schedule the review at the minimum enrolment time."""
+        if p in self.aftercare:
+            self.end_aftercare(p, t, "enrolled")
         self.enrol(p, t)
-        self.aftercare.pop(p, None)
         self.port.later(self.p.min_enrolment_days, self._review, p, t)
 
     def _review(self, p: int, started: float) -> None:
@@ -152,7 +262,15 @@ class MobileTeam(Enrolment):
         if self.port.stratum[p] != UNSTABLE:
             self.leave(p, t, "stabilised")
             return
+        target = self.p.target_enrolment_days
+        if target is not None and target < self.p.max_enrolment_days:
+            self.port.later(target - self.p.min_enrolment_days, self._target, p, started)
         self.port.later(self.p.max_enrolment_days - self.p.min_enrolment_days, self._time_limit, p, started)
+
+    def _target(self, p: int, started: float) -> None:
+        # At the target length a patient still enrolled gives the place up when someone waits.
+        if self.members.get(p) == started and self.waiting:
+            self.leave(p, self.port.now, "target_length")
 
     def _time_limit(self, p: int, started: float) -> None:
         if self.members.get(p) == started:
@@ -162,22 +280,26 @@ class MobileTeam(Enrolment):
         """End the enrolment; a stabilised or time-limited discharge starts the aftercare."""
         if p not in self.members:
             return
-        if reason in ("stabilised", "time_limit") and self.p.aftercare_days > 0:
+        super().leave(p, t, reason)
+        if reason in ("stabilised", "time_limit", "target_length") and self.p.aftercare_days > 0:
+            if len(self.aftercare) >= self.aftercare_places:
+                self.port.note(p, t, "aftercare", "full", "home_health")
+                return
             until = t + self.p.aftercare_days
-            self.aftercare[p] = until
+            self.port.accrue(p, t)
+            self.aftercare[p] = (t, until)
             # Routine volume under the plan is accrued up to its end, then at the usual rate.
             self.port.later(self.p.aftercare_days, self._aftercare_end, p, until)
-        super().leave(p, t, reason)
 
     def _aftercare_end(self, p: int, until: float) -> None:
-        if self.aftercare.get(p) == until:
-            self.port.accrue(p, self.port.now)
-            del self.aftercare[p]
+        a = self.aftercare.get(p)
+        if a is not None and a[1] == until:
+            self.end_aftercare(p, self.port.now, "time_limit")
 
     def in_aftercare(self, p: int, t: float) -> bool:
         """Tell whether the team's plan still acts for ``p`` at ``t``."""
-        until = self.aftercare.get(p)
-        return until is not None and t < until
+        a = self.aftercare.get(p)
+        return a is not None and t < a[1]
 
     def acts_on(self, p: int, t: float) -> bool:
         """Decide while enrolled, or discharged with the plan still acting."""
@@ -186,11 +308,13 @@ class MobileTeam(Enrolment):
     def after_leave(self, p: int, t: float) -> None:
         """Hand the patient over (the home physician may list them); take the next in the queue."""
         self.care.hand_over(self, p, t)
-        while self.queue and not self.full():
-            q = self.queue.popleft()
+        while self.waiting and not self.full():
+            q = self.next_waiting(t)
             if self.port.location[q] not in (NOT_ENTERED, DEAD) and self.eligible(q, t):
-                self.port.note(q, t, "team_referral", "accepted", self.provider)
+                self.end_wait(q, t, "enrolled")
                 self.start(q, t)
+            else:
+                self.end_wait(q, t, "not_eligible")
 
     # -- hooks --------------------------------------------------------------------------
     def on_discharge(self, p: int, t: float, to_short_term_care: bool) -> None:
@@ -217,16 +341,19 @@ class MobileTeam(Enrolment):
 
     def on_death(self, p: int, t: float) -> None:
         """End the enrolment; a queued person may take the place."""
-        if p in self.queue:
-            self.queue.remove(p)
-        self.aftercare.pop(p, None)
+        if p in self.waiting:
+            self.end_wait(p, t, "died")
+        if p in self.aftercare:
+            self.end_aftercare(p, t, "died")
         self.leave(p, t, "died")
 
-    def close(self, t: float) -> None:
-        """Stop: nobody waits any more, the plans stop acting, enrolments end."""
-        self.queue.clear()
-        self.aftercare.clear()
-        super().close(t)
+    def on_end(self, t: float) -> None:
+        """Censor the waits, the enrolments and the plans at the horizon (or when the team stops)."""
+        for p in sorted(self.waiting):
+            self.end_wait(p, t, "censored")
+        super().on_end(t)
+        for p in sorted(self.aftercare):
+            self.end_aftercare(p, t, "censored")
 
     def los_multiplier(self, p: int) -> float:
         """Shorter stays for enrolled patients."""
@@ -245,10 +372,17 @@ class MobileTeam(Enrolment):
         return 1.0, 1.0, 1.0
 
     def accrue(self, p: int, a: float, b: float, s: int) -> None:
-        """Book the team's routine home visits."""
+        """Book the team's routine home visits, and the nurse's follow-up visits under the plan."""
         if p in self.members:
             days = b - a
             self.port.book(p, a, "team_visit", "mobile_team", days, self.p.visits_per_week * days / 7.0, "routine")
+            return
+        plan = self.aftercare.get(p)
+        if plan is not None:
+            days = min(b, plan[1]) - max(a, plan[0])
+            if days > 0:
+                self.port.book(p, a, "home_health_visit", "home_health", days,
+                               self.p.aftercare_visits_per_week * days / 7.0, "followup")
 
     # -- care ---------------------------------------------------------------------------
     def in_hours(self, t: float) -> bool:

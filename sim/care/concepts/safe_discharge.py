@@ -11,9 +11,9 @@ from typing import Annotated
 
 from pydantic import Field
 
-from sim.care.concepts.base import Enrolment
+from sim.care.concepts.base import StaffedEnrolment, staffed_metrics
 from sim.care.concepts.registry import register
-from sim.config.concepts import ConceptParams
+from sim.config.concepts import StaffedParams
 from sim.config.scenario import Capacity, NonNegDays, PositiveDays, Rate, Share
 from sim.domain.health import NEEDS_BED
 from sim.domain.locations import DEAD
@@ -22,10 +22,11 @@ from sim.domain.routes import PLAN_NURSE, PREVENTED, U_HOME, U_PREVENT
 from sim.domain.strata import STRATA, Stratum
 
 
-class SafeDischargeParams(ConceptParams):
+class SafeDischargeParams(StaffedParams):
     """Trygg hemgång: four assistant nurses securing the first days at home."""
 
-    caseload_max: Capacity
+    caseload_max: Capacity | None = Field(default=None,
+                                          description="per-team cap on persons at once (none: the staff decide)")
     days: PositiveDays
     strata: list[Stratum]
     relapse_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
@@ -43,22 +44,31 @@ class SafeDischargeParams(ConceptParams):
 
 
 @register
-class SafeDischarge(Enrolment):
+class SafeDischarge(StaffedEnrolment):
     """The safe-discharge team's caseload; a place is reserved at discharge planning."""
 
     name = "safe_discharge"
     Params = SafeDischargeParams
     provider = "safe_discharge"
     kind = "safe_discharge"
-    kinds = ("safe_discharge", "safe_discharge_visit")
-    details = ("home", "hospital", "plan_nurse")
+    kinds = ("safe_discharge", "safe_discharge_visit", "staff_time")
+    details = ("home", "hospital", "plan_nurse", "capacity", "staff_capacity", "available", "acute")
     home_visit = ("safe_discharge_home", "safe_discharge_visit")
-    metrics = {"safe_discharge_caseload": Caseload("safe_discharge", "mean persons in the team's period at once")}
+    metrics = {
+        "safe_discharge_caseload": Caseload("safe_discharge", "mean persons in the team's period at once"),
+        **{k: v for k, v in staffed_metrics("safe_discharge", "safe_discharge_visit", "safe_discharge_home").items()
+           if not k.endswith("_no_time")},  # its acute needs go to the nurse it alerts
+    }
     staff_cost = "safe_discharge_team_year"
     priority = 40
 
+    @classmethod
+    def planned_visits_per_week(cls, params) -> float:
+        """Planned visits per person and week in the team's period."""
+        return params.visits_per_day * 7.0
+
     def __init__(self, port, params, care):
-        super().__init__(port, params, care, params.caseload_max)
+        super().__init__(port, params, care)
         self.strata = {STRATA.index(s) for s in params.strata}
         self.pending: set[int] = set()
         self.reablement_until: dict[int, float] = {}

@@ -1,0 +1,295 @@
+"""Staffed service concepts (issue 15): capacity from staff, staff-time limits, the waiting list.
+
+Tier: exact properties on fixed seeds, checked from the event log (the rows the run wrote,
+not the concepts' own state): the weekly acute budget is never overspent, no more persons
+are enrolled than the staff allow, a wait never outlasts the maximum, nobody waits while
+enrolled or is enrolled twice at once; and, on a stub port, the waiting list hands a free
+place to the highest need score.
+"""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from sim.care.concepts import REGISTRY
+from sim.care.concepts.mobile_team import MobileTeam
+from sim.domain.locations import HOME
+from sim.domain.strata import STRATA, UNSTABLE
+from sim.experiments.runner import run_replication
+from sim.experiments.sizing import parse_teams, with_teams
+from tests.conftest import small_scenario
+from tests.core_invariants import max_concurrent
+
+VISIT = {"mobile_team": ("team_visit", "team_home"), "palliative_team": ("palliative_visit", "palliative_home"),
+         "home_physician": ("physician_visit", "physician_home")}
+ENROL = {"mobile_team": "team_enrol", "palliative_team": "palliative_enrol", "home_physician": "physician_list",
+         "safe_discharge": "safe_discharge"}
+
+
+def _events(scenario):
+    r = run_replication(scenario, 0, ("person",), keep=True)
+    e = r.tables["person"].to_pandas()
+    for c in ("kind", "detail", "provider"):
+        e[c] = e[c].astype(str)
+    return e
+
+
+# -- capacity follows from the staff ---------------------------------------------------------
+def test_capacity_follows_from_the_staff_table_and_teams(default_scenario):
+    for name, cls in REGISTRY.items():
+        p = getattr(default_scenario.concepts, name)
+        need = cls.planned_hours_per_person_week(p)
+        hours = sum(r.fte * r.hours_per_week / 5 * r.working_days_per_year for r in p.staff) * p.teams
+        expected = math.floor(hours * p.patient_time_share / (365.25 / 7) * p.planned_share / need + 1e-9)
+        assert cls.staff_capacity(p) == expected, name
+        two = type(p).model_validate({**p.model_dump(), "teams": 2 * p.teams})
+        assert cls.staff_capacity(two) in (2 * expected, 2 * expected + 1), name
+        assert cls.staff_cost_per_year(default_scenario) > 0
+    # CAP-1: the närsjukvårdsteam's table holds about 24; CAP-2: the physician's list capped at 350
+    assert REGISTRY["mobile_team"].capacity_of(default_scenario.concepts.mobile_team) == (24, "staff")
+    assert REGISTRY["home_physician"].capacity_of(default_scenario.concepts.home_physician) == (350, "cap")
+
+
+def test_a_lower_per_team_cap_binds_before_the_staff(default_scenario):
+    p = default_scenario.concepts.mobile_team
+    capped = type(p).model_validate({**p.model_dump(), "caseload_max": 10, "teams": 3})
+    assert MobileTeam.capacity_of(capped) == (30, "cap")
+
+
+def test_sizing_options_change_only_the_teams(default_scenario):
+    assert parse_teams("1..3") == [1, 2, 3] and parse_teams("4,1,2") == [1, 2, 4]
+    s2 = with_teams(default_scenario, "mobile_team", 2)
+    assert s2.concepts.mobile_team.teams == 2
+    assert s2.concepts.mobile_team.model_dump(exclude={"teams"}) == \
+        default_scenario.concepts.mobile_team.model_dump(exclude={"teams"})
+
+
+# -- staff-time limits, from the event log -------------------------------------------------------
+@pytest.fixture(scope="module")
+def tight():
+    """A small area whose physician and teams have little acute time, so the limits bind."""
+    s = small_scenario(persons=4000, years=1.0, warmup=0.5, seed=11, concepts={
+        "home_physician": {"planned_share": 0.9, "list_max": None, "area_share": 0.6},
+        "mobile_team": {"planned_share": 0.9, "home_treat_share": 1.0},
+        "palliative_team": {"planned_share": 0.95, "home_treat_share": 1.0},
+    })
+    return s, _events(s)
+
+
+def test_acute_home_visits_never_exceed_the_weekly_staff_time(tight):
+    s, e = tight
+    refused_somewhere = 0
+    for name, (kind, home) in VISIT.items():
+        p = getattr(s.concepts, name)
+        hours = p.visit_minutes / 60.0
+        weeks = e[(e["kind"] == "staff_time") & (e["provider"] == name) & (e["detail"] == "acute")]
+        assert len(weeks) >= 50, name
+        visits = e[(e["kind"] == kind) & (e["detail"] == home)]["time"].to_numpy()
+        for w in weeks.itertuples():
+            n = int(((visits >= w.time) & (visits < w.time + w.duration)).sum())
+            assert n * hours <= w.quantity + 1e-6, (name, w.time, n, w.quantity)
+        refused_somewhere += int(((e["kind"] == "staff_limit") & (e["provider"] == name)).sum())
+    assert refused_somewhere > 0, "the test needs a week whose acute time ran out"
+
+
+def test_planned_time_of_the_enrolled_never_exceeds_the_staff_time(tight):
+    s, e = tight
+    for name, enrol in ENROL.items():
+        cls, p = REGISTRY[name], getattr(s.concepts, name)
+        cap = e[(e["kind"] == "staff_time") & (e["provider"] == name) & (e["detail"] == "capacity")]["quantity"]
+        assert len(cap) == 1 and cap.iloc[0] == cls.capacity_of(p)[0]
+        rows = e[(e["kind"] == enrol) & (e["detail"] != "full")]
+        t0 = rows["time"].to_numpy()
+        most = max_concurrent(t0, t0 + rows["duration"].to_numpy())
+        assert most <= cap.iloc[0], name
+        weekly = e[(e["kind"] == "staff_time") & (e["provider"] == name)]
+        avail = weekly[weekly["detail"] == "available"].set_index("time")["quantity"]
+        acute = weekly[weekly["detail"] == "acute"].set_index("time")["quantity"]
+        full_weeks = weekly[(weekly["detail"] == "available") & (weekly["duration"] == 7.0)]["time"]
+        planned = most * cls.planned_hours_per_person_week(p)
+        for t in full_weeks:
+            assert planned + acute[t] <= avail[t] + 1e-6, (name, t)
+
+
+# -- the waiting list ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def waits():
+    s = small_scenario(persons=6000, years=1.5, warmup=0.5, seed=5, concepts={"mobile_team": {
+        "queue_when_full": True, "waiting_list_max": 6, "max_wait_days": 14.0, "target_enrolment_days": 60.0,
+        "aftercare_nurse_fte": 0.1}})
+    return s, _events(s)
+
+
+def test_no_wait_outlasts_the_maximum_and_each_expiry_is_recorded(waits):
+    s, e = waits
+    w = e[e["kind"] == "waiting"]
+    assert len(w) >= 20 and (w["detail"] == "expired").sum() >= 5, "the test needs waits and expiries"
+    assert (w["duration"] <= 14.0 + 1e-9).all()
+    assert np.allclose(w.loc[w["detail"] == "expired", "duration"], 14.0)
+    expired = w[w["detail"] == "expired"]
+    marks = e[e["kind"] == "wait_expired"]
+    assert sorted(zip(expired["person"], (expired["time"] + 14.0).round(6), strict=True)) == \
+        sorted(zip(marks["person"], marks["time"].round(6), strict=True))
+    # every queued referral has exactly one wait, begun at the referral
+    queued = e[(e["kind"] == "team_referral") & (e["detail"] == "queued")]
+    assert sorted(zip(queued["person"], queued["time"], strict=True)) == \
+        sorted(zip(w["person"], w["time"], strict=True))
+    # the list never holds more than its places
+    assert max_concurrent(w["time"].to_numpy(), (w["time"] + w["duration"]).to_numpy()) <= 6
+
+
+def test_nobody_is_enrolled_twice_at_once_or_waits_while_enrolled(waits):
+    s, e = waits
+    enr = e[e["kind"] == "team_enrol"]
+    w = e[e["kind"] == "waiting"]
+    for p, g in enr.groupby("person"):
+        t0 = g["time"].to_numpy()
+        assert max_concurrent(t0, t0 + g["duration"].to_numpy()) <= 1, p
+        gw = w[w["person"] == p]
+        for a, d in zip(gw["time"], gw["duration"], strict=True):
+            # an enrolment may start when the wait ends, never inside it
+            inside = (t0 < a + d - 1e-9) & (t0 + g["duration"].to_numpy() > a + 1e-9)
+            assert not inside.any(), p
+    # a wait that ended "enrolled" is followed by an enrolment at that moment
+    done = w[w["detail"] == "enrolled"]
+    starts = set(zip(enr["person"], enr["time"].round(9), strict=True))
+    assert all((p, round(t + d, 9)) in starts for p, t, d in zip(done["person"], done["time"], done["duration"],
+                                                                 strict=True))
+    assert (enr["detail"] == "target_length").any()
+
+
+def test_aftercare_places_are_never_exceeded_and_its_nurse_visits_are_booked(waits):
+    s, e = waits
+    p = s.concepts.mobile_team
+    places = MobileTeam.aftercare_capacity(s, p)
+    assert places == 5  # 0.1 FTE x 40 h / (1 visit x 45 min) a week
+    rows = e[(e["kind"] == "aftercare") & (e["detail"] != "full")]
+    assert len(rows) >= 5 and (e[e["kind"] == "aftercare"]["detail"] == "full").any()
+    assert max_concurrent(rows["time"].to_numpy(), (rows["time"] + rows["duration"]).to_numpy()) <= places
+    follow = e[(e["kind"] == "home_health_visit") & (e["detail"] == "followup")]
+    # booked only at home (not in hospital) inside a person's aftercare, at the plan's rate
+    assert 0 < follow["quantity"].sum() <= rows["duration"].sum() * p.aftercare_visits_per_week / 7.0 + 1e-9
+    assert np.allclose(follow["quantity"], follow["duration"] * p.aftercare_visits_per_week / 7.0)
+    windows = rows.groupby("person")
+    for f in follow.itertuples():
+        w = windows.get_group(f.person)
+        assert ((w["time"] <= f.time + 1e-9) & (f.time + f.duration <= w["time"] + w["duration"] + 1e-9)).any()
+
+
+class _Port:
+    """A stub port: persons 0..n-1 at home, attributes chosen by the test."""
+
+    def __init__(self, scenario, n, admissions):
+        self.scenario, self.persons, self.horizon, self.now = scenario, n, 1e9, 100.0
+        self.stratum = np.full(n, UNSTABLE, np.int8)
+        self.location = np.full(n, HOME, np.int8)
+        ones = np.ones((len(STRATA), n))
+        self.attrs = SimpleNamespace(chronic=ones * 5, meds=ones * 9, dep=ones.astype(bool), hhc=ones.astype(bool),
+                                     age=lambda p, t: 85.0)
+        self._adm = admissions
+        self.rows = []
+        self.calls = []
+
+    def admissions_last(self, p, t, days=365.25):
+        return self._adm.get(p, 0) if days < 365 else 3
+
+    def in_home_health(self, p):
+        return True
+
+    def accrue(self, p, t):
+        pass
+
+    def note(self, p, t, kind, detail="", provider="none", duration=0.0, quantity=0.0, stratum=None):
+        self.rows.append((p, t, kind, detail, duration))
+
+    def later(self, delay, fn, *args):
+        self.calls.append((delay, fn, args))
+
+
+def test_a_free_place_goes_to_the_highest_need_score(default_scenario):
+    p = default_scenario.concepts.mobile_team
+    params = type(p).model_validate({**p.model_dump(), "waiting_list_max": 10, "queue_when_full": True})
+    cap = MobileTeam.capacity_of(params)[0]
+    n = cap + 4
+    # persons cap..cap+3 wait; their recent admissions: 0, 2, 1, 2 (the later 2 waited less long)
+    port = _Port(default_scenario, n, {cap: 0, cap + 1: 2, cap + 2: 1, cap + 3: 2})
+    care = SimpleNamespace(hand_over=lambda *a: None, default_route=None)
+    team = MobileTeam(port, params, care)
+    for q in range(cap):
+        team.refer(q, 0.0)
+    for i, q in enumerate(range(cap, n)):
+        team.refer(q, 1.0 + i)
+    assert len(team.members) == cap and list(team.waiting) == list(range(cap, n))
+    team.refer(cap, 9.0)  # already waiting: not a second wait
+    assert len(team.waiting) == 4
+    order = []
+    for q in range(3):
+        team.leave(q, 50.0 + q, "stabilised")
+        order.append(next(x for x in team.members if x >= cap and x not in order))
+    assert order == [cap + 1, cap + 3, cap + 2]  # score first, then the longer wait
+    assert list(team.waiting) == [cap]
+    waits = [r for r in port.rows if r[2] == "waiting"]
+    assert [(r[0], r[3]) for r in waits] == [(cap + 1, "enrolled"), (cap + 3, "enrolled"), (cap + 2, "enrolled")]
+
+
+# -- the palliative team, joint financing, freed nurse time --------------------------------------
+def test_palliative_team_reaches_special_housing_only_if_it_serves_it(default_scenario):
+    from sim.care.concepts.palliative_team import PalliativeTeam
+    from sim.domain.strata import PALLIATIVE
+
+    for serve in (True, False):
+        p = default_scenario.concepts.palliative_team
+        params = type(p).model_validate({**p.model_dump(), "serve_special_housing": serve})
+        port = _Port(default_scenario, 4, {})
+        port.stratum[:] = PALLIATIVE
+        port.attrs.cancer = np.ones(4, bool)
+        port.attrs.wish = np.ones(4, bool)
+        port.in_special_housing = lambda q: q >= 2  # persons 2 and 3 live in special housing
+        team = PalliativeTeam(port, params, SimpleNamespace(hand_over=lambda *a: None))
+        for q in range(4):
+            team.refer(q, 1.0)
+        assert sorted(team.members) == ([0, 1, 2, 3] if serve else [0, 1])
+        # an episode ends after episode_days: the callback ends the enrolment as stabilised
+        delay, fn, args = next(c for c in port.calls if c[1].__name__ == "_episode_end")
+        assert delay == params.episode_days
+        port.now = 1.0 + delay
+        fn(*args)
+        assert args[0] not in team.members
+
+
+def test_palliative_enrolments_last_at_most_an_episode(tight):
+    s, e = tight
+    rows = e[(e["kind"] == "palliative_enrol") & (e["detail"] != "full")]
+    assert len(rows) >= 20 and (rows["detail"] == "stabilised").any()
+    assert (rows["duration"] <= s.concepts.palliative_team.episode_days + 1e-9).all()
+
+
+def test_joint_financing_splits_the_home_physician_between_the_payers(default_scenario):
+    from pydantic import ValidationError
+
+    from sim.economics import Prices
+
+    shares = Prices.of(default_scenario).shares
+    assert shares["home_physician"] == {"region": 0.5, "municipality": 0.5}
+    assert shares["mobile_team"] == {"region": 1.0}
+    p = default_scenario.concepts.home_physician
+    with pytest.raises(ValidationError, match="add up to 1"):
+        type(p).model_validate({**p.model_dump(), "payer_shares": {"region": 0.5, "municipality": 0.6}})
+
+
+def test_console_reports_the_nurse_time_freed_in_fte():
+    import pandas as pd
+
+    from sim.console_summary import limits
+
+    rows = [dict(paradigm=p, metric=m, mean=v, ci_low=v, ci_high=v, unit="u")
+            for m, (a, b) in {"nurse_hassle_share": (0.35, 0.08), "nurse_coverage": (0.8, 1.0)}.items()
+            for p, v in (("intervention", a), ("person", b))]
+    scenario = {"simulation": {"years": 1.0}, "capacity": {"beds": 10, "short_term_places": 2,
+                                                            "home_health_nurses_fte": 40.0}, "concepts": {}}
+    notes = [n for lim in limits(pd.DataFrame(rows), scenario) for n in lim.notes]
+    assert any("10.8 FTE" in n for n in notes), notes
