@@ -40,7 +40,7 @@ def results(tmp_path_factory):
 #: terminal-episode and end-of-life-stay defaults for place of death and the ED admission share.
 OLD_COST_COLUMN = {
     "intervention": (17461, "5258614f6a2f39a666a9fda1c03cc42a6e7b8456cd4528dd7bc747963f0fc69e", 218248463.3917871),
-    "person": (18617, "1680a37af1ea739d8d691c5e3185599d554211a9e311d43106f4f61882d796f9", 224091759.72601086),
+    "person": (19479, "a63c621e6c49679adb381b64dcead6a14dd5f3fc6b8cf0fcd2a9cc51f0bbf753", 223339995.8246515),
 }
 
 
