@@ -69,8 +69,8 @@ COLUMNS = ("replication", "paradigm", "person", "time", "kind", "provider", "pay
            "quantity", "cost", "stratum", "readmission", "avoidable", "detail")
 
 SUMMARY_SHA256 = "e3b5b85b74ad5e01c9a186e86202952e41006bd6b265a7d84a341909231d4a68"
-EVENTS_SHA256 = "135426df60284c582940725f5652e6f8fbbe3307da2bb640e06fe4efa591d15f"
-EVENTS_ROWS = 192_194
+EVENTS_SHA256 = "5fc3be592e42d4e5789cc8ff14ec2980b438f8fd398908889c73d1f5d49e2020"
+EVENTS_ROWS = 192_266  # issue 17 (RON-3 design): + 72 0-day safe_discharge grants that ended in short-term care
 
 
 def events_digest(table: pa.Table) -> str:

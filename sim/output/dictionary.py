@@ -63,7 +63,8 @@ KIND_DOC: dict[str, tuple[str, str, str]] = {
     "physician_visit": ("home-care physician visits: routine visits accrued over the listing, a home visit for a "
                         "deterioration, or a deterioration it prevented", "visits (expected count for routine "
                         "rows; 0 for prevented)", "days of the interval"),
-    "safe_discharge": ("a period with Trygg hemgång after discharge; detail: how it ended", "persons (1)",
+    "safe_discharge": ("a period with Trygg hemgång after discharge; detail: how it ended (short_term_care: "
+                       "granted at discharge, went to a short-term place instead: 0 days)", "persons (1)",
                        "days in the period"),
     "safe_discharge_visit": ("Trygg hemgång home visits accrued over the period, or a deterioration it prevented",
                              "visits (expected count; 0 for prevented)", "days of the interval"),

@@ -52,7 +52,7 @@ class SafeDischarge(StaffedEnrolment):
     provider = "safe_discharge"
     kind = "safe_discharge"
     kinds = ("safe_discharge", "safe_discharge_visit", "staff_time")
-    details = ("home", "hospital", "plan_nurse", "capacity", "staff_capacity", "available", "acute")
+    details = ("home", "hospital", "plan_nurse", "capacity", "staff_capacity", "available", "acute", "short_term_care")
     home_visit = ("safe_discharge_home", "safe_discharge_visit")
     metrics = {
         "safe_discharge_caseload": Caseload("safe_discharge", "mean persons in the team's period at once"),
@@ -86,9 +86,14 @@ class SafeDischarge(StaffedEnrolment):
         return 1.0
 
     def on_discharge(self, p: int, t: float, to_short_term_care: bool) -> None:
-        """Release the reserved place of a person going to a short-term place after all."""
-        if to_short_term_care:
+        """Release the reserved place of a person going to a short-term place after all.
+
+        The grant is recorded as a period of 0 days ended by ``short_term_care``, so that the
+        team's discharges (RON-1...3) count everyone discharged with it, whatever happened next.
+        """
+        if to_short_term_care and p in self.pending:
             self.pending.discard(p)
+            self.port.note(p, t, self.kind, "short_term_care", self.provider, duration=0.0, quantity=1.0)
 
     def on_home(self, p: int, t: float) -> None:
         """Back home: the team's period and the reablement period start."""
