@@ -185,11 +185,12 @@ class Target(Strict):
 
 
 class Parameter(Strict):
-    """A free parameter: a dotted scenario path and its search range."""
+    """A free parameter: a dotted scenario path, its range (the search range and the prior) and its source."""
 
     low: float
     high: float
     log: bool = False
+    source: str = Field(default="", description="why this range: the prior's source or reason (ABC-SMC: uniform on it)")
 
     @model_validator(mode="after")
     def _range(self) -> Parameter:
