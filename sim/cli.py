@@ -210,6 +210,10 @@ from sim.experiments.calibration.command import calibrate_command, ensemble_comm
 app.command("calibrate")(calibrate_command)
 app.command("ensemble")(ensemble_command)
 
+from sim.experiments.calibration.posterior_command import posterior_command  # noqa: E402  (ABC-SMC posterior)
+
+app.command("posterior")(posterior_command)
+
 from sim.reproduce import reproduce_command  # noqa: E402  (re-run from a manifest, compare bytes)
 
 app.command("reproduce")(reproduce_command)

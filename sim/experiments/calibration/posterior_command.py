@@ -1,0 +1,105 @@
+"""``narvard posterior [TARGETS] [--population N] [--generations G] [--resume | --fresh]``: ABC-SMC."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sim.config import ScenarioError
+from sim.config.loader import resolve, validate
+from sim.experiments.executor import make_executor
+from sim.measure.command import DEFAULT_TARGETS
+from sim.measure.targets import load_targets
+
+console = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True)
+
+
+def _terminate(signum, frame):  # SIGTERM: stop like Ctrl-C; the history keeps the finished generations
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def posterior_command(
+    targets: Annotated[Path, typer.Argument(help="targets, designs and the calibration table (TOML)")
+                       ] = DEFAULT_TARGETS,
+    population: Annotated[int, typer.Option(min=2, help="particles per generation")] = 100,
+    generations: Annotated[int, typer.Option(min=1, help="generations in the history (a resume goes on to it)")] = 8,
+    replications: Annotated[int, typer.Option("--replications", "-n", min=1,
+                                              help="paired replications per evaluation (fresh areas)")] = 1,
+    check: Annotated[int, typer.Option(min=0, help="new areas in the posterior predictive check")] = 40,
+    minutes: Annotated[float | None, typer.Option(min=0.1, help="stop starting generations after this wall time")
+                       ] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="go on with the stored history (refused if the scenario,"
+                                                          " targets, priors or replications differ)")] = False,
+    fresh: Annotated[bool, typer.Option("--fresh", help="delete a stored history and start a new one")] = False,
+    out: Annotated[Path | None, typer.Option(help="output folder (default: the targets file's folder)")] = None,
+    executor: Annotated[str, typer.Option(help="serial, processes or dask")] = "processes",
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
+    workers: Annotated[int | None, typer.Option(help="local worker processes (default: all cores)")] = None,
+    seed: Annotated[int | None, typer.Option(help="seed of the predictive check's draws (default: the file's)")
+                    ] = None,
+) -> None:
+    """Posterior of the free parameters by ABC-SMC (pyabc), with its report, resumable."""
+    from sim.experiments.calibration.abc import HISTORY, run_abc
+    from sim.experiments.calibration.params import apply_params
+    from sim.experiments.calibration.posterior import (
+        PosteriorSettings,
+        predictive_check,
+        predictive_draws,
+        write_posterior,
+    )
+    from sim.experiments.calibration.study import StudyError
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        tf = load_targets(targets)
+        if tf.calibration is None:
+            raise ScenarioError(targets, ["calibration: missing table"])
+        cal = tf.calibration
+        scenario_data = resolve(targets.parent / cal.scenario)
+        validate(apply_params(scenario_data, {k: (p.low + p.high) / 2 for k, p in cal.parameters.items()}),
+                 "calibration scenario")
+        ex = make_executor(executor, workers, scheduler)
+    except (ScenarioError, KeyError, ValueError) as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    out = out or targets.parent
+    n_workers = getattr(ex, "workers", 1)
+    t0 = time.perf_counter()
+    try:
+        with ex:
+            run = run_abc(tf, scenario_data, out, ex, population, generations, replications, resume, fresh, minutes)
+            err.print(f"{len(run.populations)} generations, {run.evaluations} evaluations"
+                      f" ({time.perf_counter() - t0:.0f} s); predictive check: {check} new areas", highlight=False)
+            t1 = time.perf_counter()
+            draws = predictive_draws(scenario_data, run.last, tf, check, ex, cal.seed if seed is None else seed)
+            check_seconds = time.perf_counter() - t1
+    except StudyError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        err.print(f"interrupted: the finished generations are kept in {out / HISTORY}; go on with --resume")
+        raise typer.Exit(130) from None
+    check_table = predictive_check(draws, tf)
+    settings = PosteriorSettings(population, generations, replications, check, n_workers, executor)
+    try:
+        files, marg = write_posterior(out, run, tf, draws, check_table, settings, check_seconds)
+    except KeyboardInterrupt:
+        err.print(f"interrupted: the posterior outputs in {out} are the earlier set or the whole new one")
+        raise typer.Exit(130) from None
+    t = Table(title=f"posterior ({run.evaluations} evaluations, {time.perf_counter() - t0:.0f} s)")
+    for col in ("parameter", "prior", "median", "90 % interval", "shrinkage", "verdict"):
+        t.add_column(col, justify="left" if col in ("parameter", "verdict") else "right")
+    for r in marg.itertuples():
+        verdict = "still the prior" if r.still_prior else (f"at {r.at_bound} bound" if r.at_bound else "")
+        t.add_row(r.parameter, f"{r.prior_low:.3g}–{r.prior_high:.3g}", f"{r.median:.3g}",
+                  f"{r.q05:.3g}–{r.q95:.3g}", f"{r.shrinkage:.2f}", verdict)
+    console.print(t)
+    console.print("written: " + ", ".join(str(p) for p in files))
