@@ -124,14 +124,57 @@ def run(scenario: ScenarioArg,
               show_all, metrics)
 
 
+PosteriorOpt = Annotated[int, typer.Option("--posterior", min=0, help=(
+    "then run N parameter sets drawn from the calibration's posterior × the replications, on the same persons:"
+    " uncertainty.csv (every difference with parameter uncertainty, decision figures)"))]
+PosteriorFileOpt = Annotated[Path | None, typer.Option(help="posterior sample (default: calibration/posterior.csv)")]
+
+
 @app.command()
 def compare(scenario: ScenarioArg, seed: SeedOpt = None, replications: RepsOpt = None,
             out: OutOpt = None, force: ForceOpt = False, executor: ExecOpt = "processes",
             scheduler: SchedOpt = None, workers: WorkersOpt = None, show_all: AllOpt = False,
-            metrics: MetricsOpt = None) -> None:
+            metrics: MetricsOpt = None, posterior: PosteriorOpt = 0, posterior_file: PosteriorFileOpt = None) -> None:
     """Run both care systems on the same persons and trajectories; paired differences."""
+    out = out or default_results_dir(scenario)
     _simulate(scenario, ("intervention", "person"), seed, replications, out, force, executor,
               scheduler, workers, "compare", show_all, metrics)
+    if posterior:
+        _posterior_compare(scenario, out, posterior, posterior_file, seed, replications, executor, scheduler, workers)
+
+
+def _posterior_compare(scenario_path: Path, out: Path, draws: int, posterior_file: Path | None, seed, replications,
+                       executor, scheduler, workers) -> None:
+    """``compare --posterior N``: the draws on the compare's persons, uncertainty.csv, the console table."""
+    from sim.console_summary import uncertainty_group
+    from sim.experiments.calibration.posterior import POSTERIOR
+    from sim.experiments.posterior_compare import UNCERTAINTY, UNCERTAINTY_MD, PosteriorError, posterior_compare
+    from sim.measure.targets import default_targets, load_targets
+
+    targets_path = default_targets()
+    pfile = posterior_file or targets_path.parent / POSTERIOR
+    try:
+        sc = load(scenario_path, seed, replications, paradigms=2, workers=1 if executor == "serial" else workers)
+        tf = load_targets(targets_path)
+        post = pd.read_csv(pfile)
+        ex = make_executor(executor, workers, scheduler)
+    except (ScenarioError, ValueError, OSError) as exc:
+        _fail(f"--posterior: {exc}")
+    reps = sc.simulation.replications
+    try:
+        with ex, Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:
+            task = bar.add_task(f"{sc.meta.name}: posterior draws × replications", total=draws * reps)
+            table = posterior_compare(out, sc, post, tf, draws, ex, str(pfile), progress=lambda: bar.advance(task))
+    except PosteriorError as exc:
+        _fail(f"{shown(pfile)}: {exc}")
+    except OSError as exc:
+        _fail(f"{_os_error(exc, out)}; {UNCERTAINTY} not written")
+    except KeyboardInterrupt:
+        err.print(f"interrupted: the compare's results are in {shown(out)}; {UNCERTAINTY} not written", soft_wrap=True)
+        raise typer.Exit(130) from None
+    console.print(uncertainty_group(table))
+    console.print(f"written {out / UNCERTAINTY}, {out / UNCERTAINTY_MD}")
 
 
 @app.command()
@@ -146,6 +189,10 @@ def summary(results: Annotated[Path, typer.Argument(help="a results folder (of r
         _fail(str(exc))
     _show(table, manifest["scenario"], f"{results}: {manifest['replications']} replications, seed {manifest['seed']}",
           show_all, metrics)
+    if (Path(results) / "uncertainty.csv").is_file():  # written by compare --posterior
+        from sim.console_summary import uncertainty_group
+
+        console.print(uncertainty_group(pd.read_csv(Path(results) / "uncertainty.csv")))
 
 
 @app.command()

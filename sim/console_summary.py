@@ -332,3 +332,32 @@ def show_summary(console: Console, summary: pd.DataFrame, scenario: dict, title:
     """Print the summary at most 80 columns wide (wider terminals get the same layout)."""
     width = min(console.width, WIDTH) if console.is_terminal else WIDTH
     console.print(render(summary, scenario, title, show_all, metrics), width=width, soft_wrap=False)
+
+
+#: Headline differences shown with their parameter uncertainty (all rows: uncertainty.csv).
+UNCERTAINTY_SHOWN = ("bed_days", "ed_visits", "readmissions_30d", "home_help_hours", "short_term_care_days",
+                     "cost_region_sek", "cost_municipality_sek", "cost_total_sek")
+
+
+def _num(x: float) -> str:
+    return "" if x != x else format_value(x, relative=False)
+
+
+def uncertainty_group(table: pd.DataFrame) -> Group:
+    """``uncertainty.csv`` for the console: headline differences with both intervals, then the decision figures."""
+    n, r = int(table["draws"].iloc[0]), int(table["replications"].iloc[0])
+    t = Table(box=box.SIMPLE_HEAD, title=f"person − intervention: {n} posterior draws × {r} replications, same persons",
+              title_justify="left")
+    for col in ("metric", "stochastic only (95 % CI)", "with parameters (95 %)"):
+        t.add_column(col, justify="left" if col == "metric" else "right")
+    d = table[(table["kind"] == "difference") & table["figure"].isin(UNCERTAINTY_SHOWN)]
+    for x in d.itertuples():
+        t.add_row(x.figure, f"{_num(x.stochastic_mean)} [{_num(x.stochastic_low)}, {_num(x.stochastic_high)}]",
+                  f"{_num(x.mean)} [{_num(x.low)}, {_num(x.high)}]")
+    dec = Table(box=box.SIMPLE_HEAD, title="decision figures", title_justify="left")
+    dec.add_column("figure", justify="left")
+    dec.add_column("value", justify="right")
+    for x in table[table["kind"] != "difference"].itertuples():
+        interval = "" if x.low != x.low else f" [{_num(x.low)}, {_num(x.high)}]"
+        dec.add_row(x.figure, f"{x.mean:.2f}" if x.unit == "probability" else f"{_num(x.mean)}{interval}")
+    return Group(t, dec)
