@@ -307,6 +307,62 @@ def staffed(ctx: Context) -> Section:
     return Section("staffed", "Staffed services", "".join(parts))
 
 
+def uncertainty(ctx: Context) -> Section:
+    """Show parameter uncertainty (``uncertainty.csv`` of ``compare --posterior``) and the calibration's posterior."""
+    path = ctx.folder / "uncertainty.csv"
+    post = ctx.calibration / "posterior_marginals.csv" if ctx.calibration is not None else None
+    have_post = post is not None and post.is_file()
+    if not path.is_file() and not have_post:
+        raise Unavailable("uncertainty (uncertainty.csv from `narvard compare SCENARIO --posterior N`; the "
+                          "posterior from `narvard posterior`)")
+    body = ""
+    if path.is_file():
+        try:
+            table = pd.read_csv(path)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
+            raise Unavailable(f"a readable {path} ({exc})") from None
+        need = {"kind", "figure", "unit", "mean", "low", "high", "stochastic_mean", "stochastic_low",
+                "stochastic_high", "draws", "replications"}
+        if not need <= set(table.columns):
+            raise Unavailable(f"{path} with the columns {', '.join(sorted(need - set(table.columns)))}")
+        n, r = (int(table["draws"].iloc[0]), int(table["replications"].iloc[0])) if len(table) else (0, 0)
+        d = table[table["kind"] == "difference"]
+        diff = pd.DataFrame({
+            "metric": d["figure"], "unit": d["unit"],
+            "stochastic only (95 % CI at the fit)": [_cell(*x) for x in zip(d["stochastic_mean"], d["stochastic_low"],
+                                                                               d["stochastic_high"], strict=True)],
+            "with parameter uncertainty (95 % of draws)": [_cell(*x) for x in zip(d["mean"], d["low"], d["high"],
+                                                                                  strict=True)]})
+        rest = table[table["kind"] != "difference"]
+        dec = pd.DataFrame({"figure": rest["figure"],
+                            "value": [f"{m:.2f}" if u == "probability" else _cell(m, lo, hi)
+                                      for m, lo, hi, u in zip(rest["mean"], rest["low"], rest["high"], rest["unit"],
+                                                              strict=True)]})
+        body += (f"<p>From <code>{html.escape(str(path))}</code>: {n} parameter sets drawn from the calibration's "
+                 f"posterior, each run on the same {r} replications (the same persons), against the plain compare's "
+                 "interval over replications at the fitted parameters. Person − intervention.</p>"
+                 + _table(diff) + "<h3>Decision figures</h3>" + _table(dec))
+    if have_post:
+        try:
+            marg = pd.read_csv(post)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
+            raise Unavailable(f"a readable {post} ({exc})") from None
+        if {"parameter", "prior_low", "prior_high", "median", "q05", "q95", "shrinkage"} <= set(marg.columns):
+            view = pd.DataFrame({
+                "parameter": marg["parameter"],
+                "prior": [f"{a:.3g}–{b:.3g}" for a, b in zip(marg["prior_low"], marg["prior_high"], strict=True)],
+                "posterior median [90 %]": [f"{m:.3g} [{a:.3g}, {b:.3g}]"
+                                            for m, a, b in zip(marg["median"], marg["q05"], marg["q95"], strict=True)],
+                "shrinkage": marg["shrinkage"].round(2),
+                "still the prior": marg.get("still_prior", pd.Series([""] * len(marg))).map(
+                    {True: "yes", False: ""}).fillna(""),
+                "at bound": marg.get("at_bound", pd.Series([""] * len(marg))).fillna("")})
+            body += (f"<h3>Posterior of the free parameters</h3><p>From <code>{html.escape(str(post))}</code> "
+                     "(ABC-SMC, see posterior.md beside it). Shrinkage = 1 − posterior / prior variance.</p>"
+                     + _table(view))
+    return Section("uncertainty", "Uncertainty and sensitivity", body)
+
+
 def _future(key: str, title: str, what: str, filename: str) -> Callable[[Context], Section]:
     """Build a section a later issue fills: unavailable until its file is in the results folder."""
     def build(ctx: Context) -> Section:
@@ -459,9 +515,7 @@ SECTIONS: list[tuple[str, str, Callable[[Context], Section]]] = [
     ("validation", "Validation against Swedish figures", validation),
     ("calibration", "Calibration fit", calibration),
     ("staffed", "Staffed services", staffed),
-    ("uncertainty", "Uncertainty and sensitivity",
-     _future("uncertainty", "Uncertainty and sensitivity", "uncertainty and sensitivity (uncertainty.csv)",
-             "uncertainty.csv")),
+    ("uncertainty", "Uncertainty and sensitivity", uncertainty),
     ("sensitivity", "Which assumption moves the answer", sensitivity),
     ("rollout", "Rollout comparison", rollout),
     ("assumptions", "Assumptions and their sources", assumptions),
