@@ -46,7 +46,7 @@ REPORT = "posterior.md"
 CHARTS = ("posterior_marginals.html", "posterior_marginals.png", "posterior_correlations.html",
           "posterior_check.html", "posterior_check.png")
 MEMBERS = (POSTERIOR, GENERATIONS, MARGINALS, CORRELATIONS, CHECK, REPORT, *CHARTS)
-#: Replication numbers of the predictive check's new areas (apart from the search's and the runs').
+#: Replication numbers of the predictive check's new areas: fixed (500,000,000 + i), apart from the runs' 0, 1, ...
 CHECK_REPLICATIONS = 500_000_000
 
 

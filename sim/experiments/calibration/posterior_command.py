@@ -75,12 +75,18 @@ def posterior_command(
     t0 = time.perf_counter()
     try:
         with ex:
-            run = run_abc(tf, scenario_data, out, ex, population, generations, replications, resume, fresh, minutes)
-            err.print(f"{len(run.populations)} generations, {run.evaluations} evaluations"
-                      f" ({time.perf_counter() - t0:.0f} s); predictive check: {check} new areas", highlight=False)
-            t1 = time.perf_counter()
-            draws = predictive_draws(scenario_data, run.last, tf, check, ex, cal.seed if seed is None else seed)
-            check_seconds = time.perf_counter() - t1
+            try:
+                run = run_abc(tf, scenario_data, out, ex, population, generations, replications, resume, fresh,
+                              minutes)
+                err.print(f"{len(run.populations)} generations, {run.evaluations} evaluations"
+                          f" ({time.perf_counter() - t0:.0f} s); predictive check: {check} new areas",
+                          highlight=False)
+                t1 = time.perf_counter()
+                draws = predictive_draws(scenario_data, run.last, tf, check, ex, cal.seed if seed is None else seed)
+                check_seconds = time.perf_counter() - t1
+            except KeyboardInterrupt:
+                ex.abort()  # a mapped task samples until it has a particle: do not wait for it
+                raise
     except StudyError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
