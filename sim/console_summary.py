@@ -348,12 +348,13 @@ def uncertainty_group(table: pd.DataFrame) -> Group:
     n, r = int(table["draws"].iloc[0]), int(table["replications"].iloc[0])
     t = Table(box=box.SIMPLE_HEAD, title=f"person − intervention: {n} posterior draws × {r} replications, same persons",
               title_justify="left")
-    for col in ("metric", "stochastic only (95 % CI)", "with parameters (95 %)"):
+    for col in ("metric", "stochastic only (95 % CI)", "parameters only (95 %)", "both"):
         t.add_column(col, justify="left" if col == "metric" else "right")
     d = table[(table["kind"] == "difference") & table["figure"].isin(UNCERTAINTY_SHOWN)]
     for x in d.itertuples():
         t.add_row(x.figure, f"{_num(x.stochastic_mean)} [{_num(x.stochastic_low)}, {_num(x.stochastic_high)}]",
-                  f"{_num(x.mean)} [{_num(x.low)}, {_num(x.high)}]")
+                  f"{_num(x.mean)} [{_num(x.low)}, {_num(x.high)}]",
+                  f"[{_num(x.combined_low)}, {_num(x.combined_high)}]")
     dec = Table(box=box.SIMPLE_HEAD, title="decision figures", title_justify="left")
     dec.add_column("figure", justify="left")
     dec.add_column("value", justify="right")

@@ -70,6 +70,9 @@ def test_uncertainty_table_from_a_hand_made_frame():
     t = uncertainty_table(pd.DataFrame(rows), summary, targets(), beds=100).set_index("figure")
     assert t.loc["cost_total_sek", "mean"] == pytest.approx(0.0)  # mean of -1.5, -0.5, 0.5, 1.5
     assert t.loc["cost_total_sek", "stochastic_low"] == -2.0
+    # both: half-widths (2.85 over the draws' quantiles, 1 stochastic) added in quadrature
+    half = np.hypot((t.loc["cost_total_sek", "high"] - t.loc["cost_total_sek", "low"]) / 2, 1.0)
+    assert t.loc["cost_total_sek", "combined_high"] == pytest.approx(half)
     assert t.loc["P(person-driven care lowers the total's net cost)", "mean"] == pytest.approx(0.5)
     beds = t.loc["beds freed"]
     assert beds["mean"] == pytest.approx(100 * np.mean([0.01, 0.02, 0.03, 0.04]))

@@ -10,8 +10,9 @@ from sim.experiments.pipeline import simulate_to_folder
 from sim.output.results import ResultsError
 from tests.conftest import DEFAULT, ROOT, small_scenario
 
-FILLED = ("headline", "over-time", "person", "costs", "calibration", "staffed", "assumptions", "methods")
-LATER = ("uncertainty", "rollout")
+FILLED = ("headline", "over-time", "person", "costs", "calibration", "staffed", "uncertainty", "assumptions",
+          "methods")
+LATER = ("rollout",)
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +46,8 @@ def test_every_present_section_is_filled_and_later_ones_say_what_they_lack(repor
         assert "not available yet: " in _section(report, key), key
     assert "not available yet: the baseline validation" in _section(report, "validation")  # not run here
     assert "SKA-1" in _section(report, "calibration")
+    # the calibration's posterior (calibration/posterior_marginals.csv) without a compare --posterior
+    assert "Posterior of the free parameters" in _section(report, "uncertainty")
     assert "bed_day" in _section(report, "assumptions") and "regional price lists" in _section(report, "assumptions")
     assert "Common random numbers" in _section(report, "methods")
     assert "admissions in the measured period waited for a bed" in _section(report, "over-time")
@@ -164,3 +167,25 @@ def test_the_validation_section_is_filled_once_narvard_validate_ran(compared, tm
     assert res.exit_code == 0, res.output
     part = _section(write_report(folder).read_text(encoding="utf-8"), "validation")
     assert "not available yet" not in part and "plotly-graph-div" in part and "in band" in part
+
+
+def test_the_uncertainty_section_shows_compare_posterior(compared, tmp_path):
+    import shutil
+
+    import pandas as pd
+
+    from sim.experiments.posterior_compare import COLUMNS
+    from sim.report.build import write_report
+
+    folder = tmp_path / "res"
+    shutil.copytree(compared, folder)
+    rows = [["difference", "bed_days", "per 1,000", -120.0, -140.0, -100.0, -127.0, -131.0, -123.0, -141.0, -99.0,
+             8, 2],
+            ["decision", "P(person-driven care lowers the region's net cost)", "probability", 0.875,
+             None, None, None, None, None, None, None, 8, 2],
+            ["decision", "beds freed", "beds", 6.0, 4.0, 8.0, 6.2, 6.0, 6.4, None, None, 8, 2]]
+    pd.DataFrame(rows, columns=COLUMNS).to_csv(folder / "uncertainty.csv", index=False)
+    part = _section(write_report(folder, ROOT / "calibration").read_text(encoding="utf-8"), "uncertainty")
+    assert "8 parameter sets" in part and "the same 2 replications" in part
+    assert "-120 [-140, -100]" in part and "-127 [-131, -123]" in part
+    assert "0.88" in part and "beds freed" in part

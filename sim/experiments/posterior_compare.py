@@ -18,9 +18,13 @@ figure the probability that it would be reproduced in a new area: the share of (
 replication) pairs, each a posterior parameter set in an area of new persons, whose naive design
 figure falls in the target's band, and for all fitted figures at once.
 
+The **interval with both** adds the two half-widths in quadrature around the draws' mean
+(``combined_low``, ``combined_high``): the draws share their persons, so the parameters-only
+interval holds the replications' noise fixed.
+
 Written as ``uncertainty.csv`` (long: ``kind, figure, unit, mean, low, high, stochastic_mean,
-stochastic_low, stochastic_high, draws, replications``) and ``uncertainty.md`` into the results
-folder, atomically.
+stochastic_low, stochastic_high, combined_low, combined_high, draws, replications``) and
+``uncertainty.md`` into the results folder, atomically.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from sim.stats import format_sig, markdown_table
 
 UNCERTAINTY, UNCERTAINTY_MD = "uncertainty.csv", "uncertainty.md"
 COLUMNS = ["kind", "figure", "unit", "mean", "low", "high", "stochastic_mean", "stochastic_low", "stochastic_high",
-           "draws", "replications"]
+           "combined_low", "combined_high", "draws", "replications"]
 PAYERS = {"cost_region_sek": "region", "cost_municipality_sek": "municipality", "cost_total_sek": "total"}
 
 
@@ -130,22 +134,27 @@ def uncertainty_table(frame: pd.DataFrame, summary: pd.DataFrame, targets: Targe
     stoch = summary[summary["paradigm"] == "difference"].set_index("metric")
     units = summary.drop_duplicates("metric").set_index("metric")["unit"] if "unit" in summary else pd.Series()
     rows = []
+    nan2 = (np.nan, np.nan)
     for m in per_draw.columns:
         if m == "replication" or m not in stoch.index:
             continue
         s = stoch.loc[m]
-        rows.append(["difference", m, units.get(m, ""), *_q(per_draw[m].to_numpy(float)),
-                     float(s["mean"]), float(s["ci_low"]), float(s["ci_high"]), n_draws, n_reps])
+        mean, lo, hi = _q(per_draw[m].to_numpy(float))
+        # both: the parameters' half-width and the replications' half-width added in quadrature
+        half = float(np.hypot((hi - lo) / 2, (float(s["ci_high"]) - float(s["ci_low"])) / 2))
+        rows.append(["difference", m, units.get(m, ""), mean, lo, hi,
+                     float(s["mean"]), float(s["ci_low"]), float(s["ci_high"]), mean - half, mean + half,
+                     n_draws, n_reps])
     for col, payer in PAYERS.items():
         if col in per_draw:
             p = float(np.mean(per_draw[col].to_numpy(float) < 0))
             rows.append(["decision", f"P(person-driven care lowers the {payer}'s net cost)", "probability",
-                         p, np.nan, np.nan, np.nan, np.nan, np.nan, n_draws, n_reps])
+                         p, np.nan, np.nan, np.nan, np.nan, np.nan, *nan2, n_draws, n_reps])
     if "bed_occupancy" in per_draw and "bed_occupancy" in stoch.index:
         s = stoch.loc["bed_occupancy"]
         rows.append(["decision", "beds freed", "beds", *_q(-beds * per_draw["bed_occupancy"].to_numpy(float)),
                      -beds * float(s["mean"]), -beds * float(s["ci_high"]), -beds * float(s["ci_low"]),
-                     n_draws, n_reps])
+                     *nan2, n_draws, n_reps])
     person = frame[frame["paradigm"] == "person"]
     inside_all = np.ones(len(person), bool)
     fitted = fitted_targets(targets)
@@ -158,9 +167,9 @@ def uncertainty_table(frame: pd.DataFrame, summary: pd.DataFrame, targets: Targe
         inside = (v >= lo - 1e-12) & (v <= hi + 1e-12)
         inside_all &= inside
         rows.append(["pilot", f"P({tid} reproduced in a new area)", "probability", float(inside.mean()),
-                     np.nan, np.nan, np.nan, np.nan, np.nan, n_draws, n_reps])
+                     np.nan, np.nan, np.nan, np.nan, np.nan, *nan2, n_draws, n_reps])
     rows.append(["pilot", "P(every fitted pilot figure reproduced in a new area)", "probability",
-                 float(inside_all.mean()), np.nan, np.nan, np.nan, np.nan, np.nan, n_draws, n_reps])
+                 float(inside_all.mean()), np.nan, np.nan, np.nan, np.nan, np.nan, *nan2, n_draws, n_reps])
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -171,11 +180,12 @@ def uncertainty_markdown(table: pd.DataFrame, posterior_file: str) -> str:
     n, r = (int(table["draws"].iloc[0]), int(table["replications"].iloc[0])) if len(table) else (0, 0)
     lines = [f"# Uncertainty: {n} posterior draws × {r} replications (the same persons)", "",
              f"Posterior: `{posterior_file}`. Paired difference person − intervention.", "",
-             markdown_table(["figure", "unit", "stochastic only (fit, 95 % CI)", "with parameter uncertainty "
-                             "(mean, 95 % of draws)"],
+             markdown_table(["figure", "unit", "stochastic only (fit, 95 % CI)", "parameters only (mean, 95 % of "
+                             "draws)", "both"],
                             [[x.figure, x.unit,
                               f"{g(x.stochastic_mean)} [{g(x.stochastic_low)}, {g(x.stochastic_high)}]",
-                              f"{g(x.mean)} [{g(x.low)}, {g(x.high)}]"] for x in d.itertuples()]), "",
+                              f"{g(x.mean)} [{g(x.low)}, {g(x.high)}]",
+                              f"[{g(x.combined_low)}, {g(x.combined_high)}]"] for x in d.itertuples()]), "",
              "## Decision figures", ""]
     rest = table[table["kind"] != "difference"]
     lines.append(markdown_table(["figure", "value", "interval"],

@@ -322,7 +322,7 @@ def uncertainty(ctx: Context) -> Section:
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
             raise Unavailable(f"a readable {path} ({exc})") from None
         need = {"kind", "figure", "unit", "mean", "low", "high", "stochastic_mean", "stochastic_low",
-                "stochastic_high", "draws", "replications"}
+                "stochastic_high", "combined_low", "combined_high", "draws", "replications"}
         if not need <= set(table.columns):
             raise Unavailable(f"{path} with the columns {', '.join(sorted(need - set(table.columns)))}")
         n, r = (int(table["draws"].iloc[0]), int(table["replications"].iloc[0])) if len(table) else (0, 0)
@@ -331,8 +331,8 @@ def uncertainty(ctx: Context) -> Section:
             "metric": d["figure"], "unit": d["unit"],
             "stochastic only (95 % CI at the fit)": [_cell(*x) for x in zip(d["stochastic_mean"], d["stochastic_low"],
                                                                                d["stochastic_high"], strict=True)],
-            "with parameter uncertainty (95 % of draws)": [_cell(*x) for x in zip(d["mean"], d["low"], d["high"],
-                                                                                  strict=True)]})
+            "parameters only (95 % of draws)": [_cell(*x) for x in zip(d["mean"], d["low"], d["high"], strict=True)],
+            "both": [_cell(*x) for x in zip(d["mean"], d["combined_low"], d["combined_high"], strict=True)]})
         rest = table[table["kind"] != "difference"]
         dec = pd.DataFrame({"figure": rest["figure"],
                             "value": [f"{m:.2f}" if u == "probability" else _cell(m, lo, hi)
