@@ -356,7 +356,7 @@ def uncertainty(ctx: Context) -> Section:
                 "shrinkage": marg["shrinkage"].round(2),
                 "still the prior": marg.get("still_prior", pd.Series([""] * len(marg))).map(
                     {True: "yes", False: ""}).fillna(""),
-                "at bound": marg.get("at_bound", pd.Series([""] * len(marg))).fillna("")})
+                "at bound": marg.get("at_bound", pd.Series([""] * len(marg))).astype(object).fillna("")})
             body += (f"<h3>Posterior of the free parameters</h3><p>From <code>{html.escape(str(post))}</code> "
                      "(ABC-SMC, see posterior.md beside it). Shrinkage = 1 − posterior / prior variance.</p>"
                      + _table(view))
