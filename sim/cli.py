@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import sys
@@ -299,7 +298,6 @@ def switch_off(scenario: ScenarioArg, seed: SeedOpt = None, replications: RepsOp
     scenario takes about a minute on 2 cores with 4 replications).
     """
     from sim.experiments.switch_off import switch_off_table, switch_off_tasks, variants
-    from sim.output.summary import write_summary
 
     if out is not None and out.exists() and not force:
         _fail(f"{out}: exists; use --force to replace it")
@@ -321,16 +319,19 @@ def switch_off(scenario: ScenarioArg, seed: SeedOpt = None, replications: RepsOp
     show_switch_off(table, f"{sc.meta.name}: person − intervention with each concept switched off "
                            f"({sc.simulation.replications} replications)")
     if out:
-        tmp = out.with_name(f".{out.name}.partial")
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            write_summary(table, tmp)
-            tmp.replace(out)  # atomic: an interrupted write leaves an earlier file whole
-        except OSError as exc:  # disk full, read-only
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            _fail(f"{_os_error(exc, out)}; {shown(out)} not written")
-        console.print(f"written {out}")
+        _write_table(table, out)
+
+
+def _write_table(table: pd.DataFrame, out: Path) -> None:
+    """Write a long table (as summary.csv) to ``out`` atomically: an interrupted write leaves an earlier file whole."""
+    from sim.output.summary import write_summary
+
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_files_atomically({out: lambda path: write_summary(table, path)})
+    except OSError as exc:  # disk full, read-only
+        _fail(f"{_os_error(exc, out)}; {shown(out)} not written")
+    console.print(f"written {out}")
 
 
 @app.command("sizing")
@@ -348,13 +349,13 @@ def sizing(scenario: ScenarioArg,
     same persons (common random numbers). Not resumable: an interrupted run writes nothing.
     """
     from sim.experiments.sizing import SizingError, check_concept, parse_teams, sizing_table, sizing_tasks
-    from sim.output.summary import write_summary
 
     if out is not None and out.exists() and not force:
         _fail(f"{out}: exists; use --force to replace it")
     try:
         options = parse_teams(teams)
-        sc = load(scenario, seed, replications)
+        # The resource guard counts today's care once and each option once per replication.
+        sc = load(scenario, seed, replications, paradigms=1 + len(options), workers=workers)
         check_concept(sc, concept)
         ex = make_executor(executor, workers, scheduler)
     except (ScenarioError, SizingError, ValueError) as exc:
@@ -370,16 +371,7 @@ def sizing(scenario: ScenarioArg,
     show_sizing(table, concept, f"{sc.meta.name}: {concept} with {teams} teams "
                                 f"({sc.simulation.replications} replications, same persons)")
     if out:
-        tmp = out.with_name(f".{out.name}.partial")
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            write_summary(table, tmp)
-            tmp.replace(out)  # atomic: an interrupted write leaves an earlier file whole
-        except OSError as exc:  # disk full, read-only
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            _fail(f"{_os_error(exc, out)}; {shown(out)} not written")
-        console.print(f"written {out}")
+        _write_table(table, out)
 
 
 def show_sizing(table: pd.DataFrame, concept: str, title: str) -> None:

@@ -165,3 +165,18 @@ def test_switch_off_counts_every_variants_two_care_systems(tmp_path, monkeypatch
     (line,) = res.stderr.strip().splitlines()
     assert "above the limit" in line and "NARVARD_TIME_LIMIT_HOURS" in line
     assert not out.exists()
+
+
+def test_sizing_counts_todays_care_and_every_option(tmp_path, monkeypatch):
+    """A time limit one paired run fits but 1 + 3 single-system runs per replication do not: refused."""
+    from sim.config.budget import ENV_HOURS
+
+    s = load_scenario(DEFAULT)
+    monkeypatch.setenv(ENV_HOURS, repr(1.5 * estimate(s, 2, 1).hours))
+    load(DEFAULT, workers=1)  # compare fits
+    out = tmp_path / "sizing.csv"
+    res = CliRunner().invoke(app, ["sizing", str(DEFAULT), "--teams", "1..3", "--workers", "1", "--out", str(out)])
+    assert res.exit_code == 2
+    (line,) = res.stderr.strip().splitlines()
+    assert "above the limit" in line and "NARVARD_TIME_LIMIT_HOURS" in line
+    assert not out.exists()

@@ -16,7 +16,7 @@ def _terminate(signum, frame):  # SIGTERM: unwind like Ctrl-C so partial results
 
 
 def rollout_command(
-    scenario: Annotated[Path, typer.Argument(help="a region scenario file (with a [region] table)")],
+    scenario: Annotated[Path, typer.Argument(help="a region scenario file (with a \\[region] table)")],
     more: Annotated[list[Path] | None, typer.Argument(help="more option files (after --options)",
                                                       show_default=False)] = None,
     options: Annotated[list[Path] | None, typer.Option(
