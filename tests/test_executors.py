@@ -61,3 +61,19 @@ def test_make_executor_refuses_dask_without_scheduler():
         make_executor("dask")
     with pytest.raises(ValueError, match="unknown executor"):
         make_executor("threads")
+
+
+def test_the_pools_cancelled_future_race_is_not_printed():
+    """CPython 3.11: the pool's thread raises InvalidStateError on a future map cancelled (an interrupt)."""
+    import threading
+    from concurrent.futures import InvalidStateError
+
+    from sim.experiments.executor import _quiet_cancelled_future
+
+    seen = []
+    race = InvalidStateError("CANCELLED: <Future at 0x1 state=cancelled>")
+    _quiet_cancelled_future(threading.ExceptHookArgs((InvalidStateError, race, None, None)), seen.append)
+    assert seen == []
+    other = threading.ExceptHookArgs((ValueError, ValueError("a real error"), None, None))
+    _quiet_cancelled_future(other, seen.append)
+    assert seen == [other]

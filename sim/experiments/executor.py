@@ -8,12 +8,13 @@ number), so results are the same on every executor; they come back in submission
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import InvalidStateError, ProcessPoolExecutor
 from typing import Any
 
 
@@ -82,6 +83,19 @@ def _worker_init(parent: int) -> None:
     threading.Thread(target=_watch_parent, args=(parent,), name="narvard-parent-watch", daemon=True).start()
 
 
+def _quiet_cancelled_future(args: threading.ExceptHookArgs, previous=threading.__excepthook__) -> None:
+    """Keep the pool's own race out of the terminal when a run is interrupted.
+
+    CPython 3.11's ``ProcessPoolExecutor``: when :meth:`ProcessExecutor.abort` terminates the
+    workers, the pool's management thread sets an exception on every pending future, and one
+    that ``map`` has just cancelled raises ``InvalidStateError`` there, printed as a traceback
+    under the one-line "interrupted" message. Nothing is lost: the future was cancelled on purpose.
+    """
+    if args.exc_type is InvalidStateError and "CANCELLED" in str(args.exc_value):
+        return
+    previous(args)
+
+
 class ProcessExecutor(Executor):
     """Local worker processes (one per core by default)."""
 
@@ -116,6 +130,8 @@ class ProcessExecutor(Executor):
         # Queued tasks cannot be cancelled and running ones would finish first: the workers
         # are terminated (Python 3.14 has ProcessPoolExecutor.terminate_workers for this).
         if self._pool is not None:
+            if not isinstance(threading.excepthook, functools.partial):  # installed once
+                threading.excepthook = functools.partial(_quiet_cancelled_future, previous=threading.excepthook)
             for proc in list((getattr(self._pool, "_processes", None) or {}).values()):
                 proc.terminate()
         self.close()  # the next map starts a new pool
