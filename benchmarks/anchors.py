@@ -124,8 +124,8 @@ def idiomatic_simpy(persons: int, years: float, seed: int = 1) -> dict[str, floa
     return {"cpu": time.process_time() - c0, "person_years": person_days / DAYS, "events": next(env._eid)}
 
 
-def bare_simpy_per_event(n: int = 400_000, k: int = 230, seed: int = 1) -> float:
-    """CPU seconds per event of bare SimPy: ``k`` processes yielding exponential timeouts, ``n`` in all."""
+def bare_simpy(n: int, k: int, seed: int = 1) -> simpy.Environment:
+    """Bare SimPy, ready to run: ``k`` processes yielding exponential timeouts, ``n`` events in all."""
     env = simpy.Environment()
     rng = random.Random(seed)
     per = max(1, n // k)
@@ -136,6 +136,12 @@ def bare_simpy_per_event(n: int = 400_000, k: int = 230, seed: int = 1) -> float
 
     for _ in range(k):
         env.process(proc())
+    return env
+
+
+def bare_simpy_per_event(n: int = 400_000, k: int = 230, seed: int = 1) -> float:
+    """CPU seconds per event of bare SimPy (:func:`bare_simpy`)."""
+    env = bare_simpy(n, k, seed)
     c0 = time.process_time()
     env.run()
     return (time.process_time() - c0) / next(env._eid)
