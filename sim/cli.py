@@ -454,3 +454,7 @@ app.command("reprice")(reprice_command)
 from sim.experiments.sensitivity.command import sensitivity_command  # noqa: E402  (SALib: tornado, Morris, Sobol')
 
 app.command("sensitivity")(sensitivity_command)
+
+
+if __name__ == "__main__":  # `python -m sim.cli` as well as `python -m sim`
+    app()

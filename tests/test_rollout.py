@@ -183,6 +183,8 @@ def test_cli_writes_the_folder_side_by_side(tmp_path):
     args = ["rollout", str(path), "--options", str(cut), "-n", "1", "--executor", "serial", "--out", str(out)]
     r = CliRunner().invoke(app, args)
     assert r.exit_code == 0, r.output
+    # Money on the console in MSEK with plain digits (the CSV keeps SEK).
+    assert "(MSEK)" in r.output and "(SEK)" not in r.output and "e+0" not in r.output, r.output
     for name in (rc.ROLLOUT, rc.YEARS, rc.LEDGER, rc.BREAK_EVEN, rc.TEAMS, rc.CHARTS):
         assert (out / name).is_file()
     m = read_manifest(out)
@@ -231,3 +233,13 @@ def test_delayed_discharge_payments_are_transfers_that_cancel():
     t = priced[priced["item"] == "transfer"].groupby("payer")["sek"].sum()
     assert t["municipality"] > 0 and t["region"] == -t["municipality"]
     assert (priced.loc[priced["item"] != "transfer", "sek"] == 0).all()
+
+
+def test_count_intervals_are_cut_at_zero():
+    from sim.experiments.rollout.tables import summarise
+
+    df = pd.DataFrame({"year": [1, 1, 1], "teams_alive": [0.0, 0.0, 1.0], "net": [0.0, 0.0, 1.0]})
+    out = summarise(df, ["year"], ["teams_alive", "net"]).set_index("metric")
+    assert out.loc["teams_alive", "ci_low"] == 0.0
+    assert out.loc["net", "ci_low"] < 0.0  # a money figure keeps its symmetric interval
+    assert out.loc["teams_alive", "ci_high"] == out.loc["net", "ci_high"]

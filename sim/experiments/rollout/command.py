@@ -216,14 +216,27 @@ def show(table: pd.DataFrame, options: list[str], console) -> None:
     for o in options:
         t.add_column(o, justify="right")
     for _, r in table[(table["year"] == last) | (table["year"] == 0)].iterrows():
+        figure, scale = _console_unit(r["figure"])
         cells = []
         for o in options:
-            m, lo, hi = r[f"{o} mean"], r[f"{o} ci_low"], r[f"{o} ci_high"]
+            m, lo, hi = (r[f"{o} {c}"] / scale for c in ("mean", "ci_low", "ci_high"))
             if m != m:
                 cells.append("never" if r["year"] == 0 else "")
             elif r["year"] == 0:
                 cells.append(f"year {m:.0f}")
             else:
-                cells.append(f"{m:,.3g}" + ("" if lo != lo else f" [{lo:,.3g}, {hi:,.3g}]"))
-        t.add_row(r["figure"], *cells)
+                cells.append(_number(m) + ("" if lo != lo else f" [{_number(lo)}, {_number(hi)}]"))
+        t.add_row(figure, *cells)
     console.print(t)
+
+
+def _console_unit(figure: str) -> tuple[str, float]:
+    """A money figure is shown in MSEK on the console (the CSV keeps SEK); others as they are."""
+    if figure.endswith("(SEK)"):
+        return figure[: -len("(SEK)")] + "(MSEK)", 1e6
+    return figure, 1.0
+
+
+def _number(x: float) -> str:
+    """Plain digits for a console cell, never e-notation: 3 decimals below 1, 1 below 100, none above."""
+    return f"{x:,.3f}" if abs(x) < 1 else f"{x:,.1f}" if abs(x) < 100 else f"{x:,.0f}"

@@ -185,12 +185,19 @@ def ledgers(rows: pd.DataFrame, prices: dict[str, Prices], regions: dict, suppor
     return pd.concat([per_area, reg], ignore_index=True)
 
 
+#: Counts that cannot be negative: a Student-t interval over few replications of a count near 0 (say
+#: one living team in three replications) reaches below 0, so their intervals are cut at 0.
+COUNTS = frozenset({"areas_with_living_teams", "teams_alive", "teams_started"})
+
+
 def summarise(df: pd.DataFrame, keys: list[str], values: list[str]) -> pd.DataFrame:
     """Long rows: ``keys``, metric, mean, ci_low, ci_high over the replications."""
     out = []
     for k, g in df.groupby(keys, observed=True, sort=False):
         for v in values:
             mean, lo, hi = t_interval(g[v].to_numpy(dtype=float))
+            if v in COUNTS and lo == lo:
+                lo = max(lo, 0.0)
             out.append((*k, v, mean, lo, hi))
     return pd.DataFrame(out, columns=[*keys, "metric", "mean", "ci_low", "ci_high"])
 
