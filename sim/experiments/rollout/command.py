@@ -231,7 +231,7 @@ def show(table: pd.DataFrame, options: list[str], console) -> None:
 
 
 def _console_unit(figure: str) -> tuple[str, float]:
-    """A money figure is shown in MSEK on the console (the CSV keeps SEK); others as they are."""
+    """Return the console label and divisor: money in MSEK (the CSV keeps SEK), other figures as they are."""
     if figure.endswith("(SEK)"):
         return figure[: -len("(SEK)")] + "(MSEK)", 1e6
     return figure, 1.0
