@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,3 +61,20 @@ short_term_places = 4
 [special_housing]
 places = 62
 """
+
+
+#: A section of the dummy concept of ``tests/dummy_concept.py`` (the plug-in tests and the build-up tests).
+DUMMY_SECTION = {"enabled": True, "caseload_max": 40, "prevent_share": 0.5, "visits_per_week": 1.0,
+                 "cost_per_year": 1_000_000.0}
+
+
+@pytest.fixture
+def dummy():
+    """Register the dummy concept for one test and remove it after."""
+    from sim.care.concepts import unregister
+
+    sys.modules.pop("tests.dummy_concept", None)
+    module = importlib.import_module("tests.dummy_concept")
+    yield module
+    unregister("dummy_team")
+    sys.modules.pop("tests.dummy_concept", None)

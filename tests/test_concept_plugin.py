@@ -5,8 +5,6 @@ it; the tests show it validated, routed, recorded, summarised, switched off and 
 over its window, with nothing else in the package edited for it.
 """
 
-import importlib
-import sys
 
 import numpy as np
 import pytest
@@ -19,19 +17,8 @@ from sim.economics import Prices
 from sim.experiments.runner import run_replication
 from sim.experiments.switch_off import variants
 from sim.output.costs import price_events
+from tests.conftest import DUMMY_SECTION as SECTION
 from tests.conftest import small_scenario
-
-SECTION = {"enabled": True, "caseload_max": 40, "prevent_share": 0.5, "visits_per_week": 1.0,
-           "cost_per_year": 1_000_000.0}
-
-
-@pytest.fixture
-def dummy():
-    sys.modules.pop("tests.dummy_concept", None)
-    module = importlib.import_module("tests.dummy_concept")
-    yield module
-    unregister("dummy_team")
-    sys.modules.pop("tests.dummy_concept", None)
 
 
 def _scenario(**section):

@@ -1,29 +1,15 @@
 """A team builds up: recruitment delays its start, its caseload cap ramps up, its effect grows (issue 18)."""
 
-import importlib
-import sys
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.care.concepts import unregister
 from sim.config import ScenarioError
 from sim.experiments.runner import run_replication
+from tests.conftest import DUMMY_SECTION as SECTION
 from tests.conftest import small_scenario
-
-SECTION = {"enabled": True, "caseload_max": 40, "prevent_share": 0.5, "visits_per_week": 1.0,
-           "cost_per_year": 1_000_000.0}
-
-
-@pytest.fixture
-def dummy():
-    sys.modules.pop("tests.dummy_concept", None)
-    module = importlib.import_module("tests.dummy_concept")
-    yield module
-    unregister("dummy_team")
-    sys.modules.pop("tests.dummy_concept", None)
 
 
 def _events(**section):
