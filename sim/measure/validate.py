@@ -191,7 +191,11 @@ def replication_statistics(ev: pd.DataFrame, persons: Persons, warmup: float, ho
     hh = allev[(allev["kind"] == "home_health_visit") & (allev["detail"] == "routine") & (allev["quantity"] > 0)]
     out["home_health_enrolled_share"] = float(
         _overlap(hh["time"].to_numpy(), (hh["time"] + hh["duration"]).to_numpy(), warmup, horizon).sum()) / pdays
-    out["home_health_year_share"] = _year_share(hh, persons, warmup, horizon)
+    # Municipal health care in a year (the published count): enrolled at home, or living in special
+    # housing, where the municipality gives every resident health care (HSL; the resident-time rows).
+    mhc = allev[(allev["kind"] == "home_health_visit") & allev["detail"].isin(["routine", "special_housing"])
+                & (allev["quantity"] > 0) & (allev["duration"] > 0)]
+    out["home_health_year_share"] = _year_share(mhc, persons, warmup, horizon)
 
     hp = allev[(allev["kind"] == "home_help") & (allev["quantity"] > 0) & (allev["duration"] > 0)]
     ov = _overlap(hp["time"].to_numpy(), (hp["time"] + hp["duration"]).to_numpy(), warmup, horizon)
