@@ -27,7 +27,7 @@ DEFAULT_METRICS = (
     "bed_occupancy", "nurse_coverage", "deaths_at_home_share", "mobile_team_full_share",
     "mobile_team_caseload", "palliative_team_caseload", "home_physician_list", "safe_discharge_caseload",
     "mobile_team_referrals", "mobile_team_enrolments", "mobile_team_unserved", "mobile_team_wait_mean",
-    "mobile_team_wait_p90",
+    "mobile_team_wait_p90", "home_physician_unserved", "home_physician_wait_mean", "home_physician_wait_p90",
 )
 WIDTH = 80
 #: Utilisation from which a limit counts as reached (a full queue or list), and as near.

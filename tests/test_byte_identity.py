@@ -21,6 +21,9 @@ Re-pinned for issue 14: the delayed-discharge payment became a transfer between 
 payment rows after the free days; the waiting days no longer priced twice); then special
 housing (155 places for the 3,000 persons, as the default's 930 for 18,000); then the routing,
 terminal-episode and end-of-life-stay defaults (place of death, ED admission share).
+Re-pinned for issue 15: summary.csv gains the home-care physician's wait figures (unserved,
+expired waits, person-days waiting, mean and 90th percentile wait; 0 here, the list is not full);
+the event log is unchanged.
 """
 
 from __future__ import annotations
@@ -68,7 +71,7 @@ places = 155
 COLUMNS = ("replication", "paradigm", "person", "time", "kind", "provider", "payer", "duration",
            "quantity", "cost", "stratum", "readmission", "avoidable", "detail")
 
-SUMMARY_SHA256 = "e3b5b85b74ad5e01c9a186e86202952e41006bd6b265a7d84a341909231d4a68"
+SUMMARY_SHA256 = "73f368b90227b4e97b485b8684c88a7bc20555af4f52f4b2873ee57c998128b2"
 EVENTS_SHA256 = "5fc3be592e42d4e5789cc8ff14ec2980b438f8fd398908889c73d1f5d49e2020"
 EVENTS_ROWS = 192_266  # issue 17 (RON-3 design): + 72 0-day safe_discharge grants that ended in short-term care
 

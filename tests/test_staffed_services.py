@@ -180,6 +180,70 @@ def test_aftercare_places_are_never_exceeded_and_its_nurse_visits_are_booked(wai
         assert ((w["time"] <= f.time + 1e-9) & (f.time + f.duration <= w["time"] + w["duration"] + 1e-9)).any()
 
 
+@pytest.fixture(scope="module")
+def physician_waits():
+    """A small area whose home-care physician's list (25) is far too short, with a 60-day maximum wait."""
+    s = small_scenario(persons=4000, years=1.5, warmup=0.5, seed=3,
+                       concepts={"home_physician": {"list_max": 25, "max_wait_days": 60.0}})
+    r = run_replication(s, 0, ("person",), keep=True)
+    e = r.tables["person"].to_pandas()
+    for c in ("kind", "detail", "provider"):
+        e[c] = e[c].astype(str)
+    return s, e, r.metrics["person"]
+
+
+def test_the_home_physicians_waits_are_recorded_first_come_first_served(physician_waits):
+    s, e, _m = physician_waits
+    w = e[(e["kind"] == "waiting") & (e["provider"] == "home_physician")]
+    listed = e[e["kind"] == "physician_list"]
+    assert len(w) >= 50 and {"enrolled", "expired", "not_eligible"} <= set(w["detail"]), "the test needs waits"
+    # the maximum wait holds, and each expiry is marked when it happened
+    assert (w["duration"] <= 60.0 + 1e-9).all()
+    expired = w[w["detail"] == "expired"]
+    assert np.allclose(expired["duration"], 60.0)
+    marks = e[(e["kind"] == "wait_expired") & (e["provider"] == "home_physician")]
+    assert sorted(zip(expired["person"], (expired["time"] + 60.0).round(6), strict=True)) == \
+        sorted(zip(marks["person"], marks["time"].round(6), strict=True))
+    # the list never holds more than its places
+    t0 = listed["time"].to_numpy()
+    assert max_concurrent(t0, t0 + listed["duration"].to_numpy()) <= 25
+    # first come, first served: of two waits that ended with a place, the earlier one ended no later
+    done = w[w["detail"] == "enrolled"].sort_values(["time", "person"], kind="stable")
+    assert len(done) >= 10
+    assert (np.diff((done["time"] + done["duration"]).to_numpy()) >= -1e-9).all()
+    # a wait that ended with a place is followed by a listing at that moment; nobody is listed while waiting,
+    # nobody listed twice at once
+    starts = set(zip(listed["person"], listed["time"].round(9), strict=True))
+    assert all((p, round(t + d, 9)) in starts for p, t, d in zip(done["person"], done["time"], done["duration"],
+                                                                 strict=True))
+    for p, g in listed.groupby("person"):
+        a = g["time"].to_numpy()
+        b = a + g["duration"].to_numpy()
+        assert max_concurrent(a, b) <= 1, p
+        for ws, wd in w.loc[w["person"] == p, ["time", "duration"]].itertuples(index=False):
+            assert not ((a < ws + wd - 1e-9) & (b > ws + 1e-9)).any(), p
+
+
+def test_the_home_physicians_wait_figures_come_from_its_wait_rows(physician_waits):
+    s, e, m = physician_waits
+    w = e[(e["kind"] == "waiting") & (e["provider"] == "home_physician")]
+    lo, hi = s.warmup_days, s.horizon_days
+    measured = w[w["time"] >= lo]
+    assert m["home_physician_wait_mean"] == pytest.approx(measured["duration"].mean())
+    assert m["home_physician_wait_p90"] == pytest.approx(np.quantile(measured["duration"], 0.9))
+    overlap = np.clip(np.minimum(w["time"] + w["duration"], hi) - np.maximum(w["time"], lo), 0, None).sum()
+    years = (hi - lo) / 365.25
+    assert m["home_physician_wait_days"] == pytest.approx(overlap / years)
+    # unmet need: persons who began a wait in the period and were never listed after it began
+    listed = e[e["kind"] == "physician_list"]
+    first = measured.groupby("person")["time"].min()
+    last = listed.groupby("person")["time"].max()
+    unserved = sum(1 for p, t in first.items() if last.get(p, -np.inf) < t)
+    assert unserved > 0 and m["home_physician_unserved"] == pytest.approx(unserved / years)
+    assert m["home_physician_expired"] == pytest.approx(
+        ((e["kind"] == "wait_expired") & (e["provider"] == "home_physician") & (e["time"] >= lo)).sum() / years)
+
+
 class _Port:
     """A stub port: persons 0..n-1 at home, attributes chosen by the test."""
 

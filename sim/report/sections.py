@@ -270,6 +270,7 @@ STAFFED_FIGURES = (
     ("unserved", "eligible persons not served per year"), ("wait_days", "person-days waiting per year"),
     ("wait_mean", "wait, mean (days)"), ("wait_p90", "wait, 90th percentile (days)"),
     ("wait_expired", "waits ended at the maximum wait per year"),
+    ("expired", "waits ended at the maximum wait per year"),
     ("aftercare", "mean persons followed under the team's plan"),
     ("after_full", "discharges without an aftercare place"),
 )

@@ -3,11 +3,13 @@
 Lists persons enrolled in municipal home health care with three or more medical
 interventions (counted here as chronic diagnoses) who live where the physician works.
 Home visits replace primary-care and some outpatient visits and meet deteriorations early.
+A full list keeps a waiting list, first come first served; each wait is one ``waiting`` row
+(time = start, duration = days waited, detail = how it ended: ``enrolled``, ``not_eligible``,
+``died``, ``expired`` at ``max_wait_days``, ``censored``), as for the närsjukvårdsteam.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Annotated
 
 import numpy as np
@@ -16,9 +18,9 @@ from pydantic import Field
 from sim.care.concepts.base import StaffedEnrolment, staffed_metrics
 from sim.care.concepts.registry import register
 from sim.config.concepts import StaffedParams
-from sim.config.scenario import Capacity, Rate, Share
+from sim.config.scenario import Capacity, PositiveDays, Rate, Share
 from sim.domain.locations import DEAD, NOT_ENTERED
-from sim.domain.metrics import Caseload
+from sim.domain.metrics import Caseload, PerYear, Unserved, Waiting
 from sim.domain.units import DAYS_PER_YEAR
 
 
@@ -36,6 +38,9 @@ class HomePhysicianParams(StaffedParams):
     primary_care_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
     outpatient_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
     visits_per_year: Rate
+    max_wait_days: PositiveDays | None = Field(
+        default=None, description="days on the waiting list after which the person stays with the primary-care "
+                                  "centre and the nurse (none: waits until a place is free)")
 
 
 @register
@@ -46,12 +51,22 @@ class HomePhysician(StaffedEnrolment):
     Params = HomePhysicianParams
     provider = "home_physician"
     kind = "physician_list"
-    kinds = ("physician_list", "physician_unlist", "physician_visit", "staff_time", "staff_limit")
-    details = ("not_eligible", "capacity", "staff_capacity", "available", "acute")
+    kinds = ("physician_list", "physician_unlist", "physician_visit", "staff_time", "staff_limit", "waiting",
+             "wait_expired")
+    details = ("not_eligible", "capacity", "staff_capacity", "available", "acute", "enrolled", "expired", "died",
+               "censored")
     home_visit = ("physician_home", "physician_visit")
     metrics = {
         "home_physician_list": Caseload("physician_list", "mean persons listed"),
         **staffed_metrics("home_physician", "physician_visit", "physician_home"),
+        "home_physician_unserved": Unserved("waiting", "physician_list", "home_physician",
+                                            "eligible persons who waited and were not listed, per year in the area"),
+        "home_physician_expired": PerYear("wait_expired", "home_physician", (),
+                                          "waits ended at the maximum wait per year in the area"),
+        "home_physician_wait_days": Waiting("home_physician", "person_days",
+                                            "person-days waiting per year in the area"),
+        "home_physician_wait_mean": Waiting("home_physician", "mean", "days waited (mean of waits)"),
+        "home_physician_wait_p90": Waiting("home_physician", "p90", "days waited (90th percentile of waits)"),
     }
     staff_cost = "home_physician_year"
     priority = 30
@@ -67,8 +82,8 @@ class HomePhysician(StaffedEnrolment):
         super().__init__(port, params, care)
         # Where a person lives is fixed: one CONCEPT-stream uniform per person.
         self.covered = port.concept_uniforms(np.arange(port.persons), 0) < params.area_share
-        self.waiting: deque[int] = deque()
-
+        #: person -> (day the wait started, stratum then); insertion order is the queue (first come first served)
+        self.waiting: dict[int, tuple[float, int]] = {}
 
     def eligible(self, p: int) -> bool:
         """Tell whether ``p`` lives in the area, is in home health care, with enough medical interventions."""
@@ -79,30 +94,61 @@ class HomePhysician(StaffedEnrolment):
                     and port.location[p] not in (NOT_ENTERED, DEAD))
 
     def check(self, p: int, t: float) -> None:
-        """List or unlist ``p`` after a change in their state."""
+        """List or unlist ``p`` after a change in their state; a full list puts an eligible person on the wait."""
         if p in self.members:
             if not self.eligible(p):
                 self.leave(p, t, "not_eligible")
             return
         if not self.eligible(p):
+            if p in self.waiting:
+                self.end_wait(p, t, "not_eligible")
             return
+        if self.waiting and not self.full():  # places appeared without a leave (the list's ramp): queue order
+            self.after_leave(p, t)
+            if p in self.members:
+                return
         if self.full():
             if p not in self.waiting:
-                self.waiting.append(p)
+                self.waiting[p] = (t, int(self.port.stratum[p]))
+                if self.p.max_wait_days is not None:
+                    self.port.later(self.p.max_wait_days, self._expire, p, t)
             return
         self.enrol(p, t)
 
-    def after_leave(self, p: int, t: float) -> None:
-        """Give the free place to the first eligible person waiting."""
-        while self.waiting and not self.full():
-            q = self.waiting.popleft()
-            if q not in self.members and self.eligible(q):
-                self.enrol(q, t)
+    def end_wait(self, p: int, t: float, outcome: str) -> None:
+        """Take ``p`` off the waiting list; one ``waiting`` row (time = start, duration = days waited)."""
+        start, stratum = self.waiting.pop(p)
+        self.port.note(p, start, "waiting", outcome, self.provider, duration=t - start, stratum=stratum)
 
-    def close(self, t: float) -> None:
-        """Stop: nobody waits any more, the list ends."""
-        self.waiting.clear()
-        super().close(t)
+    def _expire(self, p: int, started: float) -> None:
+        w = self.waiting.get(p)
+        if w is None or w[0] != started:
+            return
+        t = self.port.now
+        self.end_wait(p, t, "expired")
+        self.port.note(p, t, "wait_expired", "expired", self.provider)
+
+    def after_leave(self, p: int, t: float) -> None:
+        """Give the free places to the persons waiting longest (all waiting are eligible: others left the list)."""
+        while self.waiting and not self.full():
+            q = next(iter(self.waiting))
+            if q not in self.members and self.eligible(q):
+                self.end_wait(q, t, "enrolled")
+                self.enrol(q, t)
+            else:
+                self.end_wait(q, t, "not_eligible")
+
+    def on_death(self, p: int, t: float) -> None:
+        """End a wait or the listing of a person who died."""
+        if p in self.waiting:
+            self.end_wait(p, t, "died")
+        super().on_death(p, t)
+
+    def on_end(self, t: float) -> None:
+        """Censor the waits, then the listings, at the horizon (or when the physician stops)."""
+        for p in list(self.waiting):
+            self.end_wait(p, t, "censored")
+        super().on_end(t)
 
     # -- hooks --------------------------------------------------------------------------
     def on_enter(self, p: int, t: float) -> None:
