@@ -76,3 +76,87 @@ def test_resume_goes_on_and_refuses_to_mix(tmp_path):
     assert eps[2] <= eps[1]
     fresh = run_abc(tf, {}, tmp_path, Executor(), population=20, generations=1, model=toy_model, fresh=True)
     assert list(fresh.populations["generation"]) == [0]
+
+
+def test_effective_sample_size_and_point_estimates():
+    from sim.experiments.calibration.abc import effective_sample_size, point_estimate
+
+    assert effective_sample_size(np.full(8, 0.125)) == pytest.approx(8.0)
+    assert effective_sample_size(np.array([1.0, 0.0, 0.0])) == pytest.approx(1.0)
+    params = toy_targets().calibration.parameters
+    last = __import__("pandas").DataFrame({
+        "weight": [0.1, 0.2, 0.3, 0.4], "distance": [0.5, 0.0, 0.0, 1.0],
+        "toy.a": [0.1, 0.2, 0.3, 0.9], "toy.b": [0.4, 0.3, 0.2, 0.1]})
+    best = point_estimate(last, params, "best")  # the smallest distance; among the ties the larger weight
+    assert best == {"toy.a": 0.3, "toy.b": 0.2}
+    med = point_estimate(last, params, "median")
+    assert 0.2 <= med["toy.a"] <= 0.9 and 0.1 <= med["toy.b"] <= 0.3  # between the middle particles by weight
+    with pytest.raises(ValueError, match="median"):
+        point_estimate(last, params, "mean")
+
+
+def test_write_fitted_overlay_from_a_toy_posterior(tmp_path):
+    """The toy posterior's point estimate becomes the overlay: each weighted median, inside its 90 % interval and
+    near the truth, with a header naming the population, generations, evaluations and ESS."""
+    import tomllib
+
+    from sim.experiments.calibration.abc import effective_sample_size
+    from sim.experiments.calibration.posterior import FittedPoint, PosteriorSettings, predictive_check, write_posterior
+
+    tf = toy_targets()
+    run = run_abc(tf, {}, tmp_path, Executor(), population=40, generations=4, model=toy_model)
+    assert (run.populations["ess"] > 1).all() and (run.populations["ess"] <= 40 + 1e-9).all()
+    marg = marginals(run.last, tf.calibration.parameters).set_index("parameter")
+    point = {n: float(marg.loc[n, "median"]) for n in TRUE}
+    for name in ("trials.csv", "ensemble.md", "fit.csv"):  # another fit's outputs: removed with the commit
+        (tmp_path / name).write_text("old\n")
+    (tmp_path / "notes.txt").write_text("the planner's own file")
+    draws = __import__("pandas").DataFrame({"A": [0.3, 0.31], "B": [0.8, 0.79]})
+    fp = FittedPoint("median", point, __import__("pandas").DataFrame(), __import__("pandas").DataFrame(), 0)
+    settings = PosteriorSettings(40, 4, 1, 2, 1, "serial")
+    write_posterior(tmp_path, run, tf, draws, predictive_check(draws, tf), settings, 0.0, fp)
+    text = (tmp_path / "fitted.toml").read_text()
+    fitted = tomllib.loads(text)["toy"]
+    for name, true in TRUE.items():
+        v = fitted[name.split(".")[1]]
+        assert v == pytest.approx(point[name], abs=1e-4)
+        assert marg.loc[name, "q05"] <= v <= marg.loc[name, "q95"]
+        assert abs(v - true) < 0.1, (name, v)
+    ess = effective_sample_size(run.last["weight"].to_numpy(float))
+    assert f"population 40, 4 generations, {run.evaluations} evaluations" in text and f"ESS {ess:.1f}" in text
+    assert "weighted median" in text and "# 90 % " in text
+    assert not (tmp_path / "trials.csv").exists() and not (tmp_path / "ensemble.md").exists()
+    assert not (tmp_path / "fit.csv").exists()  # no fit run (replications 0): the old one described another point
+    assert (tmp_path / "notes.txt").read_text() == "the planner's own file"
+    head = "| generation | epsilon | particles | evaluations | acceptance | ESS |"
+    assert head in (tmp_path / "posterior.md").read_text()
+
+
+def test_posterior_command_writes_fitted_and_its_fit(tmp_path):
+    """`narvard posterior --write-fitted` on a tiny area: the overlay holds posterior.csv's weighted median, fit.csv
+    the point's targets; a scenario with the overlay loads it."""
+    import tomllib
+
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+    from sim.experiments.calibration.abc import weighted_quantile
+    from tests.test_calibration import _cli_folder
+
+    tf_path = _cli_folder(tmp_path)
+    name = "concepts.safe_discharge.home_help_multiplier"
+    res = CliRunner().invoke(app, ["posterior", str(tf_path), "--population", "4", "--generations", "1", "--check",
+                                   "1", "--executor", "serial", "--write-fitted", "--fit-replications", "2"])
+    assert res.exit_code == 0, res.output
+    post = pd.read_csv(tmp_path / "posterior.csv")
+    fitted = tomllib.loads((tmp_path / "fitted.toml").read_text())
+    v = fitted["concepts"]["safe_discharge"]["home_help_multiplier"]
+    assert v == pytest.approx(float(weighted_quantile(post[name].to_numpy(), post["weight"].to_numpy(), 0.5)),
+                              abs=1e-4)
+    assert 0.05 <= v <= 1.0
+    fit = pd.read_csv(tmp_path / "fit.csv")
+    assert list(fit["target"]) == ["H"] and "within_band" in fit
+    assert "# Fit at the posterior's point estimate" in (tmp_path / "fit.md").read_text()
+    bad = CliRunner().invoke(app, ["posterior", str(tf_path), "--resume", "--write-fitted", "--point", "mode"])
+    assert bad.exit_code == 2 and "--point" in bad.output

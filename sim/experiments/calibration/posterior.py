@@ -16,6 +16,14 @@ Written as one set into the calibration folder (:func:`~sim.experiments.calibrat
 * ``posterior.md`` and the charts ``posterior_marginals.html``/``.png``,
   ``posterior_correlations.html``, ``posterior_check.html``/``.png`` (the HTML loads plotly.js
   from its CDN, so the files are small enough to commit).
+
+With ``--write-fitted`` the same set also holds the overlay every bundled scenario loads,
+``fitted.toml`` (the posterior's point estimate, :func:`~sim.experiments.calibration.abc.point_estimate`,
+with its 90 % interval beside each value), and the fit at that point: ``fit.csv``,
+``fit_detail.csv`` (as ``measures.csv``, over fixed replications 0...R-1) and ``fit.md``. The
+optuna search's outputs (``trials.csv``, ``identifiability.*``, ``profile.csv``, ``fit.html``,
+``ensemble.*``) describe another fit and are removed with the commit: one inference path makes
+``fitted.toml``.
 """
 
 from __future__ import annotations
@@ -31,9 +39,28 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from sim.experiments.calibration.abc import AbcRun, correlations, fitted_targets, marginals, resample, weighted_quantile
+from sim.experiments.calibration.abc import (
+    AbcRun,
+    correlations,
+    effective_sample_size,
+    fitted_targets,
+    marginals,
+    resample,
+    weighted_quantile,
+)
 from sim.experiments.calibration.batch import design_figures
 from sim.experiments.calibration.fileset import write_set
+from sim.experiments.calibration.objective import loss_terms
+from sim.experiments.calibration.output import (
+    FIT,
+    FIT_CHART,
+    FIT_DETAIL,
+    FIT_MD,
+    IDENTIFIABILITY,
+    IDENTIFIABILITY_CHART,
+    PROFILE,
+    TRIALS,
+)
 from sim.experiments.executor import Executor
 from sim.measure.report import measure_table
 from sim.measure.targets import TargetFile
@@ -46,6 +73,9 @@ REPORT = "posterior.md"
 CHARTS = ("posterior_marginals.html", "posterior_marginals.png", "posterior_correlations.html",
           "posterior_check.html", "posterior_check.png")
 MEMBERS = (POSTERIOR, GENERATIONS, MARGINALS, CORRELATIONS, CHECK, REPORT, *CHARTS)
+#: What ``--write-fitted`` adds to the set, and the optuna search's outputs it removes (another fit's).
+FITTED_MEMBERS = (FIT, FIT_DETAIL, FIT_MD)
+STALE_FIT_OUTPUTS = (TRIALS, IDENTIFIABILITY, PROFILE, FIT_CHART, IDENTIFIABILITY_CHART, "ensemble.csv", "ensemble.md")
 #: Replication numbers of the predictive check's new areas: fixed (500,000,000 + i), apart from the runs' 0, 1, ...
 CHECK_REPLICATIONS = 500_000_000
 
@@ -88,7 +118,8 @@ def predictive_check(draws: pd.DataFrame, targets: TargetFile) -> pd.DataFrame:
         rows.append({"target": tid, "fitted": tid in fitted, "reported": t.reported, "band_low": lo,
                      "band_high": hi, "draws": len(v), "sim_q05": q[0], "sim_median": q[1], "sim_q95": q[2],
                      "share_in_band": float(np.mean((v >= lo - 1e-12) & (v <= hi + 1e-12))) if len(v) else np.nan})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["target", "fitted", "reported", "band_low", "band_high", "draws", "sim_q05",
+                                       "sim_median", "sim_q95", "share_in_band"])
 
 
 # --------------------------------------------------------------------------- charts
@@ -212,9 +243,10 @@ def posterior_markdown(run: AbcRun, marg: pd.DataFrame, corr: pd.DataFrame, chec
              f"stored particles); this call's wall time {run.seconds:.0f} s, the predictive check "
              f"({settings.check} new areas) {check_seconds:.0f} s.", "",
              "## Generations", "",
-             markdown_table(["generation", "epsilon", "particles", "evaluations", "acceptance"],
-                            [[int(r.generation), g(r.epsilon), int(r.particles), int(r.samples), g(r.acceptance)]
-                             for r in pops.itertuples()]), "",
+             "ESS = effective sample size of the generation's weights, (Σw)² / Σw².", "",
+             markdown_table(["generation", "epsilon", "particles", "evaluations", "acceptance", "ESS"],
+                            [[int(r.generation), g(r.epsilon), int(r.particles), int(r.samples), g(r.acceptance),
+                              f"{getattr(r, 'ess', float('nan')):.1f}"] for r in pops.itertuples()]), "",
              "## Marginal posteriors", "",
              "Shrinkage = 1 − posterior variance / prior variance. *still the prior*: shrinkage below 0.2 and "
              "the mean within a tenth of the range of the prior's (the targets do not inform it). *at bound*: "
@@ -245,9 +277,88 @@ def posterior_markdown(run: AbcRun, marg: pd.DataFrame, corr: pd.DataFrame, chec
     return "\n".join(lines) + "\n"
 
 
+@dataclass
+class FittedPoint:
+    """The posterior's point estimate for ``fitted.toml`` and its fit (``fit``/``detail`` empty: not run)."""
+
+    rule: str  #: :data:`~sim.experiments.calibration.abc.POINT_RULES`
+    params: dict[str, float]
+    fit: pd.DataFrame  #: measures table at the point (as measures.csv)
+    detail: pd.DataFrame
+    replications: int  #: replications of the fit (0: not run)
+    seconds: float = 0.0
+
+
+RULE_TEXT = {"median": "the weighted median of each parameter's marginal posterior",
+             "best": "the particle with the smallest distance (largest weight among ties)"}
+
+
+def fitted_header(run: AbcRun, settings: PosteriorSettings, point: FittedPoint, fitted_name: str) -> str:
+    """Write the comment block of ``fitted.toml``: study, population, generations, evaluations, ESS, point."""
+    pops = run.populations
+    last = pops.iloc[-1]
+    ess = effective_sample_size(run.last["weight"].to_numpy(float))
+    return (f"Written by `narvard posterior --write-fitted` (sim/experiments/calibration/posterior.py) from the\n"
+            f"ABC-SMC posterior of calibration/targets.toml (history abc.sqlite3, sample posterior.csv):\n"
+            f"population {settings.population}, {len(pops)} generations, {run.evaluations} evaluations of"
+            f" {settings.replications} paired replication(s),\n"
+            f"last epsilon {format_sig(float(last['epsilon']))}, ESS {ess:.1f} of {len(run.last)} particles.\n"
+            f"Point: {RULE_TEXT[point.rule]};\n"
+            "beside each value its 90 % posterior interval (posterior_marginals.csv). The fit at this point:"
+            " fit.md.\n"
+            f"A partial scenario overlay: scenarios take it as their `overlay` (scenarios/default.toml).\n"
+            f"Do not edit {fitted_name} by hand; rerun `narvard posterior --resume --write-fitted`.")
+
+
+def fitted_overlay(point: dict[str, float], marg: pd.DataFrame, header: str) -> str:
+    """Write a partial scenario overlay (TOML): the point's values grouped by table, each with its 90 % interval."""
+    g = format_sig
+    ranges = marg.set_index("parameter")
+    tables: dict[str, list[tuple[str, str]]] = {}
+    for dotted, v in sorted(point.items()):
+        table, _, name = dotted.rpartition(".")
+        r = ranges.loc[dotted]
+        note = f"  # 90 % {g(r.q05)}-{g(r.q95)}, prior {g(r.prior_low)}-{g(r.prior_high)}"
+        tables.setdefault(table, []).append((name, f"{name} = {round(v, 4)!r}{note}"))
+    lines = [f"# {line}" if line else "#" for line in header.splitlines()]
+    for table, items in tables.items():
+        lines += ["", f"[{table}]"] + [text for _, text in items]
+    return "\n".join(lines) + "\n"
+
+
+def fit_markdown_at(point: FittedPoint, targets: TargetFile, header: str) -> str:
+    """``fit.md``: the targets at the posterior's point estimate (naive, causal, in band, loss terms)."""
+    from sim.measure.report import measures_markdown
+
+    terms = loss_terms(point.fit, targets)
+    return (f"# Fit at the posterior's point estimate\n\n{header}\n\n"
+            f"{point.replications} paired replications (0...{point.replications - 1}) at the point,"
+            f" {point.seconds:,.0f} s wall; loss {sum(terms.values()):.3f} (0: every fitted target's naive mean in its"
+            " band). Naive = as the studies measured it; causal = the same persons with and without the concepts;"
+            " no-concept change = the naive design without any concept.\n\n"
+            + measures_markdown(point.fit, point.detail, terms))
+
+
+def fitted_files(run: AbcRun, targets: TargetFile, settings: PosteriorSettings, point: FittedPoint,
+                 marg: pd.DataFrame) -> dict[str, str]:
+    """``fitted.toml`` and, if the point was run, ``fit.csv``, ``fit_detail.csv``, ``fit.md``."""
+    name = targets.calibration.fitted
+    header = fitted_header(run, settings, point, name)
+    files = {name: fitted_overlay(point.params, marg, header)}
+    if point.replications > 0:
+        files[FIT] = point.fit.to_csv(index=False, float_format="%.6g", lineterminator="\n")
+        files[FIT_DETAIL] = point.detail.to_csv(index=False, float_format="%.6g", lineterminator="\n")
+        files[FIT_MD] = fit_markdown_at(point, targets, header)
+    return files
+
+
 def write_posterior(out_dir: Path, run: AbcRun, targets: TargetFile, draws: pd.DataFrame, check: pd.DataFrame,
-                    settings: PosteriorSettings, check_seconds: float) -> tuple[list[Path], pd.DataFrame]:
-    """Write the posterior's outputs as one set; return the paths and the marginals."""
+                    settings: PosteriorSettings, check_seconds: float,
+                    point: FittedPoint | None = None) -> tuple[list[Path], pd.DataFrame]:
+    """Write the posterior's outputs as one set (with ``point``: ``fitted.toml`` and its fit too).
+
+    Returns the paths and the marginals.
+    """
     params = targets.calibration.parameters
     last = run.last
     marg = marginals(last, params)
@@ -265,7 +376,11 @@ def write_posterior(out_dir: Path, run: AbcRun, targets: TargetFile, draws: pd.D
         "posterior_check.html": check_figure(draws, check).to_html(include_plotlyjs="cdn", full_html=True),
         "posterior_check.png": check_png(draws, check),
     }
-    return write_set(out_dir, files, MEMBERS), marg
+    members: tuple[str, ...] = MEMBERS
+    if point is not None:
+        files.update(fitted_files(run, targets, settings, point, marg))
+        members = (*MEMBERS, targets.calibration.fitted, *FITTED_MEMBERS, *STALE_FIT_OUTPUTS)
+    return write_set(out_dir, files, members), marg
 
 
 def posterior_interval(values: np.ndarray, weights: np.ndarray | None = None) -> tuple[float, float, float]:

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -24,6 +25,11 @@ err = Console(stderr=True)
 
 def _terminate(signum, frame):  # SIGTERM: stop like Ctrl-C; the history keeps the finished generations
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+def fitted_replications_ran(fitted) -> bool:
+    """Whether the point estimate's fit was run (``--fit-replications`` > 0)."""
+    return fitted.replications > 0 and "within_band" in fitted.fit
 
 
 def posterior_command(
@@ -45,11 +51,20 @@ def posterior_command(
     workers: Annotated[int | None, typer.Option(help="local worker processes (default: all cores)")] = None,
     seed: Annotated[int | None, typer.Option(help="seed of the predictive check's draws (default: the file's)")
                     ] = None,
+    write_fitted: Annotated[bool, typer.Option("--write-fitted", help=(
+        "also write the overlay the bundled scenarios load (the targets file's `fitted`, fitted.toml): the"
+        " posterior's point estimate, and its fit (fit.csv, fit.md); removes the optuna search's outputs"))] = False,
+    point: Annotated[str, typer.Option(help="point estimate for --write-fitted: median (each marginal's weighted"
+                                            " median) or best (the smallest-distance particle)")] = "median",
+    fit_replications: Annotated[int, typer.Option(min=0, help="paired replications of the fit at the point"
+                                                              " (--write-fitted; 0: no fit run)")] = 3,
 ) -> None:
     """Posterior of the free parameters by ABC-SMC (pyabc), with its report, resumable."""
-    from sim.experiments.calibration.abc import HISTORY, run_abc
+    from sim.experiments.calibration.abc import HISTORY, POINT_RULES, fitted_targets, point_estimate, run_abc
+    from sim.experiments.calibration.batch import measures_at
     from sim.experiments.calibration.params import apply_params
     from sim.experiments.calibration.posterior import (
+        FittedPoint,
         PosteriorSettings,
         predictive_check,
         predictive_draws,
@@ -58,6 +73,10 @@ def posterior_command(
     from sim.experiments.calibration.study import StudyError
 
     signal.signal(signal.SIGTERM, _terminate)
+    if point not in POINT_RULES:
+        err.print(f"[red]error:[/red] --point: expected one of {', '.join(POINT_RULES)} (got {point!r})",
+                  highlight=False)
+        raise typer.Exit(2)
     try:
         tf = load_targets(targets)
         if tf.calibration is None:
@@ -84,6 +103,14 @@ def posterior_command(
                 t1 = time.perf_counter()
                 draws = predictive_draws(scenario_data, run.last, tf, check, ex, cal.seed if seed is None else seed)
                 check_seconds = time.perf_counter() - t1
+                fitted = None
+                if write_fitted:
+                    pt = point_estimate(run.last, cal.parameters, point)
+                    t2 = time.perf_counter()
+                    reps = list(range(fit_replications))
+                    fit, detail = (measures_at(scenario_data, pt, tf, reps, ex) if reps
+                                   else (pd.DataFrame(), pd.DataFrame()))
+                    fitted = FittedPoint(point, pt, fit, detail, fit_replications, time.perf_counter() - t2)
             except KeyboardInterrupt:
                 ex.abort()  # a mapped task samples until it has a particle: do not wait for it
                 raise
@@ -96,7 +123,7 @@ def posterior_command(
     check_table = predictive_check(draws, tf)
     settings = PosteriorSettings(population, generations, replications, check, n_workers, executor)
     try:
-        files, marg = write_posterior(out, run, tf, draws, check_table, settings, check_seconds)
+        files, marg = write_posterior(out, run, tf, draws, check_table, settings, check_seconds, fitted)
     except KeyboardInterrupt:
         err.print(f"interrupted: the posterior outputs in {out} are the earlier set or the whole new one")
         raise typer.Exit(130) from None
@@ -108,4 +135,9 @@ def posterior_command(
         t.add_row(r.parameter, f"{r.prior_low:.3g}–{r.prior_high:.3g}", f"{r.median:.3g}",
                   f"{r.q05:.3g}–{r.q95:.3g}", f"{r.shrinkage:.2f}", verdict)
     console.print(t)
+    if fitted is not None and fitted_replications_ran(fitted):
+        inside = fitted.fit.set_index("target")["within_band"]
+        miss = [tid for tid in fitted_targets(tf) if tid in inside and not bool(inside[tid])]
+        console.print(f"fitted.toml: {point} point; fit over {fit_replications} replications: "
+                      + (f"outside their bands: {', '.join(miss)}" if miss else "every fitted target in its band"))
     console.print("written: " + ", ".join(str(p) for p in files))
