@@ -87,10 +87,11 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         self.attrs = attrs or Attributes(scenario, pop)
         self.env = simpy.Environment()
         cap = scenario.capacity
-        # PooledResource(immediate=True) would grant a free place without an engine event; off: with special
-        # housing it changes the order of same-time rows (test_byte_identity), not yet found why.
-        self.beds = PooledResource(self.env, capacity=cap.beds)
-        self.short_term = PooledResource(self.env, capacity=cap.short_term_places)
+        # A free bed or short-term place is granted without an engine event, and a release with nobody
+        # waiting makes none (PooledResource(immediate=True)); a release with someone waiting goes through
+        # SimPy's Release event, so the grant keeps its place among same-time rows (test_byte_identity).
+        self.beds = PooledResource(self.env, capacity=cap.beds, immediate=True)
+        self.short_term = PooledResource(self.env, capacity=cap.short_term_places, immediate=True)
         self.warmup = scenario.warmup_days
         self.horizon = scenario.horizon_days
         self.care_key = stream_key(seed, Stream.CARE)

@@ -6,12 +6,15 @@ costs that grow faster than the persons (the model's work is otherwise linear in
 person-years). :class:`PooledResource` keeps the same queueing discipline (FIFO requests,
 same grant order) and only stores the granted requests in an insertion-ordered dict.
 
-It also spares two of the engine events of an admission. A request for a free place (nobody
-waiting) is granted as an event that is already processed, so the process yielding it goes on
-at once instead of through the event queue; a release hands the place to the first one
-waiting at once instead of through a ``Release`` event. Both happen at the same simulated
-time as before; only the order among events at exactly that time could differ, and the
-model's outputs are byte-identical (tests/test_byte_identity.py).
+It also spares up to two of the engine events of an admission (``immediate=True``). A request
+for a free place (nobody waiting) is granted as an event that is already processed, so the
+process yielding it goes on at once instead of through the event queue; a release with nobody
+waiting frees the place without a ``Release`` event. A release with someone waiting is SimPy's
+own (the ``Release`` event grants the first one waiting when it is processed), so that grant
+keeps its place among the events at that time: granting it at once reordered same-time rows
+(a short-term place handed on before a housing grant scheduled earlier at the same time).
+Everything happens at the same simulated time as before, and the model's outputs are
+byte-identical (tests/test_byte_identity.py).
 """
 
 from __future__ import annotations
@@ -64,16 +67,19 @@ class PooledResource(simpy.Resource):
         return req
 
     def release(self, request: Request):  # type: ignore[override]
-        """Give the place back; the first one waiting gets it now (its grant goes through the event queue).
+        """Give the place back; with ``immediate`` and nobody waiting, without an engine event.
 
-        A request that holds no place (still queued, or released already) is ignored, as SimPy does.
-        Without ``immediate``: SimPy's release (a ``Release`` event).
+        When someone waits, SimPy's release (a ``Release`` event whose processing grants the
+        first one waiting): the grant keeps its place in the order of same-time events, so a
+        grant never overtakes rows that other events at that time write before it. With
+        nobody waiting the ``Release`` event would do nothing but free the place, which is
+        done here at once. A request that holds no place (still queued, or released already)
+        is ignored, as SimPy does.
         """
-        if not self.immediate:
+        if not self.immediate or self.put_queue:
             return super().release(request)
         try:
             self.users.remove(request)
         except ValueError:
             pass
-        if self.put_queue:
-            self._trigger_put(None)
+        return None
