@@ -9,10 +9,23 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from sim.care.concepts import metrics
+from sim.domain.events import DETAILS, KINDS, PR, PROVIDERS, D, K
 from sim.domain.metrics import Caseload, PerYear, RefusedShare, StaffFigure, StaffLimitShare, Unserved, Waiting
+from sim.output.columns import codes, numpy_column
+
+_FULL = D["full"]
+
+
+def _code(vocab: dict[str, int], name: str) -> int:
+    """Return the code of ``name``; -1 (matches no row) for a name not in the vocabulary."""
+    return vocab.get(name, -1)
+
+
+def _codes_of(vocab: dict[str, int], names) -> list[int]:
+    """Return the codes of ``names`` found in the vocabulary."""
+    return [vocab[n] for n in names if n in vocab]
 
 
 def caseloads() -> dict[str, str]:
@@ -48,56 +61,69 @@ class ConceptAccumulator:
         self.enrolled: dict[str, dict[int, float]] = {m: {} for m in self.others}
 
     def add(self, table: pa.Table) -> None:
-        """Add one chunk."""
-        kind = pc.cast(table["kind"], pa.string())
-        detail = pc.cast(table["detail"], pa.string())
+        """Add one chunk.
+
+        Kind, provider and detail are compared as codes (:mod:`sim.domain.events`), read once per
+        chunk, and rows are selected with numpy masks: the same rows in the same order as
+        filtering the table by names, so the same sums.
+        """
+        kind = codes(table["kind"], KINDS)
+        detail = codes(table["detail"], DETAILS)
+        time = numpy_column(table["time"])
+        cols: dict[str, np.ndarray] = {"time": time}
+
+        def col(name: str) -> np.ndarray:
+            if name not in cols:
+                cols[name] = numpy_column(table[name])
+            return cols[name]
+
+        not_full = detail != _FULL
         for metric, d in self.caseloads.items():
-            rows = table.filter(pc.and_(pc.equal(kind, d.kind), pc.not_equal(detail, "full")))
-            if rows.num_rows:
-                t0 = rows["time"].to_numpy()
-                t1 = t0 + rows["duration"].to_numpy()
+            r = (kind == _code(K, d.kind)) & not_full
+            if r.any():
+                t0 = time[r]
+                t1 = t0 + col("duration")[r]
                 overlap = np.minimum(t1, self.horizon) - np.maximum(t0, self.warmup)
                 self.days[metric] += float(np.clip(overlap, 0, None).sum())
         for metric, d in self.shares.items():
-            ref = table.filter(pc.and_(pc.equal(kind, d.kind), pc.greater_equal(table["time"], self.warmup)))
-            if ref.num_rows:
-                self.counted[metric] += ref.num_rows
-                dd = pc.cast(ref["detail"], pa.string())
-                self.refused[metric] += int(pc.sum(pc.is_in(dd, pa.array(d.refused))).as_py() or 0)
+            r = (kind == _code(K, d.kind)) & (time >= self.warmup)
+            n = int(np.count_nonzero(r))
+            if n:
+                self.counted[metric] += n
+                self.refused[metric] += int(np.count_nonzero(np.isin(detail[r], _codes_of(D, d.refused))))
         if self.others:
-            self._add_staffed(table, kind, detail)
+            self._add_staffed(kind, detail, codes(table["provider"], PROVIDERS), col)
 
-    def _add_staffed(self, table: pa.Table, kind, detail) -> None:
+    def _add_staffed(self, kind: np.ndarray, detail: np.ndarray, provider: np.ndarray, col) -> None:
         """Add the staffed concepts' figures: capacity, staff limits, referrals, unmet need, waits."""
-        provider = pc.cast(table["provider"], pa.string())
-        time = table["time"].to_numpy()
+        time = col("time")
         measured = (time >= self.warmup) & (time < self.horizon)
 
         def rows(k: str, prov: str, details: tuple[str, ...] = ()) -> np.ndarray:
-            m = pc.and_(pc.equal(kind, k), pc.equal(provider, prov))
+            m = (kind == _code(K, k)) & (provider == _code(PR, prov))
             if details:
-                m = pc.and_(m, pc.is_in(detail, pa.array(details)))
-            return np.asarray(m.to_numpy(zero_copy_only=False), dtype=bool)
+                m &= np.isin(detail, _codes_of(D, details))
+            return m
 
         for metric, d in self.others.items():
             if isinstance(d, StaffFigure):
                 r = rows("staff_time", d.provider, (d.detail,))
                 if r.any():
-                    self.values[metric] = float(table["quantity"].to_numpy()[r][0])
+                    self.values[metric] = float(col("quantity")[r][0])
             elif isinstance(d, StaffLimitShare):
                 self.pairs[metric][0] += int((rows("staff_limit", d.provider) & measured).sum())
                 self.pairs[metric][1] += int((rows(d.visit_kind, d.provider, (d.home_detail,)) & measured).sum())
             elif isinstance(d, PerYear):
                 self.values[metric] += int((rows(d.kind, d.provider, d.details) & measured).sum())
             elif isinstance(d, Unserved):
-                person = table["person"].to_numpy()
+                person = col("person")
                 ref = rows(d.referral_kind, d.provider) & measured
                 seen = self.referred[metric]
                 for p, t in zip(person[ref].tolist(), time[ref].tolist(), strict=True):
                     if p not in seen or t < seen[p]:
                         seen[p] = t
                 enr = rows(d.enrol_kind, d.provider) & (time < self.horizon)
-                enr &= ~np.asarray(pc.equal(detail, "full").to_numpy(zero_copy_only=False), dtype=bool)
+                enr &= detail != _FULL
                 last = self.enrolled[metric]
                 for p, t in zip(person[enr].tolist(), time[enr].tolist(), strict=True):
                     if t > last.get(p, -np.inf):
@@ -107,7 +133,7 @@ class ConceptAccumulator:
                 if not r.any():
                     continue
                 t0 = time[r]
-                dur = table["duration"].to_numpy()[r]
+                dur = col("duration")[r]
                 if d.stat == "person_days":
                     overlap = np.minimum(t0 + dur, self.horizon) - np.maximum(t0, self.warmup)
                     self.values[metric] += float(np.clip(overlap, 0, None).sum())

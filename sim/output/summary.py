@@ -14,10 +14,11 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from sim.domain.events import DETAILS, KINDS
 from sim.economics.prices import Prices, cost_by_payer, price_table
+from sim.output.columns import codes as _codes
+from sim.output.columns import numpy_column as _numpy
 from sim.output.concentration import METRICS as CONCENTRATION_METRICS
 from sim.output.concentration import PersonCosts
 from sim.output.concepts import UNITS as CONCEPT_UNITS
@@ -97,22 +98,6 @@ _PLACE_OF_DEATH = {place: DETAILS.index(place) for place in ("hospital", "specia
 _SHORT = {"hospital": "hospital", "special_housing": "housing", "short_term_care": "short_term"}
 _SH_PLACE, _SH_WAIT = KINDS.index("special_housing_place"), KINDS.index("special_housing_wait")
 _GRANTED, _VIA_ED = DETAILS.index("granted"), DETAILS.index("via_ed")
-
-
-def _numpy(col: pa.ChunkedArray) -> np.ndarray:
-    """Return a column as one numpy array (zero-copy for a single chunk without nulls)."""
-    return col.combine_chunks().to_numpy(zero_copy_only=False)
-
-
-def _codes(col: pa.ChunkedArray, vocab: tuple[str, ...]) -> np.ndarray:
-    """Codes (indices into ``vocab``) of a dictionary or string column; -1 if not in ``vocab``."""
-    arr = col.combine_chunks()
-    if pa.types.is_dictionary(arr.type):
-        lut = pc.index_in(arr.dictionary, value_set=pa.array(vocab)).to_numpy(zero_copy_only=False)
-        lut = np.nan_to_num(lut.astype(float), nan=-1).astype(np.int64)
-        return lut[arr.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
-    return np.nan_to_num(pc.index_in(arr, value_set=pa.array(vocab)).to_numpy(zero_copy_only=False)
-                         .astype(float), nan=-1).astype(np.int64)
 
 
 class MetricAccumulator:
