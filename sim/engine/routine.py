@@ -46,36 +46,32 @@ class RoutineVolume:
                 ("home_help", "home_help"),
             )
         )
+        self._write_routine = self.rec.routine_writer(self._rt_rows, _ROUTINE)
 
     def _accrue(self, p: int, a: float, b: float) -> None:
         s = self._stratum[p]
         dt = b - a
         pc_m, op_m, help_m = self.care.routine_multipliers(p, a)
-        record = self.rec.record
-        (pc_k, pc_pr, pc_py), (op_k, op_pr, op_py), (hh_k, hh_pr, hh_py), (help_k, help_pr, help_py) = self._rt_rows
-        rt = _ROUTINE
-        q = self.pc_rate[s] * pc_m * dt
-        record(p, a, pc_k, pc_pr, pc_py, dt, q, s, rt)
-        q = self.op_rate[s] * op_m * dt
-        record(p, a, op_k, op_pr, op_py, dt, q, s, rt)
-        if self._hhc[s][p]:
-            q = self.hh_rate[s] * dt
-            record(p, a, hh_k, hh_pr, hh_py, dt, q, s, rt)
+        q_pc = self.pc_rate[s] * pc_m * dt
+        q_op = self.op_rate[s] * op_m * dt
+        q_hh = self.hh_rate[s] * dt if self._hhc[s][p] else None
         rate = self.help_dep[s] * self._help_factor[p] if self._dep[s][p] else self.help_indep[s]
         extra_end = self.help_extra_until[p]
         if a < extra_end < b:
             # The post-discharge hours end inside the stretch: two rows, so that each row's rate is the
             # granted rate (who has home help, and how much a month, is read from the rows).
+            self._write_routine(p, a, dt, s, q_pc, q_op, q_hh, None)
+            help_k, help_pr, help_py = self._rt_rows[3]
             hours = (rate + self.help_extra) * (extra_end - a)
             if hours > 0:
-                record(p, a, help_k, help_pr, help_py, extra_end - a, hours * help_m, s, rt)
-            h0, hdt = extra_end, b - extra_end
+                self.rec.record(p, a, help_k, help_pr, help_py, extra_end - a, hours * help_m, s, _ROUTINE)
+            hours = rate * (b - extra_end)
+            if hours > 0:
+                self.rec.record(p, extra_end, help_k, help_pr, help_py, b - extra_end, hours * help_m, s, _ROUTINE)
         else:
-            h0, hdt = a, dt
-        hours = rate * hdt
-        if extra_end > h0:
-            hours += self.help_extra * (min(b, extra_end) - h0)
-        if hours > 0:
-            q = hours * help_m
-            record(p, h0, help_k, help_pr, help_py, hdt, q, s, rt)
+            # The common case: the interval's two to four rows packed in one call (Recorder.routine_writer).
+            hours = rate * dt
+            if extra_end > a:
+                hours += self.help_extra * (min(b, extra_end) - a)
+            self._write_routine(p, a, dt, s, q_pc, q_op, q_hh, hours * help_m if hours > 0 else None)
         self.care.accrue_concepts(p, a, b, s)
