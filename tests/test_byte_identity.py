@@ -23,7 +23,10 @@ housing (155 places for the 3,000 persons, as the default's 930 for 18,000); the
 terminal-episode and end-of-life-stay defaults (place of death, ED admission share).
 Re-pinned for issue 15: summary.csv gains the home-care physician's wait figures (unserved,
 expired waits, person-days waiting, mean and 90th percentile wait; 0 here, the list is not full);
-the event log is unchanged.
+the event log is unchanged. Then the aftercare plans' nurse hours taken from the home health
+nurses' pool: a weekly staff_time row (home_health, followup) per replication, the hours in the
+week's nurse demand (today's care unchanged row for row; person-driven summary unchanged here
+except the two new aftercare figures: the pool has room for the plans).
 """
 
 from __future__ import annotations
@@ -71,9 +74,9 @@ places = 155
 COLUMNS = ("replication", "paradigm", "person", "time", "kind", "provider", "payer", "duration",
            "quantity", "cost", "stratum", "readmission", "avoidable", "detail")
 
-SUMMARY_SHA256 = "73f368b90227b4e97b485b8684c88a7bc20555af4f52f4b2873ee57c998128b2"
-EVENTS_SHA256 = "5fc3be592e42d4e5789cc8ff14ec2980b438f8fd398908889c73d1f5d49e2020"
-EVENTS_ROWS = 192_266  # issue 17 (RON-3 design): + 72 0-day safe_discharge grants that ended in short-term care
+SUMMARY_SHA256 = "8ee33cb9f92a484f300b5fd594131c05f7a2d03b7f5366a9c49a1d385c84d958"
+EVENTS_SHA256 = "22f1b8e0f7ffd4786b87df0d30667c54a5bfedf12b03c235e62c2eabc4509b35"
+EVENTS_ROWS = 192_528  # issue 15: + 262 weekly staff_time rows (home_health, followup): the plans' nurse hours
 
 
 def events_digest(table: pa.Table) -> str:

@@ -167,7 +167,7 @@ def test_aftercare_places_are_never_exceeded_and_its_nurse_visits_are_booked(wai
     p = s.concepts.mobile_team
     places = MobileTeam.aftercare_capacity(s, p)
     assert places == 5  # 0.1 FTE x 40 h / (1 visit x 45 min) a week
-    rows = e[(e["kind"] == "aftercare") & (e["detail"] != "full")]
+    rows = e[(e["kind"] == "aftercare") & ~e["detail"].isin(["full", "no_nurse_time"])]
     assert len(rows) >= 5 and (e[e["kind"] == "aftercare"]["detail"] == "full").any()
     assert max_concurrent(rows["time"].to_numpy(), (rows["time"] + rows["duration"]).to_numpy()) <= places
     follow = e[(e["kind"] == "home_health_visit") & (e["detail"] == "followup")]
@@ -178,6 +178,53 @@ def test_aftercare_places_are_never_exceeded_and_its_nurse_visits_are_booked(wai
     for f in follow.itertuples():
         w = windows.get_group(f.person)
         assert ((w["time"] <= f.time + 1e-9) & (f.time + f.duration <= w["time"] + w["duration"] + 1e-9)).any()
+
+
+@pytest.fixture(scope="module")
+def nurse_bound():
+    """A small area whose home health nurses (10 FTE for 6,000 persons) have about as many hours as demanded."""
+    s = small_scenario(persons=6000, years=1.5, warmup=0.5, seed=5, capacity={"home_health_nurses_fte": 10.0})
+    r = run_replication(s, 0, ("person",), keep=True)
+    e = r.tables["person"].to_pandas()
+    for c in ("kind", "detail", "provider"):
+        e[c] = e[c].astype(str)
+    return s, e, r.metrics["person"]
+
+
+def test_aftercare_takes_its_hours_from_the_nurses_week(nurse_bound):
+    s, e, m = nurse_bound
+    p = s.concepts.mobile_team
+    h = p.aftercare_visits_per_week * s.capacity.nurse_minutes_per_visit / 60.0
+    after = e[e["kind"] == "aftercare"]
+    starts = after[~after["detail"].isin(["full", "no_nurse_time"])]["time"].to_numpy()
+    refused = after[after["detail"] == "no_nurse_time"]["time"].to_numpy()
+    assert len(starts) >= 20 and len(refused) >= 20, "the test needs plans started and plans refused"
+    avail = e[e["kind"] == "nurse_available_hours"].set_index("time")["quantity"]
+    demand = e[e["kind"] == "nurse_demand_hours"].set_index("time")["quantity"]
+    follow = e[(e["kind"] == "staff_time") & (e["detail"] == "followup")]
+    assert (follow["provider"] == "home_health").all() and follow["quantity"].sum() > 0
+    follow = follow.set_index("time")["quantity"]
+    plans = after[~after["detail"].isin(["full", "no_nurse_time"])]
+    p0, p1 = plans["time"].to_numpy(), (plans["time"] + plans["duration"]).to_numpy()
+    full_weeks = e[(e["kind"] == "nurse_demand_hours") & (e["duration"] == 7.0)]["time"]
+    for w in full_weeks:
+        spare = max(0.0, avail[w] - demand[w])
+        # the plans started in a week never take more than the week's spare nurse hours
+        assert ((starts >= w) & (starts < w + 7)).sum() * h <= spare + 1e-6, w
+        # a refusal means what was left of them could not hold one more plan
+        for t in refused[(refused >= w) & (refused < w + 7)]:
+            assert (((starts >= w) & (starts <= t)).sum() + 1) * h > spare - 1e-6, (w, t)
+        # the plans' visits are part of the week's demand; at most one visit's hours per plan running
+        assert follow[w] <= demand[w] + 1e-9
+        assert follow[w] <= h * ((p0 <= w) & (p1 > w)).sum() + 1e-9
+    # the summary's figures are these rows'
+    lo, hi = s.warmup_days, s.horizon_days
+    measured = after[after["time"] >= lo]
+    assert m["mobile_team_after_nurse"] == pytest.approx((measured["detail"] == "no_nurse_time").mean())
+    f = e[(e["kind"] == "staff_time") & (e["detail"] == "followup")]
+    overlap = np.clip(np.minimum(f["time"] + f["duration"], hi) - np.maximum(f["time"], lo), 0, None)
+    assert m["mobile_team_after_hours"] == pytest.approx((f["quantity"] * overlap / f["duration"]).sum()
+                                                         / ((hi - lo) / 7.0))
 
 
 @pytest.fixture(scope="module")
@@ -266,6 +313,9 @@ class _Port:
 
     def accrue(self, p, t):
         pass
+
+    def take_nurse_hours(self, hours):
+        return True
 
     def note(self, p, t, kind, detail="", provider="none", duration=0.0, quantity=0.0, stratum=None):
         self.rows.append((p, t, kind, detail, duration))

@@ -131,6 +131,10 @@ class PersonCare(CareSystem):
         for x in self._accrue:
             x.accrue(p, a, b, s)
 
+    def nurse_hours_per_week(self, t, days):
+        """Sum of the concepts' demands on the home health nurses this week (h/week)."""
+        return sum(x.nurse_hours_per_week(t, days) for x in self._nurse_hours_per_week)
+
     # -- notifications --------------------------------------------------------------------
     def on_enter(self, p, t):
         """Pass on to the concepts."""

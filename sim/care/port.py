@@ -46,6 +46,9 @@ class CarePort(Protocol):
     def admissions_last(self, p: int, t: float, days: float = 365.25) -> int:
         """Hospital admissions of ``p`` in the ``days`` before ``t``."""
 
+    def take_nurse_hours(self, hours: float) -> bool:
+        """Take ``hours`` a week of the home health nurses' spare time this week; False if not there."""
+
     def concept_uniforms(self, person, index) -> np.ndarray:
         """Uniforms of the CONCEPT stream (decisions not tied to one deterioration)."""
 

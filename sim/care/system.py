@@ -75,6 +75,10 @@ class CareSystem:
     def accrue_concepts(self, p: int, a: float, b: float, s: int) -> None:
         """Book the service concepts' own routine contacts over ``[a, b)``; none today."""
 
+    def nurse_hours_per_week(self, t: float, days: float) -> float:
+        """Home health nurse hours a week the concepts' follow-ups need from ``t`` for ``days`` (none today)."""
+        return 0.0
+
     # -- notifications -------------------------------------------------------------------
     def on_start(self) -> None:
         """Start what runs from the start (concept windows, staff costs)."""

@@ -79,6 +79,20 @@ class Unserved:
 
 
 @dataclass(frozen=True)
+class WeeklyHours:
+    """Mean hours a week over the measured period: the quantity of ``kind`` rows of ``provider`` with ``detail``.
+
+    Each row holds the hours of its ``duration`` days (a week's demand); rows overlapping the
+    period count pro rata.
+    """
+
+    kind: str
+    provider: str
+    detail: str
+    unit: str
+
+
+@dataclass(frozen=True)
 class Waiting:
     """Waits on a waiting list: ``waiting`` rows of ``provider`` (time = start, duration = days waited).
 

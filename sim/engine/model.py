@@ -118,6 +118,7 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         self.episode: dict[int, simpy.Process] = {}
         self.admissions: dict[int, list[float]] = {}
         self.nurse_coverage = 1.0
+        self.nurse_spare_hours = 0.0  # nurse hours a week left after the week's demand (set weekly)
 
         # Pre-drawn care uniforms for every potential deterioration (common random numbers),
         # row r for the r-th deterioration of the trajectory (the driver counts them). Flat

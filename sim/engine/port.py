@@ -38,6 +38,7 @@ class EnginePort:
         self.admissions_last = model.admissions_last
         self.in_special_housing = model.in_special_housing
         self.holds_place = model.holds_place
+        self.take_nurse_hours = model.take_nurse_hours
 
     @property
     def now(self) -> float:

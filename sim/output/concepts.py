@@ -12,7 +12,16 @@ import pyarrow as pa
 
 from sim.care.concepts import metrics
 from sim.domain.events import DETAILS, KINDS, PR, PROVIDERS, D, K
-from sim.domain.metrics import Caseload, PerYear, RefusedShare, StaffFigure, StaffLimitShare, Unserved, Waiting
+from sim.domain.metrics import (
+    Caseload,
+    PerYear,
+    RefusedShare,
+    StaffFigure,
+    StaffLimitShare,
+    Unserved,
+    Waiting,
+    WeeklyHours,
+)
 from sim.output.columns import codes, numpy_column
 
 _FULL = D["full"]
@@ -128,6 +137,13 @@ class ConceptAccumulator:
                 for p, t in zip(person[enr].tolist(), time[enr].tolist(), strict=True):
                     if t > last.get(p, -np.inf):
                         last[p] = t
+            elif isinstance(d, WeeklyHours):
+                r = rows(d.kind, d.provider, (d.detail,))
+                if r.any():
+                    t0, dur, q = time[r], col("duration")[r], col("quantity")[r]
+                    overlap = np.clip(np.minimum(t0 + dur, self.horizon) - np.maximum(t0, self.warmup), 0, None)
+                    self.values[metric] += float((q * np.divide(overlap, dur, out=np.zeros_like(dur),
+                                                                where=dur > 0)).sum())
             elif isinstance(d, Waiting):
                 r = rows("waiting", d.provider)
                 if not r.any():
@@ -155,6 +171,8 @@ class ConceptAccumulator:
                 out[m] = refused / (refused + made) if refused + made else 0.0
             elif isinstance(d, PerYear):
                 out[m] = self.values[m] / years
+            elif isinstance(d, WeeklyHours):
+                out[m] = self.values[m] / (length / 7.0)
             elif isinstance(d, Unserved):
                 last = self.enrolled[m]
                 out[m] = sum(1 for p, t in self.referred[m].items() if last.get(p, -np.inf) < t) / years

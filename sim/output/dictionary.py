@@ -88,14 +88,17 @@ KIND_DOC: dict[str, tuple[str, str, str]] = {
                                    "the pair sums to zero in the total cost)", "days paid", "days paid"),
     "staff_time": ("a staffed concept's time (person -1; provider: the concept); detail available: its patient "
                    "hours of one week; acute: the part left for acute home visits; capacity / staff_capacity (at "
-                   "its start): persons it may hold at once / its staff time alone allows",
-                   "hours (available, acute) or persons (capacity, staff_capacity)", "days of the week (7), or 0"),
+                   "its start): persons it may hold at once / its staff time alone allows; followup (provider "
+                   "home_health): the home health nurse hours the närsjukvårdsteam's plans take that week",
+                   "hours (available, acute, followup) or persons (capacity, staff_capacity)",
+                   "days of the week (7), or 0"),
     "staff_limit": ("an acute home visit the concept could not make: its staff time of the week was spent "
                     "(the deterioration went today's way)", "none (0)", "0"),
     "waiting": ("a wait on a concept's waiting list, written when it ends; detail: how it ended (enrolled, "
                 "expired, died, not_eligible, censored)", "none (0)", "days waited"),
     "aftercare": ("a follow-up under the närsjukvårdsteam's plan by a home health nurse after the team's discharge, "
-                  "written when it ends (detail: why), or full (no place: quantity 0)", "persons (1; 0 when full)",
+                  "written when it ends (detail: why), or full (no place) or no_nurse_time (the nurses' week had "
+                  "no spare hours): quantity 0", "persons (1; 0 when refused)",
                   "days followed"),
     "wait_expired": ("the maximum wait was reached: the person leaves the waiting list for ordinary care",
                      "none (0)", "0"),
@@ -136,9 +139,11 @@ DETAIL_DOC: dict[str, str] = {
     "capacity": "staff_time at the start: persons the concept may hold at once (the lower of staff time and cap)",
     "staff_capacity": "staff_time at the start: persons the concept's staff time alone allows at once",
     "available": "staff_time: the concept's patient hours of the week",
-    "enrolled": "wait ended: a place was free and the person had the highest need score",
+    "enrolled": "wait ended: a place was free and the person was next (highest need score; the physician: "
+                "the longest wait)",
     "expired": "wait ended: the maximum wait was reached; back to ordinary care",
     "target_length": "ended: the target enrolment length was reached while someone waited",
+    "no_nurse_time": "aftercare refused: the home health nurses' week had no spare hours for the plan's visits",
 }
 
 

@@ -273,6 +273,8 @@ STAFFED_FIGURES = (
     ("expired", "waits ended at the maximum wait per year"),
     ("aftercare", "mean persons followed under the team's plan"),
     ("after_full", "discharges without an aftercare place"),
+    ("after_nurse", "discharges without a plan for lack of home health nurse time"),
+    ("after_hours", "home health nurse hours a week the plans take"),
 )
 
 

@@ -37,7 +37,7 @@ def staffed_metrics(provider: str, visit_kind: str, home_detail: str) -> dict:
 #: Hooks the care system dispatches; a concept is called only for those it overrides.
 HOOKS = (
     "los_multiplier", "plan_discharge", "relapse_multiplier", "routine_multipliers", "accrue",
-    "on_enter", "on_admission", "on_discharge", "on_home", "on_stratum_change",
+    "nurse_hours_per_week", "on_enter", "on_admission", "on_discharge", "on_home", "on_stratum_change",
     "on_deterioration_at_home", "on_death", "on_end", "handed_over",
 )
 
@@ -118,6 +118,10 @@ class Concept:
 
     def accrue(self, p: int, a: float, b: float, s: int) -> None:
         """Book its own routine contacts with ``p`` over ``[a, b)`` (stratum ``s``)."""
+
+    def nurse_hours_per_week(self, t: float, days: float) -> float:
+        """Home health nurse hours a week its follow-ups need from ``t`` for ``days`` (h/week)."""
+        return 0.0
 
     # -- notifications --------------------------------------------------------------------
     def on_enter(self, p: int, t: float) -> None:

@@ -7,8 +7,12 @@ home health care when stabilised. After that discharge the team's care plan (a c
 plan and medication list, a named responsible physician, direct admission when a bed is
 needed) keeps acting for ``aftercare_days``: the home health nurse prevents a share of
 deteriorations, meets others at home with the plan, and outpatient clinic follow-ups stay
-with the physician at home. How strong and how long is an assumption the calibration fits to
-the 12-month designs (SKA-1, SKA-2); the sources report only the before/after figures.
+with the physician at home. The plan's follow-up visits are the area's home health nurses'
+time: they join the week's nurse demand (competing with ordinary home health care), and a
+plan starts only if the week's spare nurse hours hold it (else an ``aftercare`` row with
+detail ``no_nurse_time``) and one of its places (``aftercare_nurse_fte``) is free.
+How strong and how long is an assumption the calibration fits to the 12-month designs
+(SKA-1, SKA-2); the sources report only the before/after figures.
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ from sim.care.concepts.registry import register
 from sim.config.concepts import StaffedParams
 from sim.config.scenario import Capacity, NonNegDays, PositiveDays, Rate, Share
 from sim.domain.health import MINOR, NEEDS_BED
-from sim.domain.locations import DEAD, NOT_ENTERED
-from sim.domain.metrics import Caseload, PerYear, RefusedShare, Unserved, Waiting
+from sim.domain.locations import DEAD, HOME, NOT_ENTERED
+from sim.domain.metrics import Caseload, PerYear, RefusedShare, Unserved, Waiting, WeeklyHours
 from sim.domain.routes import (
     DIRECT_ADMIT,
     ED_ADMIT,
@@ -92,7 +96,8 @@ class MobileTeamParams(StaffedParams):
     )
     aftercare_nurse_fte: Annotated[float, Field(ge=0.0, le=1000.0)] = Field(
         default=0.0,
-        description="home health nurse FTE per team who follow the team's plans (sets the aftercare places)",
+        description="FTE of the area's home health nurses (of [capacity]'s pool) per team who follow the team's "
+                    "plans (sets the aftercare places)",
     )
     aftercare_visits_per_week: Rate = Field(
         default=1.0, description="the nurse's follow-up visits per person and week under the plan"
@@ -121,7 +126,7 @@ class MobileTeam(StaffedEnrolment):
              "wait_expired", "aftercare")
     details = ("accepted", "full", "queued", "stabilised", "time_limit", "not_eligible", "plan_nurse", "plan_ed",
                "capacity", "staff_capacity", "available", "acute", "enrolled", "expired", "target_length", "died",
-               "censored")
+               "censored", "followup", "no_nurse_time")
     home_visit = ("team_home", "team_visit")
     metrics = {
         "mobile_team_caseload": Caseload("team_enrol", "mean persons enrolled at once"),
@@ -141,6 +146,11 @@ class MobileTeam(StaffedEnrolment):
         "mobile_team_aftercare": Caseload("aftercare", "mean persons followed under the team's plan at once"),
         "mobile_team_after_full": RefusedShare(
             "aftercare", ("full",), "share of the team's discharges (and plans ended) that found no aftercare place"),
+        "mobile_team_after_nurse": RefusedShare(
+            "aftercare", ("no_nurse_time",),
+            "share of the team's discharges (and plans ended) refused for lack of home health nurse time"),
+        "mobile_team_after_hours": WeeklyHours("staff_time", "home_health", "followup",
+                                               "home health nurse hours a week the plans' visits take (mean)"),
     }
     staff_cost = "mobile_team_year"
     priority = 20  # after the palliative team; the plan after discharge before the home physician
@@ -233,7 +243,8 @@ class MobileTeam(StaffedEnrolment):
 
         ``teams`` x ``aftercare_nurse_fte`` x the nurses' hours a week, over the hours one
         person's follow-up visits take a week (``aftercare_visits_per_week`` x the home health
-        nurse's minutes per visit, travel included, as ``[capacity]`` counts them).
+        nurse's minutes per visit, travel included, as ``[capacity]`` counts them). These nurses
+        are part of the area's pool: the hours the plans use are taken from it week by week.
         """
         cap = scenario.capacity
         need = params.aftercare_visits_per_week * cap.nurse_minutes_per_visit / 60.0
@@ -285,11 +296,33 @@ class MobileTeam(StaffedEnrolment):
             if len(self.aftercare) >= self.aftercare_places:
                 self.port.note(p, t, "aftercare", "full", "home_health")
                 return
+            if not self.port.take_nurse_hours(self.aftercare_hours()):
+                # The nurses' week is full: no plan, ordinary home health care goes on.
+                self.port.note(p, t, "aftercare", "no_nurse_time", "home_health")
+                return
             until = t + self.p.aftercare_days
             self.port.accrue(p, t)
             self.aftercare[p] = (t, until)
             # Routine volume under the plan is accrued up to its end, then at the usual rate.
             self.port.later(self.p.aftercare_days, self._aftercare_end, p, until)
+
+    def aftercare_hours(self) -> float:
+        """Home health nurse hours one person's follow-up visits take a week (h/person-week)."""
+        return self.p.aftercare_visits_per_week * self.port.scenario.capacity.nurse_minutes_per_visit / 60.0
+
+    def nurse_hours_per_week(self, t: float, days: float) -> float:
+        """Nurse hours a week the plans of the persons at home take; one ``staff_time`` row (detail ``followup``).
+
+        The row's quantity is the hours of the ``days`` from ``t`` (a week, shorter at the horizon).
+        """
+        if self.p.aftercare_days <= 0:
+            return 0.0
+        location = self.port.location
+        n = sum(1 for p, (_start, until) in self.aftercare.items() if t < until and location[p] == HOME)
+        hours = n * self.aftercare_hours()
+        self.port.note(-1, t, "staff_time", "followup", "home_health", duration=days, quantity=hours * days / 7.0,
+                       stratum=0)
+        return hours
 
     def _aftercare_end(self, p: int, until: float) -> None:
         a = self.aftercare.get(p)
