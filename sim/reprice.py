@@ -86,7 +86,8 @@ def reprice(results: Path, costs: Path | None) -> pd.DataFrame:
                     continue
                 key = (int(rep), paradigm)
                 if key not in acc:
-                    acc[key] = (MetricAccumulator(warmup, horizon, scenario.capacity.beds, prices),
+                    acc[key] = (MetricAccumulator(warmup, horizon, scenario.capacity.beds, prices,
+                                                  scenario.capacity.nurse_hours_per_week),
                                 ConceptAccumulator(warmup, horizon))
                 metrics, concepts = acc[key]
                 metrics.add(part)

@@ -26,7 +26,10 @@ expired waits, person-days waiting, mean and 90th percentile wait; 0 here, the l
 the event log is unchanged. Then the aftercare plans' nurse hours taken from the home health
 nurses' pool: a weekly staff_time row (home_health, followup) per replication, the hours in the
 week's nurse demand (today's care unchanged row for row; person-driven summary unchanged here
-except the two new aftercare figures: the pool has room for the plans).
+except the two new aftercare figures: the pool has room for the plans). Then the costs that
+follow the person: summary.csv gains <concept>_day_sek (staff cost per enrolled person-day),
+nurse_hassle_fte and nurse_visit_fte, and person-driven care's cost concentration (top*_cost_*)
+now includes each team's cost allocated to its enrolled persons; event log unchanged.
 """
 
 from __future__ import annotations
@@ -74,7 +77,7 @@ places = 155
 COLUMNS = ("replication", "paradigm", "person", "time", "kind", "provider", "payer", "duration",
            "quantity", "cost", "stratum", "readmission", "avoidable", "detail")
 
-SUMMARY_SHA256 = "8ee33cb9f92a484f300b5fd594131c05f7a2d03b7f5366a9c49a1d385c84d958"
+SUMMARY_SHA256 = "0873c45d8651a3d2d9de6a7a36eb1e83b4134afc1b9063458e41718f27cc2cc9"
 EVENTS_SHA256 = "22f1b8e0f7ffd4786b87df0d30667c54a5bfedf12b03c235e62c2eabc4509b35"
 EVENTS_ROWS = 192_528  # issue 15: + 262 weekly staff_time rows (home_health, followup): the plans' nurse hours
 

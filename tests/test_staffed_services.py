@@ -227,6 +227,65 @@ def test_aftercare_takes_its_hours_from_the_nurses_week(nurse_bound):
                                                          / ((hi - lo) / 7.0))
 
 
+def test_the_teams_cost_follows_the_enrolled_persons(nurse_bound):
+    import pyarrow as pa
+
+    from sim.economics import Prices
+    from sim.economics.staff import TeamAllocation
+
+    s, e, m = nurse_bound
+    lo, hi = s.warmup_days, s.horizon_days
+    prices = Prices.of(s)
+
+    def overlap(rows):
+        return np.clip(np.minimum(rows["time"] + rows["duration"], hi) - np.maximum(rows["time"], lo), 0, None)
+
+    alloc = TeamAllocation(lo, hi, prices.per_year)
+    table = pa.Table.from_pandas(e[["person", "time", "kind", "provider", "duration", "detail"]], preserve_index=False)
+    for part in (table.slice(0, len(e) // 3), table.slice(len(e) // 3)):  # in chunks, as the run streams them
+        alloc.add(part)
+    allocated = alloc.person_costs(prices.shares, ("region", "municipality"))
+    n = len(allocated["region"])
+    expected = {"region": np.zeros(n), "municipality": np.zeros(n)}
+    team_cost = {"region": 0.0, "municipality": 0.0}
+    for name, enrol in ENROL.items():
+        staffed = overlap(e[(e["kind"] == "fixed_cost") & (e["provider"] == name)]).sum()
+        cost = REGISTRY[name].staff_cost_per_year(s) * staffed / 365.25
+        rows = e[(e["kind"] == enrol) & (e["detail"] != "full")]
+        days = overlap(rows).sum()
+        assert cost > 0 and days > 0, name
+        # SEK per enrolled person-day: the team's staff cost in the period over its enrolled days there
+        assert m[f"{name}_day_sek"] == pytest.approx(cost / days), name
+        mine = rows.assign(d=overlap(rows)).groupby("person")["d"].sum()
+        for payer in expected:
+            share = prices.shares[name].get(payer, 0.0)
+            expected[payer][mine.index.to_numpy()] += mine.to_numpy() * cost / days * share
+            team_cost[payer] += cost * share
+    # each enrolled person carries their days' share; the shares add up to the teams' cost, payer by payer
+    for payer in expected:
+        assert np.allclose(allocated[payer], expected[payer], rtol=1e-9, atol=1e-6), payer
+        assert allocated[payer].sum() == pytest.approx(team_cost[payer], rel=1e-9)
+    assert team_cost["municipality"] > 0  # the home-care physician's joint financing follows the person too
+
+
+def test_nurse_fte_figures_follow_the_nurse_rows(nurse_bound):
+    s, e, m = nurse_bound
+    cap = s.capacity
+    lo = s.warmup_days
+    weeks = e.loc[(e["kind"] == "nurse_lost_hours") & (e["time"] >= lo), "duration"].sum() / 7.0
+
+    def hours(kind):
+        return e.loc[(e["kind"] == kind) & (e["time"] >= lo), "quantity"].sum()
+
+    # FTE lost to hassle: hours lost a week over a full-time week; the hassle share of the pool
+    assert m["nurse_hassle_fte"] == pytest.approx(hours("nurse_lost_hours") / weeks / cap.nurse_hours_per_week)
+    assert m["nurse_hassle_fte"] == pytest.approx(m["nurse_hassle_share"] * cap.home_health_nurses_fte)
+    # FTE of visits: the demanded hours met (the plans' follow-ups included)
+    met = min(hours("nurse_demand_hours"), hours("nurse_available_hours"))
+    assert m["nurse_visit_fte"] == pytest.approx(met / weeks / cap.nurse_hours_per_week)
+    assert 0 < m["nurse_visit_fte"] <= cap.home_health_nurses_fte * (1 - m["nurse_hassle_share"]) + 1e-9
+
+
 @pytest.fixture(scope="module")
 def physician_waits():
     """A small area whose home-care physician's list (25) is far too short, with a 60-day maximum wait."""

@@ -1,18 +1,31 @@
-"""Staff pricing of the service concepts (issue 15): who pays a concept, and the nurse time freed.
+"""Staff pricing of the service concepts (issue 15): who pays a concept, what an enrolled day costs, nurse FTE.
 
 A concept's staff are paid by the year (``fixed_cost`` rows, priced at its staff table's
-cost, :meth:`sim.care.concepts.base.StaffedEnrolment.staff_cost_per_year`); what one
-enrolled person-day costs is the team's cost over the person-days enrolled with it
-(:func:`sim.output.costs.team_cost_per_enrolled_day`). This module adds the concepts' joint
-financing (``payer_shares`` in a concept's section: the home-care physician is paid by primary
-care and the municipality together) and the home health nurse time team collaboration frees,
-in full-time equivalents.
+cost, :meth:`sim.care.concepts.base.StaffedEnrolment.staff_cost_per_year`). This module adds,
+after the run:
+
+- the concepts' joint financing (``payer_shares`` in a concept's section: the home-care
+  physician is paid by primary care and the municipality together);
+- the cost that follows the person: each team's staff cost over a period divided by the
+  person-days enrolled with it in that period (SEK per enrolled day), and each person's share
+  of it (their enrolled days times that rate), so that per-person costs (cost concentration,
+  the timeline) include the teams (:class:`TeamAllocation`). This is an allocation of fixed
+  yearly costs, not a price: the team costs the same whether its places are used or not;
+- home health nurse time in full-time equivalents (the time freed by team collaboration).
 """
 
 from __future__ import annotations
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from sim.care.concepts import REGISTRY
+from sim.domain.events import DETAILS, KINDS, PR, PROVIDERS, D, K
 from sim.domain.units import DAYS_PER_WEEK, DAYS_PER_YEAR
+
+#: Rows of an enrolment kind that are refusals, not enrolments (no days, no cost).
+REFUSED = ("full",)
 
 
 def concept_payer_shares(scenario) -> dict[str, dict[str, float]]:
@@ -25,6 +38,11 @@ def concept_payer_shares(scenario) -> dict[str, dict[str, float]]:
     return out
 
 
+def enrolment_kinds() -> dict[str, str]:
+    """Return provider -> the enrolment kind whose person-days carry its staff cost (registered concepts)."""
+    return {cls.provider: cls.kind for cls in REGISTRY.values() if getattr(cls, "kind", "")}
+
+
 def staff_cost_per_enrolled_day(scenario, name: str, capacity: int) -> float:
     """SEK per person-day of a concept whose places are all used: its yearly cost over capacity x 365.25 days."""
     cls = REGISTRY[name]
@@ -35,3 +53,87 @@ def nurse_fte(hours_per_year: float, scenario) -> float:
     """Full-time home health nurses that ``hours_per_year`` hours a year make (FTE; ``[capacity]`` week)."""
     week = scenario.capacity.nurse_hours_per_week
     return hours_per_year / (week * DAYS_PER_YEAR / DAYS_PER_WEEK) if week else 0.0
+
+
+def codes(col, vocab) -> np.ndarray:
+    """Codes (indices into ``vocab``) of a dictionary or string column; -1 where not in ``vocab``."""
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if pa.types.is_dictionary(arr.type):
+        lut = pc.index_in(arr.dictionary, value_set=pa.array(vocab)).to_numpy(zero_copy_only=False)
+        lut = np.nan_to_num(lut.astype(float), nan=-1).astype(np.int64)
+        return lut[arr.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
+    return np.nan_to_num(pc.index_in(arr, value_set=pa.array(vocab)).to_numpy(zero_copy_only=False)
+                         .astype(float), nan=-1).astype(np.int64)
+
+
+class TeamAllocation:
+    """Each team's staff cost and enrolled person-days over ``[warmup, horizon)``, summed over event-log chunks.
+
+    ``per_year``: provider -> SEK per staffed year (:attr:`sim.economics.prices.Prices.per_year`).
+    Staffed time counts where a ``fixed_cost`` row overlaps the period (pro rata), enrolled
+    time where an enrolment row (not a refusal) does.
+    """
+
+    def __init__(self, warmup: float, horizon: float, per_year: dict[str, float]):
+        self.warmup, self.horizon = warmup, horizon
+        self.kinds = enrolment_kinds()
+        self.per_year = {p: float(per_year.get(p, 0.0)) for p in self.kinds}
+        self.cost = dict.fromkeys(self.kinds, 0.0)
+        self.days = dict.fromkeys(self.kinds, 0.0)
+        self.person_days: dict[str, np.ndarray] = {p: np.zeros(0) for p in self.kinds}
+        self._fixed = K["fixed_cost"]
+        self._refused = [D[d] for d in REFUSED]
+
+    def _overlap(self, t0: np.ndarray, dur: np.ndarray) -> np.ndarray:
+        return np.clip(np.minimum(t0 + dur, self.horizon) - np.maximum(t0, self.warmup), 0.0, None)
+
+    def add(self, table: pa.Table, kind: np.ndarray | None = None) -> None:
+        """Add one chunk of rows (``kind``: its kind codes, :data:`sim.domain.events.KINDS`, if known)."""
+        if table.num_rows == 0:
+            return
+        kind = codes(table["kind"], KINDS) if kind is None else kind
+        time = table["time"].to_numpy()
+        dur = table["duration"].to_numpy()
+        fixed = kind == self._fixed
+        provider = codes(table["provider"], PROVIDERS) if fixed.any() else None
+        detail = None
+        for prov, k in self.kinds.items():
+            if provider is not None:
+                f = fixed & (provider == PR[prov])
+                if f.any():
+                    self.cost[prov] += self.per_year[prov] * float(self._overlap(time[f], dur[f]).sum()) / DAYS_PER_YEAR
+            e = kind == K[k]
+            if not e.any():
+                continue
+            if detail is None:
+                detail = codes(table["detail"], DETAILS)
+            e &= ~np.isin(detail, self._refused)
+            days = self._overlap(time[e], dur[e])
+            if not days.any():
+                continue
+            self.days[prov] += float(days.sum())
+            person = table["person"].to_numpy()[e].astype(np.int64)
+            add = np.bincount(person, weights=days)
+            old = self.person_days[prov]
+            if len(old) < len(add):
+                old = np.concatenate([old, np.zeros(len(add) - len(old))])
+            old[:len(add)] += add
+            self.person_days[prov] = old
+
+    def rates(self) -> dict[str, float]:
+        """SEK per enrolled person-day of each team (0 where nobody was enrolled)."""
+        return {p: self.cost[p] / self.days[p] if self.days[p] > 0 else 0.0 for p in self.kinds}
+
+    def person_costs(self, shares: dict[str, dict[str, float]], payers: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """Each person's allocated team cost by payer (SEK): enrolled days x the team's rate x the payer's share."""
+        rates = self.rates()
+        n = max((len(v) for v in self.person_days.values()), default=0)
+        out = {payer: np.zeros(n) for payer in payers}
+        for prov, days in self.person_days.items():
+            if not len(days) or not rates[prov]:
+                continue
+            for payer in payers:
+                share = shares.get(prov, {}).get(payer, 0.0)
+                if share:
+                    out[payer][:len(days)] += days * rates[prov] * share
+        return out

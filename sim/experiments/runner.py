@@ -59,7 +59,8 @@ def run_replication(scenario: Scenario, replication: int, paradigms: tuple[str, 
     shared: dict = {}  # arrays every care system's model draws alike: one copy per replication
     try:
         for paradigm in paradigms:
-            acc = MetricAccumulator(scenario.warmup_days, scenario.horizon_days, scenario.capacity.beds, prices)
+            acc = MetricAccumulator(scenario.warmup_days, scenario.horizon_days, scenario.capacity.beds, prices,
+                                    scenario.capacity.nurse_hours_per_week)
             concepts = ConceptAccumulator(scenario.warmup_days, scenario.horizon_days)
             on_rows = None
             if kept is not None:

@@ -2,9 +2,10 @@
 
 Costs are per person over the measured period, priced after the run (the rows carry quantities;
 :mod:`sim.economics` turns them into each payer's cost). Every person present at some time in the
-measured period counts, zero-cost persons included; costs not attributed to a person (the teams'
-fixed yearly costs) are left out. The shares are standard output of ``summary.csv``
-(``top{1,5,10}_cost_{region,municipality,total}``) and of ``narvard validate``.
+measured period counts, zero-cost persons included; the teams' fixed yearly costs follow the
+persons enrolled with them (each team's cost over the period over its enrolled person-days, times
+the person's enrolled days: :class:`sim.economics.staff.TeamAllocation`). The shares are standard
+output of ``summary.csv`` (``top{1,5,10}_cost_{region,municipality,total}``) and of ``narvard validate``.
 """
 
 from __future__ import annotations
@@ -91,14 +92,18 @@ class PersonCosts:
             old[:n] += paid
             self.cost[payer] = old
 
-    def shares(self, persons: int) -> dict[str, float]:
+    def shares(self, persons: int, allocated: dict[str, np.ndarray] | None = None) -> dict[str, float]:
         """Top shares of each payer's cost among ``persons`` present in the measured period.
 
         Persons without a row have no cost: the costs of those with rows are padded with zeros
-        to ``persons``.
+        to ``persons``. ``allocated``: more cost per person by payer (the teams' allocated cost).
         """
-        n = max(len(c) for c in self.cost.values())
+        extra = allocated or {}
+        n = max([len(c) for c in self.cost.values()] + [len(c) for c in extra.values()])
         by_payer = {p: np.concatenate([c, np.zeros(n - len(c))]) for p, c in self.cost.items()}
+        for p, c in extra.items():
+            if p in by_payer and len(c):
+                by_payer[p][:len(c)] += c
         by_payer["total"] = sum(by_payer[p] for p in PAID)
         some = np.flatnonzero(np.any([by_payer[p] != 0 for p in PAID], axis=0)) if n else np.zeros(0, np.int64)
         pad = max(int(persons) - len(some), 0)

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sim.economics import Prices, price_table
+from sim.economics.staff import REFUSED, enrolment_kinds
 from sim.output.results import manifest_scenario, read_events, read_manifest
 
 #: The columns a row's price depends on.
@@ -40,14 +41,9 @@ def read_priced_events(folder: Path | str, columns: list[str] | None = None) -> 
     ev = price_events(read_events(folder, read), Prices.of(scenario))
     return ev if columns is None else ev[[*wanted, "cost"] if "cost" in columns else wanted]
 
-#: The enrolment kind whose person-days carry each team's yearly cost.
-ENROLMENT_KIND = {
-    "mobile_team": "team_enrol",
-    "palliative_team": "palliative_enrol",
-    "home_physician": "physician_list",
-    "safe_discharge": "safe_discharge",
-}
-_REFUSED = ("full",)
+#: The enrolment kind whose person-days carry each team's yearly cost (from the registered concepts).
+ENROLMENT_KIND = enrolment_kinds()
+_REFUSED = REFUSED
 
 
 def team_cost_per_enrolled_day(ev: pd.DataFrame) -> pd.DataFrame:

@@ -16,7 +16,8 @@ import pandas as pd
 import pyarrow as pa
 
 from sim.domain.events import DETAILS, KINDS
-from sim.economics.prices import Prices, cost_by_payer, price_table
+from sim.economics.prices import PAID, Prices, cost_by_payer, price_table
+from sim.economics.staff import TeamAllocation, enrolment_kinds
 from sim.output.columns import codes as _codes
 from sim.output.columns import numpy_column as _numpy
 from sim.output.concentration import METRICS as CONCENTRATION_METRICS
@@ -68,6 +69,10 @@ UNITS = {
     "housing_wait_days": "mean days from assessment to a place (places granted in the period; 0 if none)",
     "housing_moves_in": "places granted per 1,000 persons 65+ per year",
     **{m: "share of the payer's cost (costliest persons, measured period)" for m in CONCENTRATION_METRICS},
+    "nurse_hassle_fte": "home health nurse FTE lost to hassle (strulfaktorer)",
+    "nurse_visit_fte": "home health nurse FTE spent on demanded visits (hours met)",
+    **{f"{p}_day_sek": "SEK per enrolled person-day (the team's staff cost over its enrolled days)"
+       for p in enrolment_kinds()},
 }
 UNITS.update(CONCEPT_UNITS)
 
@@ -106,12 +111,17 @@ class MetricAccumulator:
     The rows carry quantities; ``prices`` (:mod:`sim.economics`) turn them into each payer's cost.
     """
 
-    def __init__(self, warmup: float, horizon: float, beds: int, prices: Prices):
+    def __init__(self, warmup: float, horizon: float, beds: int, prices: Prices,
+                 nurse_hours_per_week: float | None = None):
         self.warmup, self.horizon, self.beds, self.prices = warmup, horizon, beds, prices
+        #: hours of a full-time home health nurse's week (``[capacity]``); None: no FTE figures
+        self.nurse_hours_per_week = nurse_hours_per_week
+        self.teams = TeamAllocation(warmup, horizon, prices.per_year)
         self.sums: dict[str, float] = {m: 0.0 for m in RATE_METRICS}
         self.cost = {"region": 0.0, "municipality": 0.0}
         self.transfer = 0.0  # delayed-discharge payments, municipality -> region (SEK)
         self.nurse = {"nurse_demand_hours": 0.0, "nurse_available_hours": 0.0, "nurse_lost_hours": 0.0}
+        self.nurse_days = 0.0  # days the measured weekly nurse rows cover
         self.bed_time = 0.0
         self.deaths_home = 0.0
         self.deaths_at = dict.fromkeys(_PLACE_OF_DEATH, 0)
@@ -155,8 +165,11 @@ class MetricAccumulator:
         self.transfer += float(cost[rows["discharge_payment"]].sum())
         # per person: the care each person used (a delayed-discharge payment is a transfer, not care)
         self.person_costs.add(table, cost, self.prices, w & (kind != KINDS.index("discharge_payment")))
+        self.teams.add(table, kind)  # the teams' staff cost, to follow the enrolled persons
         for name in self.nurse:
             self.nurse[name] += float(quantity[rows[name]].sum())
+        if self.nurse_hours_per_week and len(rows["nurse_lost_hours"]):
+            self.nurse_days += float(_numpy(table["duration"])[rows["nurse_lost_hours"]].sum())
         # Bed occupancy over the whole run window overlapping the measured period. A bed is
         # held from when it was granted: the stay (duration) includes any wait for a bed, the
         # bed-days (quantity) do not, so the bed interval is [t1 - quantity, t1].
@@ -212,17 +225,28 @@ class MetricAccumulator:
         out["housing_waiting"] = self.sh_wait_time / days
         out["housing_wait_days"] = self.sh_wait_days / self.sh_granted if self.sh_granted else 0.0
         out["housing_moves_in"] = self.sh_granted / py * 1000.0
-        # Cost concentration among the persons present in the measured period (zero-cost persons included).
-        out.update(self.person_costs.shares(counts["persons_start"] + counts["persons_entered"]))
+        # The teams' staff cost per enrolled person-day, and each enrolled person's share of it.
+        for provider, rate in self.teams.rates().items():
+            out[f"{provider}_day_sek"] = rate
+        allocated = self.teams.person_costs(self.prices.shares, PAID)
+        # Cost concentration among the persons present in the measured period (zero-cost persons included),
+        # the teams' cost allocated to their enrolled persons.
+        out.update(self.person_costs.shares(counts["persons_start"] + counts["persons_entered"], allocated))
+        if self.nurse_hours_per_week:
+            # hours over the weeks the rows cover, per full-time week
+            fte_hours = self.nurse_days / 7.0 * self.nurse_hours_per_week
+            out["nurse_hassle_fte"] = self.nurse["nurse_lost_hours"] / fte_hours if fte_hours else 0.0
+            out["nurse_visit_fte"] = min(demand, self.nurse["nurse_available_hours"]) / fte_hours if fte_hours else 0.0
         out.update(self.extra)
         out.update(counts)
         return out
 
 
 def replication_metrics(chunks: Iterable[pa.Table], counts: dict[str, float], warmup: float,
-                        horizon: float, beds: int, prices: Prices) -> dict[str, float]:
+                        horizon: float, beds: int, prices: Prices,
+                        nurse_hours_per_week: float | None = None) -> dict[str, float]:
     """Metrics of one replication from its event-log chunks, costed at ``prices``."""
-    acc = MetricAccumulator(warmup, horizon, beds, prices)
+    acc = MetricAccumulator(warmup, horizon, beds, prices, nurse_hours_per_week)
     for chunk in chunks:
         acc.add(chunk)
     return acc.result(counts)
