@@ -14,6 +14,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sim.care.concepts import REGISTRY
 from sim.care.concepts.mobile_team import MobileTeam
@@ -407,6 +409,36 @@ def test_a_free_place_goes_to_the_highest_need_score(default_scenario):
     assert list(team.waiting) == [cap]
     waits = [r for r in port.rows if r[2] == "waiting"]
     assert [(r[0], r[3]) for r in waits] == [(cap + 1, "enrolled"), (cap + 3, "enrolled"), (cap + 2, "enrolled")]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(admissions=st.lists(st.integers(0, 4), min_size=1, max_size=9),
+       arrivals=st.lists(st.floats(1.0, 40.0, allow_nan=False), min_size=9, max_size=9))
+def test_every_free_place_goes_to_the_highest_need_then_the_longest_wait(default_scenario, admissions, arrivals):
+    p = default_scenario.concepts.mobile_team
+    params = type(p).model_validate({**p.model_dump(), "waiting_list_max": 10, "queue_when_full": True})
+    cap = MobileTeam.capacity_of(params)[0]
+    waiting = list(range(cap, cap + len(admissions)))
+    port = _Port(default_scenario, cap + len(admissions), dict(zip(waiting, admissions, strict=True)))
+    team = MobileTeam(port, params, SimpleNamespace(hand_over=lambda *a: None, default_route=None))
+    for q in range(cap):
+        team.refer(q, 0.0)
+    start = dict(zip(waiting, arrivals, strict=False))
+    for q in sorted(waiting, key=lambda q: start[q]):  # referrals in time order
+        port.now = start[q]
+        team.refer(q, start[q])
+    assert sorted(team.waiting) == waiting and len(team.members) == cap
+    # the order the places should go in: most recent admissions first, then the earliest referral, then the id
+    expected = sorted(waiting, key=lambda q: (-port.admissions_last(q, 50.0, 90.0), start[q], q))
+    taken = []
+    for i in range(len(waiting)):
+        port.now = 50.0 + i
+        team.leave(i, port.now, "stabilised")
+        taken.extend(q for q in team.members if q >= cap and q not in taken)
+    assert taken == expected
+    assert not team.waiting
+    ends = [(r[0], r[3]) for r in port.rows if r[2] == "waiting"]
+    assert ends == [(q, "enrolled") for q in expected]  # each waited once and was served once
 
 
 # -- the palliative team, joint financing, freed nurse time --------------------------------------
