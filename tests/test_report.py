@@ -54,7 +54,9 @@ def test_every_present_section_is_filled_and_later_ones_say_what_they_lack(repor
     assert "Deaths" in _section(report, "headline") and "MSEK per year" in _section(report, "headline")
     staffed = _section(report, "staffed")
     for text in ("mobile_team: 1 team(s)", "geriatrician", "eligible persons not served per year",
-                 "wait, 90th percentile (days)", "capacity: persons at once", "mean persons listed"):
+                 "wait, 90th percentile (days)", "capacity: persons at once", "mean persons listed",
+                 "staff cost per enrolled person-day", "home health nurse hours a week the plans take",
+                 "Home health nurses (FTE)", "FTE lost to hassle"):
         assert text in staffed, text
 
 

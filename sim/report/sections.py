@@ -275,6 +275,7 @@ STAFFED_FIGURES = (
     ("after_full", "discharges without an aftercare place"),
     ("after_nurse", "discharges without a plan for lack of home health nurse time"),
     ("after_hours", "home health nurse hours a week the plans take"),
+    ("day_sek", "staff cost per enrolled person-day (SEK, the team's cost over its enrolled days)"),
 )
 
 
@@ -307,6 +308,20 @@ def staffed(ctx: Context) -> Section:
         shown += 1
     if not shown:
         raise Unavailable("an enabled staffed service concept in the run's scenario")
+    nurses = []
+    for paradigm, label in (("intervention", "today's care"), ("person", "person-driven care"),
+                            ("difference", "difference (person-driven − today)")):
+        row = [label]
+        for metric in ("nurse_hassle_fte", "nurse_visit_fte"):
+            r = s[(s["paradigm"] == paradigm) & (s["metric"] == metric)]
+            row.append(_cell(*r[["mean", "ci_low", "ci_high"]].iloc[0]) if not r.empty else "")
+        if any(row[1:]):
+            nurses.append(row)
+    if nurses:
+        parts.append("<h3>Home health nurses (FTE)</h3><p>FTE lost to hassle (strulfaktorer) and FTE spent on the "
+                     "demanded visits (the team's aftercare plans included): the difference row is the nurse time "
+                     "team collaboration frees and the visits it buys.</p>"
+                     + _table(pd.DataFrame(nurses, columns=["care", "FTE lost to hassle", "FTE of visits"])))
     return Section("staffed", "Staffed services", "".join(parts))
 
 
