@@ -117,6 +117,36 @@ def test_planned_time_of_the_enrolled_never_exceeds_the_staff_time(tight):
             assert planned + acute[t] <= avail[t] + 1e-6, (name, t)
 
 
+def test_planned_visits_booked_never_exceed_the_planned_staff_time(tight):
+    """Each full week, the routine visits booked for a concept's enrolled persons fit its planned patient hours."""
+    s, e = tight
+    kinds = {**{n: k for n, (k, _home) in VISIT.items()}, "safe_discharge": "safe_discharge_visit"}
+    for name, kind in kinds.items():
+        p = getattr(s.concepts, name)
+        planned = p.patient_hours_per_week() * p.planned_share
+        rows = e[(e["kind"] == kind) & (e["detail"] == "routine")]
+        t0, dur, q = rows["time"].to_numpy(), rows["duration"].to_numpy(), rows["quantity"].to_numpy()
+        weeks = e[(e["kind"] == "staff_time") & (e["provider"] == name) & (e["detail"] == "available")
+                  & (e["duration"] == 7.0)]["time"]
+        assert len(weeks) >= 50 and q.sum() > 0, name
+        busiest = 0.0
+        for w in weeks:
+            inside = np.clip(np.minimum(t0 + dur, w + 7.0) - np.maximum(t0, w), 0, None)
+            visits = float((q * np.divide(inside, dur, out=np.zeros_like(dur), where=dur > 0)).sum())
+            busiest = max(busiest, visits * p.visit_minutes / 60.0)
+        assert busiest <= planned + 1e-6, (name, busiest, planned)
+
+
+def test_nobody_holds_two_places_of_one_concept_at_once(tight):
+    s, e = tight
+    for name, enrol in ENROL.items():
+        rows = e[(e["kind"] == enrol) & (e["detail"] != "full") & (e["duration"] > 0)]
+        assert rows["person"].duplicated().any(), f"{name}: the test needs persons enrolled more than once"
+        for p, g in rows.groupby("person"):
+            t0 = g["time"].to_numpy()
+            assert max_concurrent(t0, t0 + g["duration"].to_numpy()) <= 1, (name, p)
+
+
 # -- the waiting list ----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def waits():
