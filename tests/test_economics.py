@@ -37,10 +37,11 @@ def results(tmp_path_factory):
 #: Re-pinned on purpose by issue 14 (frailty, age hazards, SCB age bands change the rows); then
 #: the delayed-discharge payment as a transfer (its days no longer priced twice) and special
 #: housing (its resident-days priced; 77 places for these 1,500 persons); then the routing,
-#: terminal-episode and end-of-life-stay defaults for place of death and the ED admission share.
+#: terminal-episode and end-of-life-stay defaults for place of death and the ED admission share; then
+#: the baseline against Swedish statistics (planned admissions, frailty, routine visits, prices).
 OLD_COST_COLUMN = {
-    "intervention": (17461, "5258614f6a2f39a666a9fda1c03cc42a6e7b8456cd4528dd7bc747963f0fc69e", 218248463.3917871),
-    "person": (19571, "263075347d5ba637be4ab6bdbf7681d33551802676d5d3911beefd982deab624", 223339995.8246515),
+    "intervention": (17744, "dc717a6f795ec25e7d531d81b3d5d666c1456aa765e35461c3a960cabccf7a26", 267513087.89211679),
+    "person": (21194, "f2a99ce53ea364ca98b66092f4745dd0567316ddef7a409a7bda9671ff6aab18", 290641532.41594577),
 }
 # Re-pinned on purpose by issue 17 (RON-3 design): the person-driven run has 13 more rows, each a
 # 0-day safe_discharge grant that ended in short-term care (priced 0: the sum is unchanged).

@@ -4,7 +4,7 @@ Tier: unit (every statistic on a hand-built event log, exact numbers; top shares
 curve; the targets file) and functional (the command on a real `narvard compare` folder; a bad
 folder or targets file gives one line). Whether the default scenario's figures are in their
 bands is tested by test_default_scenario_within_published_bands (slow; runs in CI): it fails when a
-figure leaves its band, except the figures listed as not reached yet, each with its reason.
+figure leaves its band (every figure of calibration/baseline_targets.toml, none excepted).
 """
 
 from __future__ import annotations
@@ -158,8 +158,8 @@ def test_bundled_targets_cover_the_issue():
                    "home_health_year_share", "home_help_recipients_share", "home_help_hours_per_recipient_month",
                    "home_help_over_80h_share", "special_housing_share", "short_term_care_per_1000_on_a_day",
                    "age_65_74_share", "age_75_84_share", "age_85plus_share", "cost_region_per_person",
-                   "cost_municipality_per_person", "cost_top1_total_share_year", "cost_top5_total_share_year",
-                   "cost_top10_total_share_year"):
+                   "cost_municipality_per_person", "cost_top1_region_share_year", "cost_top5_region_share_year",
+                   "cost_top10_region_share_year", "cost_top5_total_share_year", "cost_top10_total_share_year"):
         assert needed in stats, needed
     assert tf.figures["special_housing"].modelled  # modelled since issue 14
     assert all(f.source and f.year for f in tf.figures.values())
@@ -248,23 +248,6 @@ def test_validate_command_bad_input_is_one_line(compared, tmp_path):
         assert "Traceback" not in res.output
 
 
-#: Figures the default scenario does not reach yet, each with its reason (calibration/VALIDATION.md).
-#: The test below fails when any other figure leaves its band; remove a figure from here when it is in.
-NOT_REACHED_YET = {  # the joint baseline after issue 14's two parts (persons and housing), one measured year
-    "admissions": "251 per 1,000 against 280-450 since the ED admits fewer (housing part); rates to refit",
-    "death_in_hospital": "16 % against 35-45 %: terminal episodes of special-housing residents stay there",
-    "death_at_home": "37 % against 14-22 %",
-    "home_help_recipients": "6.6 % against 8-12 %: dependent persons moved to special housing; dependence to refit",
-    "short_term_care": "1.9 per 1,000 on a day against 3-5",
-    "home_help_cost": "13,900 SEK against 20,000-30,000 (follows the recipients)",
-    "home_help_share_of_municipal_cost": "21 % against 30-40 % (follows the recipients)",
-    "cost_region": "26,400 SEK against a wide unverified band of 40,000-80,000 (no published figure)",
-    "cost_total": "94,000 SEK against 100,000-165,000 (follows the regional cost)",
-    "cost_top1_total": "13 % against 15-30 % a year",
-    "cost_top5_region": "41 % against 45-65 %: hospital care less concentrated than in the review",
-}
-
-
 @pytest.mark.slow
 def test_default_scenario_within_published_bands(tmp_path):
     """`narvard run` on the default scenario (3 replications, one measured year: every figure is per
@@ -279,11 +262,8 @@ def test_default_scenario_within_published_bands(tmp_path):
     assert res.exit_code == 0, res.output
     per_rep, _ = folder_statistics(tmp_path / "res")
     table = validation_table(per_rep, load_baseline_targets(ROOT / "calibration" / "baseline_targets.toml"))
-    out = table[table["within_band"] == "no"].set_index("figure")
+    out = table[table["within_band"] != "yes"].set_index("figure")  # "no", or "not modelled"
     left = {f: f"{r['mean']:.4g} [{r['ci_low']:.4g}, {r['ci_high']:.4g}] outside {r['band_low']:g}-{r['band_high']:g}"
-            for f, r in out.iterrows() if f not in NOT_REACHED_YET}
+            for f, r in out.iterrows()}
     assert not left, left
-    assert set(NOT_REACHED_YET) <= set(table["figure"])
-    # A figure that has come into its band leaves the list, so that the test guards it from then on.
-    reached = sorted(set(NOT_REACHED_YET) - set(out.index))
-    assert not reached, f"in band now, remove from NOT_REACHED_YET: {reached}"
+    assert len(table) == len(load_baseline_targets(ROOT / "calibration" / "baseline_targets.toml").figures)

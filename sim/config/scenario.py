@@ -176,6 +176,10 @@ class Health(Strict):
     terminal_lead_days_mean: PositiveDays = Field(
         description="mean days from the terminal deterioration to death (exponential)"
     )
+    terminal_share_needs_bed: SharePerStratum | None = Field(
+        default=None, description="share of terminal deteriorations that need a hospital bed (an acute illness),"
+        " by stratum at death; the rest need an assessment; None: all need an assessment"
+    )
     frailty_variance: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
         default=0.0, description="variance of the persistent individual frailty (gamma, mean 1) that"
         " multiplies deterioration, worsening and dying rates; 0: everyone 1"
@@ -236,6 +240,14 @@ class Hospital(Strict):
         default=0.0, description="a patient who will die within this many days of being medically ready stays"
         " on the ward until death (end-of-life care; the death time is the exogenous trajectory's); 0: none"
     )
+    planned_admissions_per_year: RatePerStratum | None = Field(
+        default=None, description="planned (elective) admissions per person-year at home, by stratum: direct"
+        " admissions without the ED, not readmissions, not counted as admissions in the 12-month histories"
+        " (inclusion criteria, housing assessments); None: none"
+    )
+    planned_los_mean_days: PositiveDays = Field(
+        default=4.0, description="mean length of stay of a planned admission (lognormal with los_cv)"
+    )
     discharge_payment_free_days: NonNegDays = Field(
         default=3.0, description="days after the notice 'ready for discharge' before the municipality pays"
         " the region for each further day in hospital (law 2017:612: three calendar days unless agreed)"
@@ -250,6 +262,10 @@ class Routine(Strict):
     home_health_visits_per_week: RatePerStratum
     home_help_hours_per_week_dependent: RatePerStratum
     home_help_hours_per_week_independent: RatePerStratum
+    visits_frailty_exponent: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        default=0.0, description="a person's routine primary-care and outpatient visit rates are the stratum's"
+        " times frailty to this power (the persistent frailty of [health], mean 1); 0: no frailty effect"
+    )
     post_discharge_home_help_hours_per_week: Rate
     post_discharge_home_help_weeks: NonNegDays
     home_help_hours_shape: Annotated[float, Field(gt=0.0, le=100.0)] | None = Field(

@@ -44,6 +44,8 @@ DETAILS = [
     "special_housing", "granted",
     # staffed service concepts (issue 15)
     "capacity", "staff_capacity", "available", "enrolled", "expired", "target_length",
+    # planned (elective) admissions (issue 14)
+    "planned",
 ]
 K = {name: i for i, name in enumerate(KINDS)}
 PR = {name: i for i, name in enumerate(PROVIDERS)}

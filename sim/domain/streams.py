@@ -40,6 +40,7 @@ class Stream(enum.IntEnum):
     SURVIVAL = 7  #: whether and when a new team dies (rollout, issue 18): one draw per area and concept
     FRAILTY = 8  #: a person's persistent frailty, drawn once at entry (same under every care system)
     HOUSING = 9  #: special housing: residents at day 0, weekly needs assessments (issue 14)
+    PLANNED = 10  #: planned (elective) admissions: which week, and the stay's uniforms (issue 14)
 
 
 def _mix(z: np.ndarray) -> np.ndarray:

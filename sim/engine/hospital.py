@@ -34,8 +34,11 @@ from sim.domain.routes import (
     U_STC,
 )
 from sim.domain.streams import uniforms
+from sim.domain.units import DAYS_PER_WEEK
 
 _RELAPSE_DEPTH = 8  # relapse chains longer than this reuse the last depth's numbers
+_PLANNED_BASE = 1 << 32  # PLANNED-stream indices of a planned stay's uniforms (below: one per week, whether)
+_PLANNED_DET = 1 << 24  # relapse-stream "deterioration index" of a planned stay: week + this, far from real ones
 
 
 class HospitalPathway:
@@ -80,12 +83,51 @@ class HospitalPathway:
             self.episode[p] = proc
         self.care.on_deterioration_at_home(p, t, route)
 
-    def _admission(self, p: int, acuity: int, u, z: float, det_index: int, depth: int, direct: bool):
+    def _planned_admissions(self):
+        """Weekly: persons at home are called for a planned (elective) admission at their stratum's rate.
+
+        One PLANNED uniform per person and week decides (common random numbers: the same draws under
+        every care system); the admission comes at a time within the week (another uniform), if the
+        person is still at home then; the stay's own uniforms are further PLANNED numbers.
+        """
+        env = self.env
+        week = 0
+        while env.now < self.horizon:
+            yield env.timeout(DAYS_PER_WEEK)
+            week += 1
+            t = env.now
+            if t >= self.horizon:
+                break
+            cand = np.flatnonzero(self.location == HOME)
+            if not len(cand):
+                continue
+            prob = -np.expm1(-self.planned_rate[self.stratum[cand]] * DAYS_PER_WEEK)
+            hit = cand[uniforms(self.planned_key, cand, week) < prob]
+            if not len(hit):
+                continue
+            base = _PLANNED_BASE + week * (N_SLOTS + 1)
+            us = uniforms(self.planned_key, hit[:, None], base + np.arange(N_SLOTS + 1)[None, :])
+            for p, u in zip(hit.tolist(), us.tolist(), strict=True):
+                ev = env.timeout(DAYS_PER_WEEK * u[N_SLOTS])
+                ev.callbacks.append(lambda _e, p=p, u=u[:N_SLOTS], week=week: self._planned(p, u, week))
+
+    def _planned(self, p: int, u, week: int) -> None:
+        """Admit ``p`` for a planned stay, if at home (not in hospital, short-term care, special housing or dead)."""
+        if self._location[p] != HOME or p in self.episode or self.env.now >= self.horizon:
+            return
+        self.episode[p] = self.env.process(
+            self._admission(p, 0, u, float(ndtri(u[U_LOS])), _PLANNED_DET + week, 0, True, planned=True))
+
+    def _admission(self, p: int, acuity: int, u, z: float, det_index: int, depth: int, direct: bool,
+                   planned: bool = False):
         env = self.env
         t0 = env.now
         s = self._stratum[p]
-        readmit = t0 - self.last_discharge[p] <= self.scenario.hospital.readmission_window_days
-        self.admissions.setdefault(p, []).append(t0)
+        # A planned stay is not an unplanned readmission, nor one of the admissions the 12-month
+        # histories count (inclusion criteria, housing assessments).
+        readmit = not planned and t0 - self.last_discharge[p] <= self.scenario.hospital.readmission_window_days
+        if not planned:
+            self.admissions.setdefault(p, []).append(t0)
         self.accrue(p, t0)
         self.accrue_housing(p, t0)
         self._location[p] = HOSPITAL
@@ -100,7 +142,7 @@ class HospitalPathway:
         try:
             yield bed
             t_bed = env.now
-            los = self.los_mean[s] * self.care.los_multiplier(p) * math.exp(
+            los = (self.planned_los if planned else self.los_mean[s]) * self.care.los_multiplier(p) * math.exp(
                 self.los_sigma * z - 0.5 * self.los_sigma**2)
             yield env.timeout(los)
             t_ready = env.now
@@ -130,7 +172,7 @@ class HospitalPathway:
             stc.cancel()
             stc = None
         bed_days = t1 - t_bed if t_bed is not None else 0.0
-        detail = D["direct"] if direct else D["via_ed"]
+        detail = D["planned"] if planned else (D["direct"] if direct else D["via_ed"])
         if cause == "end":
             detail = D["censored"]
         self.book(p, t0, "admission", "hospital", t1 - t0, bed_days, detail,

@@ -97,6 +97,7 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         self.care_key = stream_key(seed, Stream.CARE)
         self.relapse_key = stream_key(seed, Stream.RELAPSE)
         self.concept_key = stream_key(seed, Stream.CONCEPT)
+        self.planned_key = stream_key(seed, Stream.PLANNED)
 
         n = pop.size
         # Per-person state read in the hot path is kept in plain Python containers: indexing a
@@ -144,6 +145,9 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         self.los_mean = h.los_mean_days.as_tuple()
         self.los_sigma = math.sqrt(math.log(1.0 + h.los_cv**2))
         self.stc_share = h.short_term_care_share.as_tuple()
+        self.planned_rate = (np.asarray(h.planned_admissions_per_year.as_tuple()) / DAYS_PER_YEAR
+                             if h.planned_admissions_per_year is not None else np.zeros(4))
+        self.planned_los = h.planned_los_mean_days
         self.relapse_p = h.relapse_probability_30d.as_tuple()
         self.pc_rate = [x / DAYS_PER_YEAR for x in r.primary_care_visits_per_year.as_tuple()]
         self.op_rate = [x / DAYS_PER_YEAR for x in r.outpatient_visits_per_year.as_tuple()]
@@ -203,6 +207,8 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         self.env.process(self._nurse_time())
         if self.sh_places is not None and self.sh_apply_rate.any():
             self.env.process(self._assessments())
+        if self.planned_rate.any():
+            self.env.process(self._planned_admissions())
         self.env.run(until=self.horizon + 1e-6)
         self.rec.flush()
         return self

@@ -36,6 +36,10 @@ class RoutineVolume:
         # Each recipient's factor on the granted home-help hours (mean 1, fixed per person), read as
         # Python floats in the hot path.
         self._help_factor = array("d", np.asarray(self.attrs.help_hours_factor, np.float64).tobytes())
+        # Each person's factor on the routine primary-care and outpatient visit rates: frailty ** exponent.
+        power = self.scenario.routine.visits_frailty_exponent
+        self._visit_factor = (array("d", np.asarray(self.pop.frailty_or_ones() ** power, np.float64).tobytes())
+                              if power else None)
         # Event-log codes of the four routine rows, looked up once (this is the engine's hottest path).
         self._rt_rows = tuple(
             (K[kind], PR[provider], self.payer[provider])
@@ -52,8 +56,10 @@ class RoutineVolume:
         s = self._stratum[p]
         dt = b - a
         pc_m, op_m, help_m = self.care.routine_multipliers(p, a)
-        q_pc = self.pc_rate[s] * pc_m * dt
-        q_op = self.op_rate[s] * op_m * dt
+        vf = self._visit_factor
+        vdt = dt if vf is None else dt * vf[p]
+        q_pc = self.pc_rate[s] * pc_m * vdt
+        q_op = self.op_rate[s] * op_m * vdt
         q_hh = self.hh_rate[s] * dt if self._hhc[s][p] else None
         rate = self.help_dep[s] * self._help_factor[p] if self._dep[s][p] else self.help_indep[s]
         extra_end = self.help_extra_until[p]

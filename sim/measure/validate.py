@@ -124,10 +124,12 @@ def cost_per_person(ev: pd.DataFrame, persons: Persons, warmup: float, horizon: 
     """Cost in SEK per person over the measured period by payer (region, municipality, total).
 
     One row per person present at any time in the period, zero-cost persons included; costs not
-    attributed to a person (the teams' fixed yearly costs) are left out.
+    attributed to a person (the teams' fixed yearly costs) and the delayed-discharge payment (a
+    transfer between payers, not care; both its rows) are left out, as in ``summary.csv``.
     """
     present = np.flatnonzero(_presence(persons, warmup, horizon) > 0)
-    m = ev[(ev["time"] >= warmup) & (ev["time"] < horizon) & (ev["person"] >= 0)]
+    m = ev[(ev["time"] >= warmup) & (ev["time"] < horizon) & (ev["person"] >= 0)
+           & ~ev["kind"].isin(["discharge_payment", "discharge_payment_received"])]
     out = pd.DataFrame(index=pd.Index(present, name="person"))
     for payer in ("region", "municipality"):
         s = m.loc[m["payer"] == payer].groupby("person")["cost"].sum()

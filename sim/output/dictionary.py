@@ -118,6 +118,7 @@ DETAIL_DOC: dict[str, str] = {
     "censored": "still running at the end of the run (duration cut at the horizon)",
     "direct": "admitted directly, without the ED (direktinläggning)",
     "via_ed": "through the emergency department",
+    "planned": "a planned (elective) admission, direct without the ED",
     "home": "at home",
     "hospital": "in hospital",
     "short_term_care": "in short-term care",

@@ -163,8 +163,10 @@ class MetricAccumulator:
         for name, paid in cost_by_payer(table, cost, self.prices, w).items():
             self.cost[name] += paid
         self.transfer += float(cost[rows["discharge_payment"]].sum())
-        # per person: the care each person used (a delayed-discharge payment is a transfer, not care)
-        self.person_costs.add(table, cost, self.prices, w & (kind != KINDS.index("discharge_payment")))
+        # per person: the care each person used (a delayed-discharge payment is a transfer, not care: neither
+        # the municipality's payment nor the region's receipt, which alone could make a region's person negative)
+        self.person_costs.add(table, cost, self.prices, w & (kind != KINDS.index("discharge_payment"))
+                              & (kind != KINDS.index("discharge_payment_received")))
         self.teams.add(table, kind)  # the teams' staff cost, to follow the enrolled persons
         for name in self.nurse:
             self.nurse[name] += float(quantity[rows[name]].sum())

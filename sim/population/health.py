@@ -123,19 +123,23 @@ def _terminal_episodes(scenario: Scenario, key, death_time: np.ndarray, pop: Pop
     stratum_at_death = np.zeros(pop.size, np.int64)
     stratum_at_death[persons[is_death]] = strata[is_death]
     del times
-    u = uniforms(key, died[:, None], _TERMINAL_BASE + np.arange(2)[None, :])
+    u = uniforms(key, died[:, None], _TERMINAL_BASE + np.arange(3)[None, :])
     share = np.array(scenario.health.terminal_episode_share.as_tuple())
     st = stratum_at_death[died]
     lead = -scenario.health.terminal_lead_days_mean * np.log(u[:, 1])
     t = death_time[died] - lead
     keep = (u[:, 0] < share[st]) & (t > pop.entry_time[died])
     p, t, st = died[keep], t[keep], st[keep]
+    bed = scenario.health.terminal_share_needs_bed
+    acuity = np.full(len(p), NEEDS_ASSESSMENT, np.int8)
+    if bed is not None:
+        acuity[u[keep, 2] < np.array(bed.as_tuple())[st]] = NEEDS_BED
     out_t.append(t)
     out_p.append(p)
     out_k.append(np.full(len(p), DETERIORATION, np.int8))
     out_s.append(st.astype(np.int8))
     out_d.append(ndet[p].copy())
-    out_a.append(np.full(len(p), NEEDS_ASSESSMENT, np.int8))
+    out_a.append(acuity)
     ndet[p] += 1
 
 
