@@ -235,6 +235,14 @@ def limits(summary: pd.DataFrame, scenario: dict) -> list[Limit]:
         fte = (hassle["intervention"] - hassle["person"]) * cap["home_health_nurses_fte"]
         note = (f"nurse time freed by team collaboration: {fte:.1f} FTE (hassle {100 * hassle['intervention']:.0f} "
                 f"% -> {100 * hassle['person']:.0f} % of {cap['home_health_nurses_fte']:g} FTE), used for visits")
+        visits = {p: v for p in ("intervention", "person") if (v := _mean(summary, p, "nurse_visit_fte")) is not None}
+        if len(visits) == 2:
+            more = visits["person"] - visits["intervention"]
+            note = (f"nurse time freed by team collaboration: {fte:.1f} FTE (hassle {100 * hassle['intervention']:.0f}"
+                    f" % -> {100 * hassle['person']:.0f} % of {cap['home_health_nurses_fte']:g} FTE); FTE of "
+                    f"demanded visits met {visits['intervention']:.1f} -> {visits['person']:.1f} ({more:+.1f})")
+            if (_mean(summary, "person", "nurse_coverage") or 0.0) >= 1.0 - 1e-9:
+                note += "; the demand is covered, the rest of the freed time is spare"
         if out and out[-1].name == "nurse time (demand)":
             last = out[-1]
             out[-1] = Limit(last.name, last.capacity, last.use, last.bound, (*last.notes, note), last.text)
@@ -274,11 +282,24 @@ def limits(summary: pd.DataFrame, scenario: dict) -> list[Limit]:
                 if unserved:
                     notes.append(f"mobile team: {unserved:,.0f} eligible persons a year not served; mean wait "
                                  f"{mean_wait or 0:.1f} days ({p})")
+                hours = _mean(summary, p, "mobile_team_after_hours")
+                if hours:
+                    no_nurse = _mean(summary, p, "mobile_team_after_nurse") or 0.0
+                    no_place = _mean(summary, p, "mobile_team_after_full") or 0.0
+                    notes.append(f"mobile team's aftercare: {hours:,.0f} home health nurse hours a week; "
+                                 f"{100 * no_nurse:.0f} % of plans refused for lack of nurse time, "
+                                 f"{100 * no_place:.0f} % for lack of a place ({p})")
         if key == "palliative_team":
             full = {p: f for p in use if (f := _mean(summary, p, "palliative_team_refused"))}
             bound.update({p: True for p in full})
             notes += [f"palliative team: {100 * f:.0f} % of its referrals and enrolments found it full ({p})"
                       for p, f in full.items()]
+        if key == "home_physician":
+            for p in use:
+                if (waited := _mean(summary, p, "home_physician_unserved")) and waited >= 0.5:
+                    notes.append(f"home physician: {waited:,.0f} eligible persons a year waited and were not "
+                                 f"listed; mean wait {_mean(summary, p, 'home_physician_wait_mean') or 0:.1f} days "
+                                 f"({p})")
         if key == "home_physician" and use and all(u < NEAR for u in use.values()):
             notes.append(f"home physician: the list stays below its capacity ({cap:,.0f}); the area share "
                          f"({c.get('area_share', '?')}) and the listing criteria bound it")

@@ -522,9 +522,15 @@ def test_console_reports_the_nurse_time_freed_in_fte():
     from sim.console_summary import limits
 
     rows = [dict(paradigm=p, metric=m, mean=v, ci_low=v, ci_high=v, unit="u")
-            for m, (a, b) in {"nurse_hassle_share": (0.35, 0.08), "nurse_coverage": (0.8, 1.0)}.items()
+            for m, (a, b) in {"nurse_hassle_share": (0.35, 0.08), "nurse_coverage": (0.8, 1.0),
+                              "nurse_visit_fte": (20.8, 26.0)}.items()
             for p, v in (("intervention", a), ("person", b))]
     scenario = {"simulation": {"years": 1.0}, "capacity": {"beds": 10, "short_term_places": 2,
                                                             "home_health_nurses_fte": 40.0}, "concepts": {}}
     notes = [n for lim in limits(pd.DataFrame(rows), scenario) for n in lim.notes]
-    assert any("10.8 FTE" in n for n in notes), notes
+    assert any("10.8 FTE" in n and "20.8 -> 26.0 (+5.2)" in n and "spare" in n for n in notes), notes
+    # with the demand not covered under person-driven care, the freed time is not called spare
+    short = pd.DataFrame(rows).assign(mean=lambda d: d["mean"].where(
+        ~((d["metric"] == "nurse_coverage") & (d["paradigm"] == "person")), 0.97))
+    notes = [n for lim in limits(short, scenario) for n in lim.notes]
+    assert any("(+5.2)" in n and "spare" not in n for n in notes), notes
