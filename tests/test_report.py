@@ -56,7 +56,8 @@ def test_every_present_section_is_filled_and_later_ones_say_what_they_lack(repor
     for text in ("mobile_team: 1 team(s)", "geriatrician", "eligible persons not served per year",
                  "wait, 90th percentile (days)", "capacity: persons at once", "mean persons listed",
                  "staff cost per enrolled person-day", "home health nurse hours a week the plans take",
-                 "Home health nurses (FTE)", "FTE lost to hassle"):
+                 "Home health nurses (FTE)", "FTE lost to hassle", "Cost of the enrolled, SEK per enrolled person-day",
+                 "team (allocated)"):
         assert text in staffed, text
 
 

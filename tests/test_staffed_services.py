@@ -300,6 +300,30 @@ def test_the_teams_cost_follows_the_enrolled_persons(nurse_bound):
     assert team_cost["municipality"] > 0  # the home-care physician's joint financing follows the person too
 
 
+def test_the_enrolled_groups_cost_counts_their_windows_and_the_team():
+    import pandas as pd
+
+    from sim.output.costs import enrolled_group_costs
+
+    rows = [  # paradigm, person, time, kind, provider, duration, cost, detail
+        ("person", 1, 0.0, "team_enrol", "mobile_team", 50.0, 0.0, "stabilised"),  # window [10, 50): 40 days
+        ("person", 2, 100.0, "team_enrol", "mobile_team", 20.0, 0.0, "censored"),  # window [100, 110): 10 days
+        ("person", 3, 20.0, "team_enrol", "mobile_team", 0.0, 0.0, "full"),  # a refusal: no window
+        ("person", -1, 0.0, "fixed_cost", "mobile_team", 365.25, 365_250.0, ""),  # 100 of its days in the period
+        ("intervention", 1, 20.0, "ed_visit", "ed", 0.0, 4_500.0, "via_ed"),  # inside person 1's window
+        ("intervention", 1, 60.0, "ed_visit", "ed", 0.0, 4_500.0, "via_ed"),  # after it
+        ("person", 1, 0.0, "home_help", "home_help", 100.0, 1_000.0, "routine"),  # 40 of its 100 days inside
+        ("intervention", 2, 95.0, "admission", "hospital", 10.0, 10_000.0, "via_ed"),  # half inside
+        ("person", 2, 101.0, "discharge_payment", "short_term_care", 1.0, 999.0, ""),  # a transfer: left out
+        ("intervention", 3, 30.0, "ed_visit", "ed", 0.0, 4_500.0, "via_ed"),  # never enrolled
+    ]
+    ev = pd.DataFrame(rows, columns=["paradigm", "person", "time", "kind", "provider", "duration", "cost", "detail"])
+    g = enrolled_group_costs(ev.assign(replication=0), warmup=10.0, horizon=110.0)
+    assert g[["provider", "enrolled_days", "today_sek", "care_sek"]].values.tolist() == \
+        [["mobile_team", 50.0, 9_500.0, 400.0]]
+    assert g["team_sek"].iloc[0] == pytest.approx(100_000.0)
+
+
 def test_nurse_fte_figures_follow_the_nurse_rows(nurse_bound):
     s, e, m = nurse_bound
     cap = s.capacity

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -89,3 +90,55 @@ def person_costs(rows: pd.DataFrame, rates: pd.DataFrame) -> pd.DataFrame:
         out.loc[hit, "payer"] = r.payer
         out.loc[hit, "allocated"] = True
     return out
+
+
+#: Rows that are payments between the payers, not care (left out of a group's care cost).
+_TRANSFERS = ("discharge_payment", "discharge_payment_received")
+
+
+def enrolled_group_costs(ev: pd.DataFrame, warmup: float, horizon: float) -> pd.DataFrame:
+    """Return what the persons enrolled with each team cost, team included, against today's care.
+
+    ``ev``: the priced event log of a ``compare`` run (both care systems). For each team and
+    replication, the enrolments of person-driven care cut to the measured period ``[warmup,
+    horizon)`` are the group's windows; the cost of each care system's rows of the same persons
+    inside the same windows (contacts on their day, stays and routine volume pro rata; payments
+    between payers left out) is its care cost, and the team's staff cost in the period is
+    allocated over the enrolled days (:mod:`sim.economics.staff`). Returns one row per
+    replication and team: ``replication, provider, enrolled_days, today_sek, care_sek, team_sek``
+    (SEK over the period; per day: divide by ``enrolled_days``).
+    """
+    cols = ["replication", "provider", "enrolled_days", "today_sek", "care_sek", "team_sek"]
+    kind, paradigm = ev["kind"].astype(str), ev["paradigm"].astype(str)
+    detail, provider = ev["detail"].astype(str), ev["provider"].astype(str)
+    person_run = (paradigm == "person").to_numpy()
+    care = ev[(ev["person"] >= 0).to_numpy() & ~kind.isin(_TRANSFERS).to_numpy() & (ev["cost"] != 0).to_numpy()]
+    care = care.assign(paradigm=paradigm[care.index])
+    rows = []
+    for prov, k in ENROLMENT_KIND.items():
+        enr = ev[person_run & (kind == k).to_numpy() & ~detail.isin(_REFUSED).to_numpy()]
+        s = enr["time"].clip(lower=warmup)
+        e = (enr["time"] + enr["duration"]).clip(upper=horizon)
+        win = pd.DataFrame({"replication": enr["replication"].to_numpy(), "person": enr["person"].to_numpy(),
+                            "s": s.to_numpy(), "e": e.to_numpy()})
+        win = win[win["e"] > win["s"]]
+        fixed = ev[person_run & (kind == "fixed_cost").to_numpy() & (provider == prov).to_numpy()]
+        inside = (fixed["time"] + fixed["duration"]).clip(upper=horizon) - fixed["time"].clip(lower=warmup)
+        share = (inside.clip(lower=0) / fixed["duration"]).where(fixed["duration"] > 0, 0.0)
+        team = (fixed["cost"] * share).groupby(fixed["replication"].to_numpy()).sum()
+        for rep, w in win.groupby("replication"):
+            days = float((w["e"] - w["s"]).sum())
+            out = {"replication": int(rep), "provider": prov, "enrolled_days": days,
+                   "team_sek": float(team.get(rep, 0.0))}
+            mine = care[(care["replication"] == rep).to_numpy() & care["person"].isin(w["person"]).to_numpy()]
+            m = mine[["paradigm", "person", "time", "duration", "cost"]].merge(w[["person", "s", "e"]], on="person")
+            t0, dur = m["time"].to_numpy(), m["duration"].to_numpy()
+            span = dur > 0
+            over = np.clip(np.minimum(t0 + dur, m["e"].to_numpy()) - np.maximum(t0, m["s"].to_numpy()), 0, None)
+            frac = np.where(span, over / np.where(span, dur, 1.0),
+                            ((t0 >= m["s"].to_numpy()) & (t0 < m["e"].to_numpy())).astype(float))
+            got = (m["cost"].to_numpy() * frac)
+            out["today_sek"] = float(got[(m["paradigm"] == "intervention").to_numpy()].sum())
+            out["care_sek"] = float(got[(m["paradigm"] == "person").to_numpy()].sum())
+            rows.append(out)
+    return pd.DataFrame(rows, columns=cols)

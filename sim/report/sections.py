@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
-from sim.output.costs import read_priced_events
+from sim.output.costs import enrolled_group_costs, read_priced_events
 from sim.output.results import ResultsError, read_manifest, read_replications, read_summary
 from sim.report import data as rd
 from sim.report import figures as rf
@@ -279,6 +279,36 @@ STAFFED_FIGURES = (
 )
 
 
+def _group_costs(ctx: Context) -> str:
+    """Table: what the persons enrolled with each team cost per enrolled person-day, team included, vs today."""
+    if set(ctx.summary["paradigm"]) < {"intervention", "person"}:
+        return ""
+    from sim.stats import t_interval
+
+    g = enrolled_group_costs(ctx.events, ctx.warmup, ctx.horizon)
+    if g.empty:
+        return ""
+    years = (ctx.horizon - ctx.warmup) / rd.DAYS_PER_YEAR
+    rows = []
+    for prov, d in g.groupby("provider", sort=False):
+        per_day = {c: (d[c] / d["enrolled_days"]).to_numpy() for c in ("today_sek", "care_sek", "team_sek")}
+        total = per_day["care_sek"] + per_day["team_sek"]
+        rows.append([prov, f"{d['enrolled_days'].mean() / years:,.0f}",
+                     *(_cell(*t_interval(per_day[c])) for c in ("today_sek", "care_sek", "team_sek")),
+                     _cell(*t_interval(total)), _cell(*t_interval(total - per_day["today_sek"]))])
+    cols = ["team", "enrolled person-days a year", "today's care", "person-driven care", "team (allocated)",
+            "person-driven total", "difference"]
+    return ("<h3>Cost of the enrolled, SEK per enrolled person-day</h3><p>The persons enrolled with each team, "
+            "over the days they were enrolled in the measured period: what their care cost under today's care "
+            "(the same persons and days: common random numbers) and under person-driven care, with the team's "
+            "staff cost allocated over its enrolled days (an allocation of a fixed yearly cost, not a price). "
+            "Contacts count on their day, stays and routine volume pro rata; payments between payers are left "
+            "out. What follows an enrolment (the närsjukvårdsteam's aftercare plan, fewer stays later) is not in "
+            "these windows: the designs and the area's totals count it. Means over replications with Student-t "
+            "95 % intervals.</p>"
+            + _table(pd.DataFrame(rows, columns=cols)))
+
+
 def staffed(ctx: Context) -> Section:
     """Staffed services: staff tables, capacity and what bound it, caseloads, lists, waits and unmet need."""
     s = ctx.summary
@@ -308,6 +338,7 @@ def staffed(ctx: Context) -> Section:
         shown += 1
     if not shown:
         raise Unavailable("an enabled staffed service concept in the run's scenario")
+    parts.append(_group_costs(ctx))
     nurses = []
     for paradigm, label in (("intervention", "today's care"), ("person", "person-driven care"),
                             ("difference", "difference (person-driven − today)")):
