@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from bisect import bisect_left, bisect_right
 
 import numpy as np
 import simpy
@@ -168,8 +169,14 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         return bool(self._dep[self._stratum[p]][p])
 
     def admissions_last(self, p: int, t: float, days: float = 365.25) -> int:
-        """Admissions in the ``days`` before ``t`` (from the simulated record)."""
-        return sum(1 for a in self.admissions.get(p, ()) if t - days <= a <= t)
+        """Admissions in the ``days`` before ``t`` (from the simulated record).
+
+        A person's admission times are appended in time order, so the count is two bisections.
+        """
+        times = self.admissions.get(p)
+        if not times:
+            return 0
+        return bisect_right(times, t) - bisect_left(times, t - days)
 
     def book(self, p: int, t: float, kind: str, provider: str, duration: float, quantity: float,
              detail: int = 0, readmission: bool = False, avoidable: bool = False,
