@@ -35,6 +35,7 @@ from sim.population.health import Trajectories
 from sim.population.population import Attributes, Population
 
 _DRIVER_CHUNK = 1 << 16  # trajectory events converted to Python lists at a time
+_UNIFORM_CHUNK = 1 << 16  # deteriorations whose care uniforms are drawn at a time
 
 
 def _days(n: int, value: float) -> array:
@@ -43,18 +44,22 @@ def _days(n: int, value: float) -> array:
 
 
 def _care_uniforms(care_key, traj: Trajectories) -> tuple[array, array]:
-    """Care uniforms of every deterioration (rows of ``N_SLOTS``, flat) and the LOS uniform's normal quantile."""
+    """Care uniforms of every deterioration (rows of ``N_SLOTS``, flat) and the LOS uniform's normal quantile.
+
+    Drawn ``_UNIFORM_CHUNK`` deteriorations at a time: the counter-based draw's integer
+    temporaries are several times the result's size, so drawing all at once set a region
+    run's peak memory. The numbers are the same (each depends on its person and index only).
+    """
     det = np.flatnonzero(traj.kind == DETERIORATION)
-    care_u = uniforms(
-        care_key,
-        traj.person[det][:, None],
-        traj.det_index[det][:, None].astype(np.int64) * N_SLOTS + np.arange(N_SLOTS)[None, :],
-    )
-    # Standard-normal quantile of the length-of-stay uniform, once for all.
-    z = array("d")
-    z.frombytes(np.ascontiguousarray(ndtri(care_u[:, U_LOS]) if len(det) else [], float).tobytes())
-    u = array("d")
-    u.frombytes(memoryview(np.ascontiguousarray(care_u, float).reshape(-1)).cast("B"))
+    slots = np.arange(N_SLOTS)[None, :]
+    u, z = array("d"), array("d")
+    for lo in range(0, len(det), _UNIFORM_CHUNK):
+        d = det[lo:lo + _UNIFORM_CHUNK]
+        index = traj.det_index[d][:, None].astype(np.int64) * N_SLOTS + slots
+        care_u = uniforms(care_key, traj.person[d][:, None], index)
+        # Standard-normal quantile of the length-of-stay uniform, once per deterioration.
+        z.frombytes(np.ascontiguousarray(ndtri(care_u[:, U_LOS]), float).tobytes())
+        u.frombytes(memoryview(np.ascontiguousarray(care_u, float).reshape(-1)).cast("B"))
     return u, z
 
 
