@@ -25,7 +25,8 @@ def small_scenario(persons: int = 1500, years: float = 1.0, warmup: float = 0.5,
     data = _deep_merge(data, {
         "simulation": {"seed": seed, "years": years, "warmup_years": warmup, "replications": replications},
         "population": {"persons_65plus": persons, "entrants_per_year": persons * 1167 / 18000},
-        "capacity": {"beds": max(4, persons * 120 // 18000), "short_term_places": max(2, persons * 60 // 18000)},
+        "capacity": {"beds": max(4, persons * data["capacity"]["beds"] // 18000),
+                     "short_term_places": max(2, persons * data["capacity"]["short_term_places"] // 18000)},
         "special_housing": {"places": persons * data["special_housing"]["places"] // 18000},
     })
     data = _deep_merge(data, sections)

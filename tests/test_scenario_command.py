@@ -34,7 +34,7 @@ def test_new_writes_a_short_what_if_that_holds_only_what_differs(tmp_path, monke
     assert data == {"base": ["narvard:scenarios/default.toml"],
                     "meta": {"name": "beds", "description": "What-if on default: (describe the change)"}}
     assert len(text.splitlines()) < 40
-    assert "# capacity.beds = 120" in text
+    assert "# capacity.beds = 135" in text
     new, default = load_scenario(tmp_path / "beds.toml"), load_scenario(DEFAULT)
     assert new.model_copy(update={"meta": default.meta}) == default
 
@@ -42,7 +42,7 @@ def test_new_writes_a_short_what_if_that_holds_only_what_differs(tmp_path, monke
 def test_new_hints_work_when_uncommented(tmp_path):
     assert invoke("scenario", "new", "cut", "--dir", tmp_path).exit_code == 0
     f = tmp_path / "cut.toml"
-    f.write_text(f.read_text().replace("# capacity.beds = 120", "capacity.beds = 96")
+    f.write_text(f.read_text().replace("# capacity.beds = 135", "capacity.beds = 96")
                  .replace("# concepts.mobile_team.teams = 1", "concepts.mobile_team.teams = 2"))
     s = load_scenario(f)
     assert (s.capacity.beds, s.concepts.mobile_team.teams) == (96, 2)

@@ -169,7 +169,8 @@ def test_everyone_dead_in_warmup_runs():
 
     rate = {"stable": 365.0, "fluctuating": 365.0, "unstable": 365.0, "palliative": 365.0}
     s = small_scenario(persons=200, years=0.1, warmup=0.3, replications=1,
-                       population={"entrants_per_year": 0.0}, health={"death_rate_per_year": rate})
+                       population={"entrants_per_year": 0.0},
+                       health={"death_rate_per_year": rate, "frailty_variance": 0.0})  # no one frail enough to live
     m = run_replication(s, 0, ("intervention",)).metrics["intervention"]
     assert m["person_years"] == 0.0
     assert math.isnan(m["admissions"])
