@@ -21,6 +21,8 @@ Re-pinned for issue 14: the delayed-discharge payment became a transfer between 
 payment rows after the free days; the waiting days no longer priced twice); then special
 housing (155 places for the 3,000 persons, as the default's 930 for 18,000); then the routing,
 terminal-episode and end-of-life-stay defaults (place of death, ED admission share).
+Re-pinned for issue 17: `calibration/fitted.toml` (the overlay of default.toml, so of this scenario) is
+now the ABC posterior's point estimate instead of the optuna fit of 2026-11-23.
 Re-pinned for issue 15: summary.csv gains the home-care physician's wait figures (unserved,
 expired waits, person-days waiting, mean and 90th percentile wait; 0 here, the list is not full);
 the event log is unchanged. Then the aftercare plans' nurse hours taken from the home health
@@ -81,9 +83,9 @@ places = 143
 COLUMNS = ("replication", "paradigm", "person", "time", "kind", "provider", "payer", "duration",
            "quantity", "cost", "stratum", "readmission", "avoidable", "detail")
 
-SUMMARY_SHA256 = "773bf0580eeb42cafa9193789ce9ee2d549c90dc03161b7b72b8f2f3e99a4a15"
-EVENTS_SHA256 = "a9c806162748d8ff45e5cdc69eebaf0d6e4b88ccdda9dda8a8a45e8b31b820eb"
-EVENTS_ROWS = 207_306  # issue 14 (baseline against Swedish statistics): planned admissions, more care
+SUMMARY_SHA256 = "662befcc03d3849a08f82dda68fcce7ccfeaf1ad6c4e74015357240585b1976d"
+EVENTS_SHA256 = "acfd396f7f2778bbcd5e2dff476235a8c4adf78ef6b763b26d3145b838603df2"
+EVENTS_ROWS = 209_845  # issue 17: calibration/fitted.toml from the posterior (was 207,306 with the optuna fit)
 
 
 def events_digest(table: pa.Table) -> str:

@@ -26,9 +26,21 @@ TRUTH = {"concepts.safe_discharge.home_help_multiplier": 0.4,
          "concepts.mobile_team.outpatient_multiplier": 0.3}
 
 
+#: The concepts' effect sizes of the bundled overlay when this test was written (the optuna fit of 2026-11-23):
+#: the test's area keeps them, so that a new calibration/fitted.toml does not change what the test recovers.
+OVERLAY_2026_11_23 = {
+    "mobile_team": {"aftercare_outpatient_multiplier": 0.275, "aftercare_prevent_share": 0.4995,
+                    "home_treat_share": 0.9939, "los_multiplier": 1.1894, "max_enrolment_days": 271.7247,
+                    "outpatient_multiplier": 0.0469, "prevent_share": 0.4966, "relapse_multiplier": 0.0719},
+    "safe_discharge": {"days": 21.2861, "home_help_multiplier": 0.1816, "home_treat_share": 0.9951,
+                       "prevent_share": 0.4495, "relapse_multiplier": 0.001, "short_term_care_multiplier": 0.4688},
+}
+
+
 def scenario_data(persons: int = 2500) -> dict:
     data = resolve(DEFAULT)
     return _deep_merge(data, {
+        "concepts": OVERLAY_2026_11_23,
         "simulation": {"seed": 11, "years": 1.0, "warmup_years": 0.5, "replications": 1},
         "population": {"persons_65plus": persons, "entrants_per_year": persons * 0.047},
         "capacity": {"beds": max(4, persons * data["capacity"]["beds"] // 18000),

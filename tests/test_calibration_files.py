@@ -281,8 +281,19 @@ def test_recover_leaves_a_running_writers_staging_alone(tmp_path):
 def test_charts_only_renders_the_uncommitted_charts_from_the_committed_csvs(tmp_path):
     import shutil
 
-    for name in ("fit.csv", "trials.csv"):  # the committed ones
-        shutil.copy(Path(__file__).resolve().parents[1] / "calibration" / name, tmp_path / name)
+    import numpy as np
+    import pandas as pd
+
+    from sim.measure.targets import load_targets
+
+    root = Path(__file__).resolve().parents[1] / "calibration"
+    shutil.copy(root / "fit.csv", tmp_path / "fit.csv")  # the committed fit (now written with the posterior's point)
+    # trials.csv is no longer committed (the posterior makes fitted.toml): a small study's trials in its format
+    params = load_targets(root / "targets.toml").calibration.parameters
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"trial": range(12), "loss": rng.uniform(0, 5, 12),
+                  **{k: rng.uniform(p.low, p.high, 12) for k, p in params.items()}}).to_csv(tmp_path / "trials.csv",
+                                                                                         index=False)
     cmd = [sys.executable, "-m", "sim", "calibrate", "--charts-only", "--out", str(tmp_path), "--executor", "serial"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

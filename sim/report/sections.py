@@ -192,7 +192,7 @@ def costs(ctx: Context) -> Section:
 def calibration(ctx: Context) -> Section:
     """Show the calibration fit: reported against simulated, naive and causal."""
     if ctx.calibration is None or not (ctx.calibration / "fit.csv").is_file():
-        raise Unavailable("the calibration fit (calibration/fit.csv from `narvard calibrate`)")
+        raise Unavailable("the calibration fit (calibration/fit.csv from `narvard posterior --write-fitted`)")
     path = ctx.calibration / "fit.csv"
     try:
         fit = pd.read_csv(path)
