@@ -85,7 +85,11 @@ def test_safe_discharge_nurse_meets_every_non_bed_deterioration_at_the_extreme()
     # The home physician acts first on its listed persons and sends what it does not meet at home today's
     # way (the ED for most), not to Trygg hemgång: at the extreme it meets everything it has time for.
     s = small_scenario(persons=6000, years=1.5, concepts={"safe_discharge": {
-        "prevent_share": 0.0, "home_treat_share": 1.0, "days": 30.0}, "home_physician": {"home_treat_share": 1.0}},
+        "prevent_share": 0.0, "home_treat_share": 1.0, "days": 30.0},
+        # the physician acts first on its listed persons and meets at home what its acute budget allows: a larger
+        # budget (planned share 0.2, not 0.6) so that it has time at the extreme too (with the calibration of
+        # 2026-12-03 one of 51 deteriorations here met a full acute week and went to the ED)
+        "home_physician": {"home_treat_share": 1.0, "planned_share": 0.2}},
         special_housing={"places": 0})  # residents' deteriorations are the engine's (issue 14)
     e = _events(s)
     periods = e[e["kind"] == "safe_discharge"][["person", "time", "duration"]]

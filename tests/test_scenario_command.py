@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.config import load_scenario, scenario_hash, validate
-from tests.conftest import DEFAULT
+from tests.conftest import DEFAULT, ROOT
 
 runner = CliRunner()
 
@@ -95,7 +95,8 @@ def test_show_prints_every_value_with_its_source_and_is_valid_toml(tmp_path):
     assert line("capacity", "beds").endswith("# this file")
     assert line("capacity", "short_term_places").endswith("# base narvard:scenarios/default.toml")
     assert line("concepts.mobile_team", "los_multiplier").endswith("# overlay narvard:calibration/fitted.toml")
-    assert "# this file (instead of 0.4966 from overlay narvard:calibration/fitted.toml)" in line(
+    fitted = tomllib.loads((ROOT / "calibration" / "fitted.toml").read_text())["concepts"]["mobile_team"]
+    assert f"# this file (instead of {fitted['prevent_share']!r} from overlay narvard:calibration/fitted.toml)" in line(
         "concepts.mobile_team", "prevent_share")
     assert line("costs", "mobile_team_year").endswith("# base narvard:scenarios/default.toml")
     # the printout is itself a complete scenario: it validates to the same parameters
