@@ -184,6 +184,12 @@ class Health(Strict):
         default=0.0, description="variance of the persistent individual frailty (gamma, mean 1) that"
         " multiplies deterioration, worsening and dying rates; 0: everyone 1"
     )
+    frailty_selection_hazard_per_year: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        default=0.0, description="the start population's frailty is that of survivors from 65 to their age:"
+        " gamma with the rate raised by the cumulative hazard from 65 of a person of frailty 1, this many"
+        " per year at age_reference_years, times dying_hazard_ratio_per_year_of_age per year of age; 0: the"
+        " start population's frailty is drawn as the entrants' (per year)"
+    )
     age_reference_years: Annotated[float, Field(ge=65.0, le=110.0)] = Field(
         default=75.0, description="age (years) at which the age multipliers are 1: the stratum rates are"
         " those of a person of this age and frailty 1"

@@ -21,7 +21,7 @@ from scipy.special import gammaincinv
 from sim.config.scenario import Scenario
 from sim.domain.strata import STRATA
 from sim.domain.streams import Stream, stream_key, uniforms
-from sim.domain.units import DAYS_PER_YEAR
+from sim.domain.units import AGE_FLOOR_YEARS, DAYS_PER_YEAR
 
 # Index of each latent uniform in a person's POPULATION stream (never renumber).
 _U_AGE, _U_STRATUM, _U_CHRONIC, _U_MEDS, _U_DEP, _U_HHC, _U_CANCER, _U_WISH, _U_HOURS = range(9)
@@ -60,6 +60,23 @@ def gamma_mean_one(u: np.ndarray, variance: float) -> np.ndarray:
     if variance <= 0:
         return np.ones(len(u))
     return gammaincinv(1.0 / variance, u) * variance
+
+
+def survivor_frailty_scale(h, age: np.ndarray) -> np.ndarray:
+    """Factor (0-1] taking a new 65-year-old's frailty to a survivor's at ``age`` (years).
+
+    Shared-frailty selection (Vaupel, Manton & Stallard 1979): with hazard ``Z * mu(a)`` and ``Z`` gamma
+    of shape ``k`` and rate ``k`` at 65, the survivors at ``a`` have ``Z`` gamma of shape ``k`` and rate
+    ``k + M(a)``, ``M`` the cumulative hazard from 65: the same quantile scaled by ``k / (k + M(a))``.
+    ``mu(a) = m * r ** (a - ref)``, so ``M(a) = m * (r ** (a - ref) - r ** (65 - ref)) / ln r``.
+    """
+    m, var = h.frailty_selection_hazard_per_year, h.frailty_variance
+    if m <= 0.0 or var <= 0.0:
+        return np.ones(len(age))
+    k, r, ref = 1.0 / var, h.dying_hazard_ratio_per_year_of_age, h.age_reference_years
+    x = np.maximum(age - AGE_FLOOR_YEARS, 0.0)
+    cum = m * x if r == 1.0 else m * (r ** (age - ref) - r ** (AGE_FLOOR_YEARS - ref)) / np.log(r)
+    return k / (k + np.maximum(cum, 0.0))
 
 
 def poisson_quantile(u: np.ndarray, mean: float) -> np.ndarray:
@@ -163,13 +180,13 @@ def make_population(scenario: Scenario, seed: int) -> Population:
     if p.age_band_lower_years is not None:
         age, mover_age = _band_ages(p, u[:, _U_AGE]), _band_ages(p, u_mover)
     else:
-        span = p.age_max - 65.0
+        span = p.age_max - AGE_FLOOR_YEARS
         # Truncated exponential by inversion: age - 65 ~ Exp(mean) conditioned on < span.
         trunc = 1.0 - np.exp(-span / p.age_excess_mean_years)
-        age = 65.0 - p.age_excess_mean_years * np.log1p(-u[:, _U_AGE] * trunc)
-        mover_age = 65.0 - p.age_excess_mean_years * np.log1p(-u_mover * trunc)
+        age = AGE_FLOOR_YEARS - p.age_excess_mean_years * np.log1p(-u[:, _U_AGE] * trunc)
+        mover_age = AGE_FLOOR_YEARS - p.age_excess_mean_years * np.log1p(-u_mover * trunc)
     is_entrant = ids >= n0
-    age = np.where(is_entrant, np.where(movers, mover_age, 65.0), age)
+    age = np.where(is_entrant, np.where(movers, mover_age, AGE_FLOOR_YEARS), age)
 
     shares0 = np.cumsum(p.stratum_shares.as_tuple())
     shares_e = np.cumsum(p.entrant_stratum_shares.as_tuple())
@@ -183,6 +200,8 @@ def make_population(scenario: Scenario, seed: int) -> Population:
     if variance > 0:
         uf = uniforms(stream_key(seed, Stream.FRAILTY), ids, _U_FRAILTY)
         frailty = gamma_mean_one(uf, variance)
+        selection = survivor_frailty_scale(scenario.health, age)
+        frailty = np.where(is_entrant, frailty, frailty * selection)
     return Population(
         entry_time=entry,
         age_at_entry=age,
