@@ -236,6 +236,30 @@ class Enrolment(Concept):
         """Tell whether the staff have time for an acute home visit now (always, unless staffed)."""
         return True
 
+    # -- a waiting list, for the concepts that keep one in ``self.waiting`` (person -> (start day, stratum))
+    def start_wait(self, p: int, t: float, max_wait_days: float | None) -> None:
+        """Put ``p`` on the waiting list at ``t``; the wait expires after ``max_wait_days`` (None: never)."""
+        self.waiting[p] = (t, int(self.port.stratum[p]))
+        if max_wait_days is not None:
+            self.port.later(max_wait_days, self._expire, p, t)
+
+    def end_wait(self, p: int, t: float, outcome: str) -> None:
+        """Take ``p`` off the waiting list; one ``waiting`` row (time = start, duration = days waited)."""
+        start, stratum = self.waiting.pop(p)
+        self.port.note(p, start, "waiting", outcome, self.provider, duration=t - start, stratum=stratum)
+
+    def _expire(self, p: int, started: float) -> None:
+        w = self.waiting.get(p)
+        if w is None or w[0] != started:  # served or gone since, or waiting again from a later day
+            return
+        t = self.port.now
+        self.end_wait(p, t, "expired")
+        self.port.note(p, t, "wait_expired", "expired", self.provider)
+        self.after_expire(p, t)
+
+    def after_expire(self, p: int, t: float) -> None:
+        """Take note: ``p``'s wait expired; the person stays with ordinary care."""
+
     def on_death(self, p: int, t: float) -> None:
         """End the enrolment of a person who died."""
         self.leave(p, t, "died")

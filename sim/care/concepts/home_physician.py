@@ -109,24 +109,9 @@ class HomePhysician(StaffedEnrolment):
                 return
         if self.full():
             if p not in self.waiting:
-                self.waiting[p] = (t, int(self.port.stratum[p]))
-                if self.p.max_wait_days is not None:
-                    self.port.later(self.p.max_wait_days, self._expire, p, t)
+                self.start_wait(p, t, self.p.max_wait_days)
             return
         self.enrol(p, t)
-
-    def end_wait(self, p: int, t: float, outcome: str) -> None:
-        """Take ``p`` off the waiting list; one ``waiting`` row (time = start, duration = days waited)."""
-        start, stratum = self.waiting.pop(p)
-        self.port.note(p, start, "waiting", outcome, self.provider, duration=t - start, stratum=stratum)
-
-    def _expire(self, p: int, started: float) -> None:
-        w = self.waiting.get(p)
-        if w is None or w[0] != started:
-            return
-        t = self.port.now
-        self.end_wait(p, t, "expired")
-        self.port.note(p, t, "wait_expired", "expired", self.provider)
 
     def after_leave(self, p: int, t: float) -> None:
         """Give the free places to the persons waiting longest (all waiting are eligible: others left the list)."""

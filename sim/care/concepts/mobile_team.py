@@ -203,29 +203,16 @@ class MobileTeam(StaffedEnrolment):
         if self.full():
             q = self.p
             if q.queue_when_full and (q.waiting_list_max is None or len(self.waiting) < q.waiting_list_max):
-                self.waiting[p] = (t, int(self.port.stratum[p]))
+                self.start_wait(p, t, q.max_wait_days)
                 self.port.note(p, t, "team_referral", "queued", self.provider)
-                if q.max_wait_days is not None:
-                    self.port.later(q.max_wait_days, self._expire, p, t)
             else:
                 self.port.note(p, t, "team_referral", "full", self.provider)
             return
         self.port.note(p, t, "team_referral", "accepted", self.provider)
         self.start(p, t)
 
-    def end_wait(self, p: int, t: float, outcome: str) -> None:
-        """Take ``p`` off the waiting list; one ``waiting`` row (time = start, duration = days waited)."""
-        start, stratum = self.waiting.pop(p)
-        self.port.note(p, start, "waiting", outcome, self.provider, duration=t - start, stratum=stratum)
-
-    def _expire(self, p: int, started: float) -> None:
-        w = self.waiting.get(p)
-        if w is None or w[0] != started:
-            return
-        t = self.port.now
-        self.end_wait(p, t, "expired")
-        self.port.note(p, t, "wait_expired", "expired", self.provider)
-        # Back to ordinary care: the home-care physician may list the person.
+    def after_expire(self, p: int, t: float) -> None:
+        """Hand ``p`` back to ordinary care: the home-care physician may list the person."""
         self.care.hand_over(self, p, t)
 
     def next_waiting(self, t: float) -> int | None:
