@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from sim.care.concepts import REGISTRY
+from sim.domain.columns import codes
 from sim.domain.events import DETAILS, KINDS, PR, PROVIDERS, D, K
 from sim.domain.units import DAYS_PER_WEEK, DAYS_PER_YEAR
 
@@ -53,17 +53,6 @@ def nurse_fte(hours_per_year: float, scenario) -> float:
     """Full-time home health nurses that ``hours_per_year`` hours a year make (FTE; ``[capacity]`` week)."""
     week = scenario.capacity.nurse_hours_per_week
     return hours_per_year / (week * DAYS_PER_YEAR / DAYS_PER_WEEK) if week else 0.0
-
-
-def codes(col, vocab) -> np.ndarray:
-    """Codes (indices into ``vocab``) of a dictionary or string column; -1 where not in ``vocab``."""
-    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-    if pa.types.is_dictionary(arr.type):
-        lut = pc.index_in(arr.dictionary, value_set=pa.array(vocab)).to_numpy(zero_copy_only=False)
-        lut = np.nan_to_num(lut.astype(float), nan=-1).astype(np.int64)
-        return lut[arr.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
-    return np.nan_to_num(pc.index_in(arr, value_set=pa.array(vocab)).to_numpy(zero_copy_only=False)
-                         .astype(float), nan=-1).astype(np.int64)
 
 
 class TeamAllocation:

@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from sim.care.concepts import metrics
+from sim.domain.columns import codes, numpy_column
 from sim.domain.events import DETAILS, KINDS, PR, PROVIDERS, D, K
 from sim.domain.metrics import (
     Caseload,
@@ -22,7 +23,6 @@ from sim.domain.metrics import (
     Waiting,
     WeeklyHours,
 )
-from sim.output.columns import codes, numpy_column
 
 _FULL = D["full"]
 

@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from sim.domain.columns import codes as _codes
+from sim.domain.columns import numpy_column as _numpy
 from sim.domain.events import DETAILS, KINDS
 from sim.economics.prices import PAID, Prices, cost_by_payer, price_table
 from sim.economics.staff import TeamAllocation, enrolment_kinds
-from sim.output.columns import codes as _codes
-from sim.output.columns import numpy_column as _numpy
 from sim.output.concentration import METRICS as CONCENTRATION_METRICS
 from sim.output.concentration import PersonCosts
 from sim.output.concepts import UNITS as CONCEPT_UNITS

@@ -1,4 +1,7 @@
-"""Event-log columns as numpy arrays: plain columns, and dictionary columns as codes of a vocabulary."""
+"""Event-log columns as numpy arrays: plain columns, and dictionary columns as codes of a vocabulary.
+
+Here, below every layer that reads the event log (economics, output), so that each calls one copy.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +15,9 @@ def numpy_column(col: pa.ChunkedArray) -> np.ndarray:
     return col.combine_chunks().to_numpy(zero_copy_only=False)
 
 
-def codes(col: pa.ChunkedArray, vocab: tuple[str, ...] | list[str]) -> np.ndarray:
+def codes(col: pa.ChunkedArray | pa.Array, vocab: tuple[str, ...] | list[str]) -> np.ndarray:
     """Codes (indices into ``vocab``) of a dictionary or string column; -1 if not in ``vocab``."""
-    arr = col.combine_chunks()
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     if pa.types.is_dictionary(arr.type):
         lut = pc.index_in(arr.dictionary, value_set=pa.array(vocab)).to_numpy(zero_copy_only=False)
         lut = np.nan_to_num(lut.astype(float), nan=-1).astype(np.int64)
