@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.config.scenario import STRATA, Scenario
+from sim.domain.units import AGE_FLOOR_YEARS
 
 # Coefficients from real runs (``benchmarks/resource_guard.py``: one replication of both care
 # systems in a fresh process, events streamed to Parquet, as ``compare`` runs them; 8 points from
@@ -112,13 +113,13 @@ def _mean_age_multipliers(s: Scenario) -> tuple[float, float, float]:
     h, pop = s.health, s.population
     if not h.personal_rates:
         return 1.0, 1.0, 1.0
-    grid = np.linspace(65.0, pop.age_max, 4001)[:-1] + (pop.age_max - 65.0) / 8000
+    grid = np.linspace(AGE_FLOOR_YEARS, pop.age_max, 4001)[:-1] + (pop.age_max - AGE_FLOOR_YEARS) / 8000
     if pop.age_band_lower_years is not None:
         edges = np.array([*pop.age_band_lower_years, pop.age_max])
         band = np.searchsorted(edges, grid, side="right") - 1
         weight = np.array(pop.age_band_shares)[band] / np.diff(edges)[band]
     else:
-        weight = np.exp(-(grid - 65.0) / pop.age_excess_mean_years)
+        weight = np.exp(-(grid - AGE_FLOOR_YEARS) / pop.age_excess_mean_years)
     weight = weight / weight.sum()
     x = np.floor(grid) - h.age_reference_years
     return tuple(float(weight @ (r ** x)) for r in (h.deterioration_hazard_ratio_per_year_of_age,

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.domain.strata import STRATA, Stratum
+from sim.domain.units import AGE_FLOOR_YEARS
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Rate = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
@@ -133,7 +134,7 @@ class Population(Strict):
             if len(edges) != len(shares) or not edges:
                 raise ValueError(f"age_band_shares needs one share per age band ({len(edges)} bands,"
                                  f" {len(shares)} shares)")
-            if edges[0] != 65.0 or any(b <= a for a, b in zip(edges, edges[1:], strict=False)) \
+            if edges[0] != AGE_FLOOR_YEARS or any(b <= a for a, b in zip(edges, edges[1:], strict=False)) \
                     or edges[-1] >= self.age_max:
                 raise ValueError("age_band_lower_years must start at 65 and rise, the last below age_max")
             if abs(sum(shares) - 1.0) > 1e-6:

@@ -24,7 +24,7 @@ from sim.domain.events import D
 from sim.domain.locations import DEAD, HOME, SPECIAL_HOUSING
 from sim.domain.routes import U_ED
 from sim.domain.streams import Stream, stream_key, uniforms
-from sim.domain.units import DAYS_PER_WEEK, DAYS_PER_YEAR
+from sim.domain.units import AGE_FLOOR_YEARS, DAYS_PER_WEEK, DAYS_PER_YEAR
 from sim.engine.resources import PooledResource
 
 
@@ -47,7 +47,7 @@ def initial_residents(scenario, pop, attrs, seed: int) -> np.ndarray:
     st = pop.stratum_at_entry[ids].astype(np.int64)
     w = np.asarray(sh.initial_weight.as_tuple())[st]
     w = np.where(np.asarray(attrs.dep)[st, ids], w, w * sh.initial_weight_independent)
-    w = w * sh.initial_weight_per_year_of_age ** (pop.age_at_entry[ids] - 65.0)
+    w = w * sh.initial_weight_per_year_of_age ** (pop.age_at_entry[ids] - AGE_FLOOR_YEARS)
     with np.errstate(divide="ignore"):
         key = np.where(w > 0, np.log(u) / np.where(w > 0, w, 1.0), -np.inf)
     chosen = np.argsort(-key, kind="stable")[:k]
