@@ -16,7 +16,7 @@ from pydantic import Field, create_model, model_serializer, model_validator
 
 from sim.config import scenario as _scenario
 from sim.config.scenario import ConceptSwitches, Cost, NonNegDays, PositiveDays, Share, Strict
-from sim.domain.units import DAYS_PER_YEAR
+from sim.domain.units import DAYS_PER_WEEK, DAYS_PER_YEAR
 
 #: Build-up fields of every concept and their neutral values (left out of the dump when neutral).
 BUILD_UP = {"recruitment_days": 0.0, "ramp_days": 0.0, "learning_days": 0.0, "learning_start_effect": 1.0}
@@ -124,10 +124,13 @@ class StaffRow(Strict):
         description="days worked per FTE-year after holidays, leave and training (of about 251 weekdays)"
     )
     cost_per_fte_year: Cost = Field(description="SEK per FTE-year: salary, employer's fees and pension")
+    working_days_per_week: Annotated[float, Field(gt=0.0, le=7.0)] = Field(
+        default=5.0, description="days of a full-time week: hours_per_week over them is a working day's hours"
+    )
 
     def hours_per_year(self) -> float:
         """Hours worked per year by this row's FTE (h/year)."""
-        return self.fte * self.hours_per_week / 5.0 * self.working_days_per_year
+        return self.fte * self.hours_per_week / self.working_days_per_week * self.working_days_per_year
 
 
 class StaffedParams(ConceptParams):
@@ -164,7 +167,7 @@ class StaffedParams(ConceptParams):
 
     def patient_hours_per_week(self) -> float:
         """Patient hours (visits incl. travel) per calendar week, all teams (h/week)."""
-        return self.hours_per_year() * self.patient_time_share / (DAYS_PER_YEAR / 7.0)
+        return self.hours_per_year() * self.patient_time_share / (DAYS_PER_YEAR / DAYS_PER_WEEK)
 
     def staff_cost_per_year(self) -> float:
         """Staff cost of all teams (SEK/year)."""

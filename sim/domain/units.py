@@ -2,6 +2,7 @@
 
 DAYS_PER_YEAR = 365.25
 DAYS_PER_WEEK = 7.0
+MINUTES_PER_HOUR = 60.0
 
 #: Persons enter the model at this age (years): the population is persons 65+.
 AGE_FLOOR_YEARS = 65.0

@@ -234,7 +234,7 @@ class HospitalPathway:
         t = self.env.now
         self._location[p] = HOME
         self.last_accrual[p] = t
-        self.help_extra_until[p] = t + 7.0 * self.scenario.routine.post_discharge_home_help_weeks
+        self.help_extra_until[p] = t + DAYS_PER_WEEK * self.scenario.routine.post_discharge_home_help_weeks
         self.care.on_home(p, t)
         self.assess_at_discharge(p, t)
         s = self._stratum[p]

@@ -23,7 +23,7 @@ from sim.domain.health import DEATH, DETERIORATION, ENTER, STRATUM_CHANGE
 from sim.domain.locations import DEAD, HOME, HOSPITAL, NOT_ENTERED, SHORT_TERM, SPECIAL_HOUSING
 from sim.domain.routes import N_SLOTS, U_LOS
 from sim.domain.streams import Stream, stream_key, uniforms
-from sim.domain.units import DAYS_PER_YEAR
+from sim.domain.units import DAYS_PER_WEEK, DAYS_PER_YEAR
 from sim.engine.hospital import HospitalPathway
 from sim.engine.housing import SpecialHousing
 from sim.engine.nurse import NurseTime
@@ -157,10 +157,10 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         self.relapse_p = h.relapse_probability_30d.as_tuple()
         self.pc_rate = [x / DAYS_PER_YEAR for x in r.primary_care_visits_per_year.as_tuple()]
         self.op_rate = [x / DAYS_PER_YEAR for x in r.outpatient_visits_per_year.as_tuple()]
-        self.hh_rate = [x / 7.0 for x in r.home_health_visits_per_week.as_tuple()]
-        self.help_dep = [x / 7.0 for x in r.home_help_hours_per_week_dependent.as_tuple()]
-        self.help_indep = [x / 7.0 for x in r.home_help_hours_per_week_independent.as_tuple()]
-        self.help_extra = r.post_discharge_home_help_hours_per_week / 7.0
+        self.hh_rate = [x / DAYS_PER_WEEK for x in r.home_health_visits_per_week.as_tuple()]
+        self.help_dep = [x / DAYS_PER_WEEK for x in r.home_help_hours_per_week_dependent.as_tuple()]
+        self.help_indep = [x / DAYS_PER_WEEK for x in r.home_help_hours_per_week_independent.as_tuple()]
+        self.help_extra = r.post_discharge_home_help_hours_per_week / DAYS_PER_WEEK
         self.payer = {name: PY[getattr(pay, name)] for name in type(pay).model_fields}
         self._routine_codes()
 

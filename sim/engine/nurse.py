@@ -14,7 +14,7 @@ import numpy as np
 
 from sim.domain.events import PR, PY, K
 from sim.domain.locations import HOME
-from sim.domain.units import DAYS_PER_WEEK
+from sim.domain.units import DAYS_PER_WEEK, MINUTES_PER_HOUR
 
 
 class NurseTime:
@@ -25,7 +25,7 @@ class NurseTime:
         env = self.env
         cap = self.scenario.capacity
         hours_total = cap.home_health_nurses_fte * cap.nurse_hours_per_week
-        per_visit_h = cap.nurse_minutes_per_visit / 60.0
+        per_visit_h = cap.nurse_minutes_per_visit / MINUTES_PER_HOUR
         weekly = np.array(self.scenario.routine.home_health_visits_per_week.as_tuple())
         n = self.pop.size
         idx = np.arange(n, dtype=np.intp)

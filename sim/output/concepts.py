@@ -23,6 +23,7 @@ from sim.domain.metrics import (
     Waiting,
     WeeklyHours,
 )
+from sim.domain.units import DAYS_PER_WEEK
 
 _FULL = D["full"]
 
@@ -172,7 +173,7 @@ class ConceptAccumulator:
             elif isinstance(d, PerYear):
                 out[m] = self.values[m] / years
             elif isinstance(d, WeeklyHours):
-                out[m] = self.values[m] / (length / 7.0)
+                out[m] = self.values[m] / (length / DAYS_PER_WEEK)
             elif isinstance(d, Unserved):
                 last = self.enrolled[m]
                 out[m] = sum(1 for p, t in self.referred[m].items() if last.get(p, -np.inf) < t) / years

@@ -18,6 +18,7 @@ import pyarrow as pa
 from sim.domain.columns import codes as _codes
 from sim.domain.columns import numpy_column as _numpy
 from sim.domain.events import DETAILS, KINDS
+from sim.domain.units import DAYS_PER_WEEK
 from sim.economics.prices import PAID, Prices, cost_by_payer, price_table
 from sim.economics.staff import TeamAllocation, enrolment_kinds
 from sim.output.concentration import METRICS as CONCENTRATION_METRICS
@@ -236,7 +237,7 @@ class MetricAccumulator:
         out.update(self.person_costs.shares(counts["persons_start"] + counts["persons_entered"], allocated))
         if self.nurse_hours_per_week:
             # hours over the weeks the rows cover, per full-time week
-            fte_hours = self.nurse_days / 7.0 * self.nurse_hours_per_week
+            fte_hours = self.nurse_days / DAYS_PER_WEEK * self.nurse_hours_per_week
             out["nurse_hassle_fte"] = self.nurse["nurse_lost_hours"] / fte_hours if fte_hours else 0.0
             out["nurse_visit_fte"] = min(demand, self.nurse["nurse_available_hours"]) / fte_hours if fte_hours else 0.0
         out.update(self.extra)

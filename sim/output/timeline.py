@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.domain.units import DAYS_PER_WEEK
 from sim.output.costs import person_costs, read_priced_events, team_cost_per_enrolled_day
 from sim.output.results import ResultsError
 
@@ -174,7 +175,7 @@ def weekly_volume(rows: pd.DataFrame, span: float) -> pd.DataFrame:
     per week ``[7k, 7k + 7)``; ``day`` is the week's middle (the last week may be shorter).
     Weeks with nothing are left out.
     """
-    weeks = int(np.ceil(span / 7.0))
+    weeks = int(np.ceil(span / DAYS_PER_WEEK))
     edges = np.minimum(np.arange(weeks + 1) * 7.0, span)
     out = []
     vol = rows[is_volume(rows)]

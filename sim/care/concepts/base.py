@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 from sim.domain.health import NEEDS_BED
 from sim.domain.metrics import StaffFigure, StaffLimitShare
 from sim.domain.routes import DIRECT_ADMIT, ED_ADMIT, PREVENTED, TEAM_HOME, U_HOME, U_PREVENT
-from sim.domain.units import DAYS_PER_YEAR
+from sim.domain.units import DAYS_PER_WEEK, DAYS_PER_YEAR, MINUTES_PER_HOUR
 
 if TYPE_CHECKING:
     from sim.care.port import CarePort
@@ -294,7 +294,7 @@ class StaffedEnrolment(Enrolment):
     @classmethod
     def planned_hours_per_person_week(cls, params) -> float:
         """Staff hours one enrolled person's planned visits take per week (h/person-week)."""
-        return cls.planned_visits_per_week(params) * params.visit_minutes / 60.0
+        return cls.planned_visits_per_week(params) * params.visit_minutes / MINUTES_PER_HOUR
 
     @classmethod
     def staff_capacity(cls, params) -> int:
@@ -323,7 +323,7 @@ class StaffedEnrolment(Enrolment):
     def __init__(self, port: CarePort, params, care: CareSystem):
         capacity, self.limit = self.capacity_of(params)
         super().__init__(port, params, care, capacity)
-        self.visit_hours = params.visit_minutes / 60.0
+        self.visit_hours = params.visit_minutes / MINUTES_PER_HOUR
         self.acute_left = 0.0
 
     def record_staff(self, horizon: float) -> None:
@@ -342,9 +342,9 @@ class StaffedEnrolment(Enrolment):
         if t >= stop - 1e-9:
             self.acute_left = 0.0
             return
-        days = min(7.0, stop - t)
-        available = self.p.patient_hours_per_week() * days / 7.0
-        planned = self.capacity * self.planned_hours_per_person_week(self.p) * days / 7.0
+        days = min(DAYS_PER_WEEK, stop - t)
+        available = self.p.patient_hours_per_week() * days / DAYS_PER_WEEK
+        planned = self.capacity * self.planned_hours_per_person_week(self.p) * days / DAYS_PER_WEEK
         self.acute_left = max(0.0, available - planned)
         self.port.note(-1, t, "staff_time", "available", self.provider, duration=days, quantity=available, stratum=0)
         self.port.note(-1, t, "staff_time", "acute", self.provider, duration=days, quantity=self.acute_left,

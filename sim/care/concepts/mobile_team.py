@@ -41,6 +41,7 @@ from sim.domain.routes import (
     U_PREVENT,
 )
 from sim.domain.strata import PALLIATIVE, UNSTABLE
+from sim.domain.units import DAYS_PER_WEEK, MINUTES_PER_HOUR
 
 
 class MobileTeamParams(StaffedParams):
@@ -234,7 +235,7 @@ class MobileTeam(StaffedEnrolment):
         are part of the area's pool: the hours the plans use are taken from it week by week.
         """
         cap = scenario.capacity
-        need = params.aftercare_visits_per_week * cap.nurse_minutes_per_visit / 60.0
+        need = params.aftercare_visits_per_week * cap.nurse_minutes_per_visit / MINUTES_PER_HOUR
         hours = params.teams * params.aftercare_nurse_fte * cap.nurse_hours_per_week
         if need <= 0:
             return 1_000_000 if hours > 0 else 0
@@ -295,7 +296,7 @@ class MobileTeam(StaffedEnrolment):
 
     def aftercare_hours(self) -> float:
         """Home health nurse hours one person's follow-up visits take a week (h/person-week)."""
-        return self.p.aftercare_visits_per_week * self.port.scenario.capacity.nurse_minutes_per_visit / 60.0
+        return self.p.aftercare_visits_per_week * self.port.scenario.capacity.nurse_minutes_per_visit / MINUTES_PER_HOUR
 
     def nurse_hours_per_week(self, t: float, days: float) -> float:
         """Nurse hours a week the plans of the persons at home take; one ``staff_time`` row (detail ``followup``).
@@ -307,8 +308,8 @@ class MobileTeam(StaffedEnrolment):
         location = self.port.location
         n = sum(1 for p, (_start, until) in self.aftercare.items() if t < until and location[p] == HOME)
         hours = n * self.aftercare_hours()
-        self.port.note(-1, t, "staff_time", "followup", "home_health", duration=days, quantity=hours * days / 7.0,
-                       stratum=0)
+        self.port.note(-1, t, "staff_time", "followup", "home_health", duration=days,
+                       quantity=hours * days / DAYS_PER_WEEK, stratum=0)
         return hours
 
     def _aftercare_end(self, p: int, until: float) -> None:
@@ -395,20 +396,21 @@ class MobileTeam(StaffedEnrolment):
         """Book the team's routine home visits, and the nurse's follow-up visits under the plan."""
         if p in self.members:
             days = b - a
-            self.port.book(p, a, "team_visit", "mobile_team", days, self.p.visits_per_week * days / 7.0, "routine")
+            self.port.book(p, a, "team_visit", "mobile_team", days, self.p.visits_per_week * days / DAYS_PER_WEEK,
+                           "routine")
             return
         plan = self.aftercare.get(p)
         if plan is not None:
             days = min(b, plan[1]) - max(a, plan[0])
             if days > 0:
                 self.port.book(p, a, "home_health_visit", "home_health", days,
-                               self.p.aftercare_visits_per_week * days / 7.0, "followup")
+                               self.p.aftercare_visits_per_week * days / DAYS_PER_WEEK, "followup")
 
     # -- care ---------------------------------------------------------------------------
     def in_hours(self, t: float) -> bool:
         """Tell whether ``t`` is in team hours (day 0 of the run is a Monday at 00:00)."""
         hour = (t % 1.0) * 24.0
-        return (t % 7.0) < self.p.weekdays and self.p.hours_start <= hour < self.p.hours_end
+        return (t % DAYS_PER_WEEK) < self.p.weekdays and self.p.hours_start <= hour < self.p.hours_end
 
     def route(self, p: int, acuity: int, s: int, t: float, u) -> tuple[int, str]:
         """Prevent proactively; meet at home or admit directly in hours; the plan out of hours.

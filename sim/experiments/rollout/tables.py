@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from sim.domain.units import DAYS_PER_YEAR
+from sim.domain.units import DAYS_PER_WEEK, DAYS_PER_YEAR, MINUTES_PER_HOUR
 from sim.economics import Prices
 from sim.economics.ledger import LEDGER_ITEMS, break_even_year, ledger, payer_costs, price_rows
 from sim.experiments.rollout.plan import Team
@@ -100,8 +100,9 @@ def capacity_freed(metrics: pd.DataFrame, template, region_params: dict) -> pd.D
     out["beds_freed"] = (today["bed_days"] - reform["bed_days"]) / (DAYS_PER_YEAR * np.asarray(occ))
     out["short_term_places_freed"] = ((today["short_term_care_days"] - reform["short_term_care_days"])
                                       / (DAYS_PER_YEAR * np.asarray(stc_occ)))
-    hours = (today["home_health_visits"] - reform["home_health_visits"]) * cap.nurse_minutes_per_visit / 60.0
-    out["nurse_fte_freed"] = hours / (cap.nurse_hours_per_week * DAYS_PER_YEAR / 7.0)
+    visits = today["home_health_visits"] - reform["home_health_visits"]
+    hours = visits * cap.nurse_minutes_per_visit / MINUTES_PER_HOUR
+    out["nurse_fte_freed"] = hours / (cap.nurse_hours_per_week * DAYS_PER_YEAR / DAYS_PER_WEEK)
     led = [region_params[o].ledger for o in opt]
     def whole(x):
         return np.floor(np.clip(x.to_numpy(), 0, None))
