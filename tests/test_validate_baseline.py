@@ -120,6 +120,34 @@ def test_every_statistic_on_a_hand_built_log():
         assert s[f"cost_top{top}_municipality_share"] == pytest.approx(59150 / 79850)
 
 
+def test_a_year_inside_a_longer_run_gets_its_part_of_each_span():
+    """Per measured year, a row with a duration counts with the share of its span inside that year.
+
+    Accrual rows are split at state changes, not at year ends: a resident's special-housing row may
+    span the whole measured period, and counted at its start it put three years' cost into the first
+    year (the per-year cost concentration of a 3-year run was then 80 % for the top 10 %, against 73 %
+    for a 1-year run). Over the whole measured period nothing changes.
+    """
+    from sim.measure.validate import cost_per_person
+
+    y1 = W + 365.25
+    persons = Persons(entry_time=np.array([0.0, 0.0]), age_at_entry=np.array([70.0, 80.0]),
+                      death_time=np.array([np.inf, np.inf]))
+    ev = pd.DataFrame([
+        _row(0, W, "special_housing", 700, 700, 700 * 2800, "municipality"),  # days W to W + 700
+        _row(1, 100.0, "admission", 5, 5, 60000, "region", "via_ed"),
+        _row(1, 5.0, "home_help", 10, 100, 5500, "municipality"),  # starts in the warm-up: never counted
+    ])
+    first = cost_per_person(ev, persons, W, y1, measured_from=W)
+    second = cost_per_person(ev, persons, y1, H, measured_from=W)
+    whole = cost_per_person(ev, persons, W, H)
+    assert first.loc[0, "municipality"] == pytest.approx(365.25 * 2800)
+    assert second.loc[0, "municipality"] == pytest.approx((700 - 365.25) * 2800)
+    assert whole.loc[0, "municipality"] == pytest.approx(700 * 2800)
+    assert (first.loc[1, "region"], second.loc[1, "region"]) == (60000, 0.0)
+    assert first.loc[1, "municipality"] == second.loc[1, "municipality"] == whole.loc[1, "municipality"] == 0.0
+
+
 def test_statistics_match_the_summary_on_a_real_run(compared):
     """Independent of summary.py, the shared figures agree with replications.csv to its 6 digits."""
     from sim.measure.validate import folder_statistics

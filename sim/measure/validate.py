@@ -120,16 +120,26 @@ def _presence(persons: Persons, warmup: float, horizon: float) -> np.ndarray:
     return _overlap(persons.entry_time, persons.death_time, warmup, horizon)
 
 
-def cost_per_person(ev: pd.DataFrame, persons: Persons, warmup: float, horizon: float) -> pd.DataFrame:
-    """Cost in SEK per person over the measured period by payer (region, municipality, total).
+def cost_per_person(ev: pd.DataFrame, persons: Persons, warmup: float, horizon: float,
+                    measured_from: float | None = None) -> pd.DataFrame:
+    """Cost in SEK per person over ``warmup``-``horizon`` (days) by payer (region, municipality, total).
 
     One row per person present at any time in the period, zero-cost persons included; costs not
     attributed to a person (the teams' fixed yearly costs) and the delayed-discharge payment (a
-    transfer between payers, not care; both its rows) are left out, as in ``summary.csv``.
+    transfer between payers, not care; both its rows) are left out, as in ``summary.csv``. A row
+    with a duration (an accrual over a span, a stay) counts with the share of its span inside the
+    period: a window inside a longer measured run (``measured_from``, the run's warm-up end; rows
+    starting before it are left out as in ``summary.csv``) gets the part of a row that began earlier.
+    Over the whole measured period every row ends by the horizon, so the share is 1.
     """
+    start = warmup if measured_from is None else measured_from
     present = np.flatnonzero(_presence(persons, warmup, horizon) > 0)
-    m = ev[(ev["time"] >= warmup) & (ev["time"] < horizon) & (ev["person"] >= 0)
+    m = ev[(ev["time"] >= start) & (ev["time"] < horizon) & (ev["person"] >= 0)
            & ~ev["kind"].isin(["discharge_payment", "discharge_payment_received"])]
+    t0, dur = m["time"].to_numpy(), m["duration"].to_numpy()
+    span = np.where(dur > 0, _overlap(t0, t0 + dur, warmup, horizon) / np.where(dur > 0, dur, 1.0),
+                    (t0 >= warmup).astype(float))
+    m = m.assign(cost=m["cost"].to_numpy() * span)
     out = pd.DataFrame(index=pd.Index(present, name="person"))
     for payer in ("region", "municipality"):
         s = m.loc[m["payer"] == payer].groupby("person")["cost"].sum()
@@ -239,7 +249,7 @@ def replication_statistics(ev: pd.DataFrame, persons: Persons, warmup: float, ho
     years = []
     y = warmup
     while y + DAYS_PER_YEAR <= horizon + 1e-9:
-        years.append(cost_per_person(ev, persons, y, y + DAYS_PER_YEAR))
+        years.append(cost_per_person(ev, persons, y, y + DAYS_PER_YEAR, measured_from=warmup))
         y += DAYS_PER_YEAR
     for payer in PAYER_GROUPS:
         for s in TOP_SHARES:
