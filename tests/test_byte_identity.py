@@ -23,6 +23,9 @@ housing (155 places for the 3,000 persons, as the default's 930 for 18,000); the
 terminal-episode and end-of-life-stay defaults (place of death, ED admission share).
 Re-pinned for issue 17: `calibration/fitted.toml` (the overlay of default.toml, so of this scenario) is
 now the ABC posterior's point estimate instead of the optuna fit of 2026-11-23.
+Re-pinned for issue 17 once more: the närsjukvårdsteam no longer enrols residents of special housing
+(serve_special_housing = false; with true this scenario gives the previous hashes exactly, so the
+hospital-at-home code at its default shares of 0 changes nothing).
 Re-pinned for issue 15: summary.csv gains the home-care physician's wait figures (unserved,
 expired waits, person-days waiting, mean and 90th percentile wait; 0 here, the list is not full);
 the event log is unchanged. Then the aftercare plans' nurse hours taken from the home health
@@ -83,9 +86,9 @@ places = 143
 COLUMNS = ("replication", "paradigm", "person", "time", "kind", "provider", "payer", "duration",
            "quantity", "cost", "stratum", "readmission", "avoidable", "detail")
 
-SUMMARY_SHA256 = "662befcc03d3849a08f82dda68fcce7ccfeaf1ad6c4e74015357240585b1976d"
-EVENTS_SHA256 = "acfd396f7f2778bbcd5e2dff476235a8c4adf78ef6b763b26d3145b838603df2"
-EVENTS_ROWS = 209_845  # issue 17: calibration/fitted.toml from the posterior (was 207,306 with the optuna fit)
+SUMMARY_SHA256 = "b02906398a9264b07395bf7b75c6c44eba17bf455dfcd60b203d8d59b821e132"
+EVENTS_SHA256 = "b66356c8b06b08ccde6d8079a98d7cd42f3a040fac917622c57d5e2f08be162f"
+EVENTS_ROWS = 208_389  # issue 17: no residents of special housing in the team (was 209,845; 207,306 optuna)
 
 
 def events_digest(table: pa.Table) -> str:

@@ -432,6 +432,9 @@ class _Port:
     def take_nurse_hours(self, hours):
         return True
 
+    def holds_place(self, p):
+        return False  # nobody lives in special housing here
+
     def note(self, p, t, kind, detail="", provider="none", duration=0.0, quantity=0.0, stratum=None):
         self.rows.append((p, t, kind, detail, duration))
 

@@ -32,8 +32,8 @@ class PersonCare(CareSystem):
             if params.enabled:
                 self.concepts.append(cls(port, params, self))
                 self.default_payers[cls.provider] = cls.payer
-                if cls.home_visit is not None:
-                    detail, kind = cls.home_visit
+                for detail, kind in (*((cls.home_visit,) if cls.home_visit is not None else ()),
+                                     *cls.more_home_visits):
                     self.home_visits[detail] = (kind, cls.provider)
         if c.team_collaboration:
             self.hassle_share = c.hassle_share_with_collaboration
@@ -155,6 +155,11 @@ class PersonCare(CareSystem):
         """Pass on to the concepts."""
         for x in self._on_home:
             x.on_home(p, t)
+
+    def on_special_housing(self, p, t):
+        """Pass on to the concepts."""
+        for x in self._on_special_housing:
+            x.on_special_housing(p, t)
 
     def on_stratum_change(self, p, t, old, new):
         """Pass on to the concepts."""

@@ -95,6 +95,9 @@ class CareSystem:
     def on_home(self, p: int, t: float) -> None:
         """Take note: a person is back home (after hospital, or after short-term care)."""
 
+    def on_special_housing(self, p: int, t: float) -> None:
+        """Take note: a person moved into special housing (from home, hospital or short-term care)."""
+
     def on_stratum_change(self, p: int, t: float, old: int, new: int) -> None:
         """Take note: a person's stratum changed."""
 

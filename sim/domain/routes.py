@@ -10,3 +10,6 @@ ADMITTED = (ED_ADMIT, DIRECT_ADMIT)
 # Care uniform slots of one deterioration (never renumber: results depend on them).
 U_ED, U_ADMIT, U_LOS, U_STC, U_LAG, U_RELAPSE, U_RELAPSE_TIME, U_PREVENT, U_HOME, U_NURSE = range(10)
 N_SLOTS = 10
+#: The hospital-at-home decision of an admission (sim/care/concepts/mobile_team.py) reuses U_NURSE:
+#: today's routing draws it only for a deterioration that goes neither to the ED nor to a bed.
+U_HOSPITAL_AT_HOME = U_NURSE

@@ -123,6 +123,7 @@ class SpecialHousing:
         self._location[p] = SPECIAL_HOUSING
         self.last_accrual[p] = t
         self.sh_since[p] = t
+        self.care.on_special_housing(p, t)
 
     # ------------------------------------------------------------------ needs assessments
     def _assessments(self):

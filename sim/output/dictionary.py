@@ -125,6 +125,9 @@ DETAIL_DOC: dict[str, str] = {
     "team_home": "treated at home by the mobile team",
     "plan_nurse": "out of hours: handled by the nurse with the team's plan",
     "plan_ed": "out of hours: sent to the ED under the team's plan",
+    "hospital_at_home": "an admission of an enrolled person treated at home by the mobile team instead "
+                        "(hospital at home; team_visit: its first or all visits; staff_limit: no time for it)",
+    "hospital_at_home_followup": "the further team visits of an episode treated at home in team hours",
     "accepted": "referral accepted: enrolled",
     "full": "refused: the caseload or list was full",
     "not_eligible": "ended: no longer meets the criteria",

@@ -37,7 +37,8 @@ def staffed_metrics(provider: str, visit_kind: str, home_detail: str) -> dict:
 #: Hooks the care system dispatches; a concept is called only for those it overrides.
 HOOKS = (
     "los_multiplier", "plan_discharge", "relapse_multiplier", "routine_multipliers", "accrue",
-    "nurse_hours_per_week", "on_enter", "on_admission", "on_discharge", "on_home", "on_stratum_change",
+    "nurse_hours_per_week", "on_enter", "on_admission", "on_discharge", "on_home", "on_special_housing",
+    "on_stratum_change",
     "on_deterioration_at_home", "on_death", "on_end", "handed_over",
 )
 
@@ -52,6 +53,7 @@ class Concept:
     kinds: ClassVar[tuple[str, ...]] = ()  #: event kinds it records
     details: ClassVar[tuple[str, ...]] = ()  #: details it records
     home_visit: ClassVar[tuple[str, str] | None] = None  #: (detail, kind) of its home visits at a deterioration
+    more_home_visits: ClassVar[tuple[tuple[str, str], ...]] = ()  #: further (detail, kind) its routes may name
     metrics: ClassVar[dict] = {}  #: metric name -> :mod:`sim.domain.metrics` declaration
     staff_cost: ClassVar[str | None] = None  #: field of ``[costs]`` with the staff's yearly cost (SEK)
     priority: ClassVar[int] = 100  #: routing order: lower decides first
@@ -135,6 +137,9 @@ class Concept:
 
     def on_home(self, p: int, t: float) -> None:
         """Take note: ``p`` is back home."""
+
+    def on_special_housing(self, p: int, t: float) -> None:
+        """Take note: ``p`` moved into special housing."""
 
     def on_stratum_change(self, p: int, t: float, old: int, new: int) -> None:
         """Take note: ``p``'s stratum changed."""
@@ -232,8 +237,8 @@ class Enrolment(Concept):
                 return after(self, p, acuity, s, self.port.now, u)
         return self.care.default_route(p, acuity, s, u)
 
-    def acute_visit(self, p: int, t: float) -> bool:
-        """Tell whether the staff have time for an acute home visit now (always, unless staffed)."""
+    def acute_visit(self, p: int, t: float, visits: float = 1.0, detail: str = "acute") -> bool:
+        """Tell whether the staff have time for ``visits`` acute home visits now (always, unless staffed)."""
         return True
 
     # -- a waiting list, for the concepts that keep one in ``self.waiting`` (person -> (start day, stratum))
@@ -351,11 +356,15 @@ class StaffedEnrolment(Enrolment):
                        stratum=0)
         self.port.later(days, self._week, stop)
 
-    def acute_visit(self, p: int, t: float) -> bool:
-        """Take an acute home visit's time from this week's budget; record a refusal when it is spent."""
-        if self.acute_left + 1e-9 >= self.visit_hours:
-            self.acute_left -= self.visit_hours
+    def acute_visit(self, p: int, t: float, visits: float = 1.0, detail: str = "acute") -> bool:
+        """Take ``visits`` acute home visits' time from this week's budget; record a refusal when it is short.
+
+        A refusal is a ``staff_limit`` row with ``detail`` (``acute``: one visit at a deterioration).
+        """
+        hours = visits * self.visit_hours
+        if self.acute_left + 1e-9 >= hours:
+            self.acute_left -= hours
             return True
-        self.port.note(p, t, "staff_limit", "acute", self.provider)
+        self.port.note(p, t, "staff_limit", detail, self.provider)
         return False
 

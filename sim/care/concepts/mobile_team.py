@@ -30,14 +30,17 @@ from sim.domain.health import MINOR, NEEDS_BED
 from sim.domain.locations import DEAD, HOME, NOT_ENTERED
 from sim.domain.metrics import Caseload, PerYear, RefusedShare, Unserved, Waiting, WeeklyHours
 from sim.domain.routes import (
+    ADMITTED,
     DIRECT_ADMIT,
     ED_ADMIT,
     ED_ONLY,
     NURSE,
     PLAN_NURSE,
     PREVENTED,
+    TEAM_HOME,
     U_ADMIT,
     U_HOME,
+    U_HOSPITAL_AT_HOME,
     U_PREVENT,
 )
 from sim.domain.strata import PALLIATIVE, UNSTABLE
@@ -74,12 +77,34 @@ class MobileTeamParams(StaffedParams):
         description="target enrolment length: discharged then when someone waits, stabilised or not (none, or at "
                     "least max_enrolment_days: no target)",
     )
+    serve_special_housing: bool = Field(
+        default=False,
+        description="the team also enrols residents of special housing (DOMAIN.md 4: it serves persons in "
+                    "municipal home health care, visiting at home; residents have the special housing's nurses "
+                    "and the engine routes their deteriorations there, never to the team)",
+    )
     hours_start: Annotated[float, Field(ge=0.0, lt=24.0)]
     hours_end: Annotated[float, Field(gt=0.0, le=24.0)]
     weekdays: Annotated[int, Field(ge=1, le=7)]
     prevent_share: Share
     home_treat_share: Share = Field(description="in hours: non-bed deteriorations met at home")
     plan_nurse_share: Share = Field(description="out of hours: share handled by the nurse with the plan")
+    hospital_at_home_share: Share = Field(
+        default=0.0,
+        description="in hours: share of bed-needing deteriorations (not prevented) the team treats at home "
+                    "(hospital at home) instead of admitting, if its acute time holds the episode (0 = off)",
+    )
+    hospital_at_home_aftercare_share: Share = Field(
+        default=0.0,
+        description="after the team's discharge, under its plan: share of admissions the team takes back for "
+                    "hospital at home (open return), if its acute time holds the episode (0 = off)",
+    )
+    hospital_at_home_days: PositiveDays = Field(
+        default=5.0, description="days the team treats one bed-needing episode at home (days)"
+    )
+    hospital_at_home_visits_per_day: Rate = Field(
+        default=1.0, description="team home visits per day of a home-treated bed-needing episode (visits/day)"
+    )
     los_multiplier: Annotated[float, Field(gt=0.0, le=2.0)]
     outpatient_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
     relapse_multiplier: Annotated[float, Field(ge=0.0, le=2.0)]
@@ -127,8 +152,9 @@ class MobileTeam(StaffedEnrolment):
              "wait_expired", "aftercare")
     details = ("accepted", "full", "queued", "stabilised", "time_limit", "not_eligible", "plan_nurse", "plan_ed",
                "capacity", "staff_capacity", "available", "acute", "enrolled", "expired", "target_length", "died",
-               "censored", "followup", "no_nurse_time")
+               "censored", "followup", "no_nurse_time", "hospital_at_home", "hospital_at_home_followup")
     home_visit = ("team_home", "team_visit")
+    more_home_visits = (("hospital_at_home", "team_visit"),)  # an admission treated at home: its first visit
     metrics = {
         "mobile_team_caseload": Caseload("team_enrol", "mean persons enrolled at once"),
         "mobile_team_full_share": RefusedShare("team_referral", ("full", "queued"),
@@ -182,9 +208,17 @@ class MobileTeam(StaffedEnrolment):
             + int(a.hhc[s, p])
         )
 
+    def reaches(self, p: int) -> bool:
+        """Tell whether the team reaches ``p``: at home, or a resident of special housing if it serves them.
+
+        A resident holds a place also while in hospital (a referral at discharge comes from there).
+        """
+        return self.p.serve_special_housing or not self.port.holds_place(p)
+
     def eligible(self, p: int, t: float) -> bool:
-        """Tell whether ``criteria_required`` criteria hold and ``p`` is not palliative."""
-        return self.port.stratum[p] != PALLIATIVE and self.criteria_met(p, t) >= self.p.criteria_required
+        """Tell whether the team reaches ``p``, ``criteria_required`` criteria hold and ``p`` is not palliative."""
+        return (self.port.stratum[p] != PALLIATIVE and self.reaches(p)
+                and self.criteria_met(p, t) >= self.p.criteria_required)
 
     def need_score(self, p: int, t: float) -> float:
         """Triage score: criteria met, plus admissions in the recent record, plus one if unstable (higher first)."""
@@ -280,7 +314,7 @@ class MobileTeam(StaffedEnrolment):
         if p not in self.members:
             return
         super().leave(p, t, reason)
-        if reason in ("stabilised", "time_limit", "target_length") and self.p.aftercare_days > 0:
+        if reason in ("stabilised", "time_limit", "target_length") and self.p.aftercare_days > 0 and self.reaches(p):
             if len(self.aftercare) >= self.aftercare_places:
                 self.port.note(p, t, "aftercare", "full", "home_health")
                 return
@@ -360,6 +394,19 @@ class MobileTeam(StaffedEnrolment):
         if route == NURSE and self.p.referral_from_nurse:
             self.refer(p, t)
 
+    def on_special_housing(self, p: int, t: float) -> None:
+        """Take ``p`` off the team, its list and its plan on moving into special housing (unless it serves residents).
+
+        (A referral at discharge can come just before a place granted at the same instant.)
+        """
+        if self.p.serve_special_housing:
+            return
+        if p in self.waiting:
+            self.end_wait(p, t, "not_eligible")
+        if p in self.aftercare:
+            self.end_aftercare(p, t, "special_housing")
+        self.leave(p, t, "special_housing")
+
     def on_death(self, p: int, t: float) -> None:
         """End the enrolment; a queued person may take the place."""
         if p in self.waiting:
@@ -415,10 +462,21 @@ class MobileTeam(StaffedEnrolment):
     def route(self, p: int, acuity: int, s: int, t: float, u) -> tuple[int, str]:
         """Prevent proactively; meet at home or admit directly in hours; the plan out of hours.
 
+        An admission of an enrolled person may become hospital at home (:meth:`hospital_at_home`).
         After the team's discharge (aftercare) the plan alone: :meth:`aftercare_route`.
         """
         if p not in self.members:
-            return self.aftercare_route(p, acuity, s, u)
+            route, name = self.aftercare_route(p, acuity, s, u)
+            share = self.p.hospital_at_home_aftercare_share
+        else:
+            route, name = self.enrolled_route(p, acuity, s, t, u)
+            share = self.p.hospital_at_home_share
+        if route in ADMITTED and share > 0.0:
+            return self.hospital_at_home(p, t, u, route, name, share)
+        return route, name
+
+    def enrolled_route(self, p: int, acuity: int, s: int, t: float, u) -> tuple[int, str]:
+        """Route of an enrolled person's deterioration before hospital at home is considered."""
         if self.in_hours(t):
             return self.home_route(p, acuity, s, u, "team_home")
         if u[U_PREVENT] < self.p.prevent_share:
@@ -430,6 +488,38 @@ class MobileTeam(StaffedEnrolment):
         # Out of hours without the nurse: the ED, which admits as it does today.
         admit = acuity != MINOR and u[U_ADMIT] < self.care.admit_assess[s]
         return (ED_ADMIT if admit else ED_ONLY), "plan_ed"
+
+    def hospital_at_home(self, p: int, t: float, u, route: int, name: str, share: float) -> tuple[int, str]:
+        """Treat an admission at home instead (hospital at home), or keep ``route``.
+
+        A ``share`` (``hospital_at_home_share`` of the enrolled, ``hospital_at_home_aftercare_share``
+        under the plan after the team; times the learning effect) of the admissions the team's
+        routing would make: a direct admission in hours is decided at home (no ED: route
+        ``TEAM_HOME``, its first visit detail ``hospital_at_home``, the rest of the episode's
+        visits one row ``hospital_at_home_followup``); any other admission (through the ED, or
+        direct out of hours) becomes an ED visit sent home to the team (``ED_ONLY``; every visit
+        of the episode one ``team_visit`` row, detail ``hospital_at_home``). An episode is
+        ``hospital_at_home_days`` x ``hospital_at_home_visits_per_day`` team visits over
+        ``hospital_at_home_days`` days, taken from this week's acute staff time at the start;
+        if the week's time does not hold it, a ``staff_limit`` row (detail ``hospital_at_home``)
+        and the admission stands. The draw is the deterioration's care uniform
+        ``U_HOSPITAL_AT_HOME`` (CARE stream; unused by any admitted episode otherwise), so the
+        health trajectory is untouched.
+        """
+        q = self.p
+        effect = self.effect(t) if q.learning_days > 0.0 else 1.0
+        if u[U_HOSPITAL_AT_HOME] >= share * effect:
+            return route, name
+        visits = max(1.0, q.hospital_at_home_days * q.hospital_at_home_visits_per_day)
+        if not self.acute_visit(p, t, visits, "hospital_at_home"):
+            return route, name
+        if route == DIRECT_ADMIT and self.in_hours(t):
+            if visits > 1.0:
+                self.port.book(p, t, "team_visit", self.provider, q.hospital_at_home_days, visits - 1.0,
+                               "hospital_at_home_followup")
+            return TEAM_HOME, "hospital_at_home"
+        self.port.book(p, t, "team_visit", self.provider, q.hospital_at_home_days, visits, "hospital_at_home")
+        return ED_ONLY, ("plan_ed" if route == DIRECT_ADMIT else name)
 
     def aftercare_route(self, p: int, acuity: int, s: int, u) -> tuple[int, str]:
         """After the team: the plan prevents a share, a bed is a direct admission, the nurse meets the rest."""
