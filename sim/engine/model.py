@@ -227,6 +227,7 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
 
     def _driver(self):
         env, tr = self.env, self.traj
+        queue = env._queue  # SimPy's event heap: (time, priority, id, event)
         n = len(tr.time)
         # The trajectory is read as Python lists a chunk at a time (no numpy scalars per event,
         # memory bounded by the chunk).
@@ -238,7 +239,15 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
                     tr.stratum[lo:hi].tolist(), tr.acuity[lo:hi].tolist(), tr.det_index[lo:hi].tolist(),
                     strict=True):
                 if t > env.now:
-                    yield env.timeout(t - env.now)
+                    # The time a timeout of that delay would fire at (``now + delay``, to the bit). When no
+                    # scheduled event comes at or before it, that timeout would be the very next event: the
+                    # driver moves the clock itself and goes on, without the engine event (same order,
+                    # same times; a same-time event already queued always goes first, so it yields then).
+                    at = env._now + (t - env._now)
+                    if queue and queue[0][0] <= at:
+                        yield env.timeout(t - env._now)
+                    else:
+                        env._now = at
                 if k == DETERIORATION:
                     self._deterioration(p, t, row, acuity, det_index)
                     row += 1
