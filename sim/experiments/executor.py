@@ -24,6 +24,8 @@ class Executor:
     name = "serial"
     #: Workers write files where the client can read them (see ``sim.experiments.runner.run_replications``).
     shared_filesystem = True
+    #: Tasks run side by side (a replication's care systems are then run as tasks of their own).
+    parallel = False
 
     def map(self, fn: Callable[..., Any], tasks: Sequence[tuple]) -> Iterator[Any]:
         """Yield ``fn(*task)`` for each task, in order."""
@@ -103,6 +105,7 @@ class ProcessExecutor(Executor):
 
     def __init__(self, workers: int | None = None):
         self.workers = workers or os.cpu_count() or 1
+        self.parallel = self.workers > 1
         self._pool: ProcessPoolExecutor | None = None
 
     def map(self, fn, tasks):  # noqa: D102  (Executor.map)
@@ -143,6 +146,7 @@ class DaskExecutor(Executor):
     name = "dask"
     #: Workers may run on other machines: event-log parts travel back as bytes.
     shared_filesystem = False
+    parallel = True
 
     def __init__(self, address: str | None = None, client=None):
         from dask.distributed import Client

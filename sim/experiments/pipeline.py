@@ -14,7 +14,14 @@ import pandas as pd
 from sim.config import Scenario, ScenarioError, budget, scenario_hash
 from sim.config.loader import _deep_merge, resolve, validate
 from sim.experiments.executor import Executor
-from sim.experiments.runner import ReplicationResult, concat_events, metrics_frame, run_replications
+from sim.experiments.runner import (
+    ReplicationResult,
+    append_part,
+    merge_results,
+    metrics_frame,
+    open_events,
+    run_replications,
+)
 from sim.output.dictionary import parquet_metadata, write_dictionary
 from sim.output.results import (
     EVENTS,
@@ -93,18 +100,37 @@ def _simulate_into(folder: AtomicFolder, scenario: Scenario, paradigms: tuple[st
     with folder as tmp:
         parts_dir = tmp / "parts"
         parts_dir.mkdir()
-        tasks = [(scenario, r, paradigms, str(parts_dir / f"r{r:04d}.parquet")) for r in range(reps)]
+        # A round of whole replications that would leave workers idle (the last one, when the
+        # replications are not a multiple of the workers) is run as one task per care system instead
+        # (each draws the same persons from the replication's seed): 5 replications on 2 workers take
+        # 2 rounds and two half-replications, not 3 rounds. The rows go to the event log in the same
+        # order and row groups (a part per care system instead of one per replication).
+        workers = getattr(executor, "workers", 1) if getattr(executor, "parallel", False) else 1
+        whole = reps - reps % workers if len(paradigms) > 1 else reps
+        groups = {r: [paradigms] if r < whole else [(p,) for p in paradigms] for r in range(reps)}
+        tasks = [(scenario, r, g, str(parts_dir / f"r{r:04d}-{i}.parquet"))
+                 for r in range(reps) for i, g in enumerate(groups[r])]
         results: list[ReplicationResult] = []
+        window = (scenario.warmup_days, scenario.horizon_days)
+        rows = 0
         try:
-            for res in run_replications(executor, tasks):
-                results.append(res)
-                if progress:
-                    progress(res)
+            # Each part is appended to events.parquet as soon as it is done (in order), while the
+            # workers run the next ones (parts are deleted at the end, as before).
+            with open_events(tmp / EVENTS, parquet_metadata(*window)) as writer:
+                done: list[ReplicationResult] = []
+                for task, res in zip(tasks, run_replications(executor, tasks), strict=True):
+                    rows += append_part(writer, task[3])
+                    done.append(res)
+                    if len(done) < len(groups[task[1]]):
+                        continue
+                    res = merge_results(done)
+                    done = []
+                    results.append(res)
+                    if progress:
+                        progress(res)
         except BaseException:
             getattr(executor, "abort", lambda: None)()  # no worker may write into tmp once it is removed
             raise
-        window = (scenario.warmup_days, scenario.horizon_days)
-        rows = concat_events([t[3] for t in tasks], tmp / EVENTS, parquet_metadata(*window))
         write_dictionary(tmp, *window)
         for t in tasks:
             Path(t[3]).unlink()

@@ -93,23 +93,41 @@ def metrics_frame(results: list[ReplicationResult], paradigm: str) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
+def open_events(out: Path, metadata: dict[bytes, bytes] | None = None) -> pq.ParquetWriter:
+    """Open the results folder's event log for :func:`append_part` (``metadata``: the data dictionary)."""
+    from sim.engine.recorder import SCHEMA, WRITER_OPTIONS
+
+    schema = SCHEMA.with_metadata(metadata) if metadata else SCHEMA
+    return pq.ParquetWriter(str(out), schema, **WRITER_OPTIONS)
+
+
+def append_part(writer: pq.ParquetWriter, part: str) -> int:
+    """Append a Parquet part's row groups, in order and as they are, to ``writer``; rows written."""
+    n = 0
+    f = pq.ParquetFile(part)
+    for i in range(f.num_row_groups):
+        table = f.read_row_group(i)
+        writer.write_table(table)
+        n += table.num_rows
+    return n
+
+
 def concat_events(parts: list[str], out: Path, metadata: dict[bytes, bytes] | None = None) -> int:
     """Concatenate per-replication Parquet parts, in order, into one file; rows written.
 
     ``metadata``: key-value metadata for the file's schema (the data dictionary).
     """
-    from sim.engine.recorder import SCHEMA, WRITER_OPTIONS
+    with open_events(out, metadata) as writer:
+        return sum(append_part(writer, part) for part in parts)
 
-    n = 0
-    schema = SCHEMA.with_metadata(metadata) if metadata else SCHEMA
-    with pq.ParquetWriter(str(out), schema, **WRITER_OPTIONS) as writer:
-        for part in parts:
-            f = pq.ParquetFile(part)
-            for i in range(f.num_row_groups):
-                table = f.read_row_group(i)
-                writer.write_table(table)
-                n += table.num_rows
-    return n
+
+def merge_results(parts: list[ReplicationResult]) -> ReplicationResult:
+    """One replication's result from the results of its care systems run apart (in paradigm order)."""
+    first = parts[0]
+    metrics = {p: m for r in parts for p, m in r.metrics.items()}
+    rows = None if first.rows is None else {p: c for r in parts for p, c in r.rows.items()}
+    return ReplicationResult(first.replication, metrics, first.events_path, sum(r.events for r in parts),
+                             sum(r.seconds for r in parts), rows)
 
 
 def replication_part(scenario: Scenario, replication: int, paradigms: tuple[str, ...],
