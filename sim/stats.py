@@ -53,3 +53,23 @@ def markdown_table(header: list[str], rows: Iterable[Iterable]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
+
+
+def survivor_frailty_scale(hazard: float, variance: float, ratio: float, reference_age: float,
+                           age: np.ndarray, floor_age: float) -> np.ndarray:
+    """Factor (0-1] taking the gamma frailty (mean 1) at ``floor_age`` (65) to a survivor's at ``age`` (years).
+
+    Shared-frailty selection (Vaupel, Manton & Stallard 1979): with hazard ``Z * mu(a)`` and ``Z`` gamma
+    of shape ``k`` and rate ``k`` at 65, the survivors at ``a`` have ``Z`` gamma of shape ``k`` and rate
+    ``k + M(a)``, ``M`` the cumulative hazard from 65: the same quantile scaled by ``k / (k + M(a))``.
+    ``mu(a) = hazard * ratio ** (a - reference_age)`` (per year), so
+    ``M(a) = hazard * (ratio ** (a - reference_age) - ratio ** (65 - reference_age)) / ln ratio``.
+    """
+    age = np.asarray(age, dtype=float)
+    if hazard <= 0.0 or variance <= 0.0:
+        return np.ones(len(age))
+    k = 1.0 / variance
+    x = np.maximum(age - floor_age, 0.0)
+    cum = (hazard * x if ratio == 1.0 else
+           hazard * (ratio ** (age - reference_age) - ratio ** (floor_age - reference_age)) / np.log(ratio))
+    return k / (k + np.maximum(cum, 0.0))

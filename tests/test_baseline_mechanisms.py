@@ -60,7 +60,7 @@ def test_no_planned_admissions_without_a_rate():
 def test_terminal_deteriorations_need_a_bed_at_the_stratum_share():
     share = {"stable": 0.8, "fluctuating": 0.5, "unstable": 0.2, "palliative": 0.0}
     # No other deteriorations: every deterioration of the trajectory is a terminal one.
-    s = small_scenario(persons=8000, years=2.0, warmup=0.0, seed=5,
+    s = small_scenario(persons=10000, years=2.0, warmup=0.0, seed=5,  # about 120 deaths in the fluctuating stratum
                        health={"deterioration_rate_per_year": dict.fromkeys(STRATA, 1e-9),
                                "terminal_episode_share": dict.fromkeys(STRATA, 1.0),
                                "terminal_share_needs_bed": share})

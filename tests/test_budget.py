@@ -25,9 +25,10 @@ from tests.conftest import DEFAULT, small_scenario
 #: A planner's 16 GiB laptop: refuse above 80 %, warn above 50 %; a night; a quarter of an hour.
 LAPTOP = Limits(memory_gib=12.8, warn_memory_gib=8.0, hours=24.0, warn_hours=0.25)
 EVERY_DAY = {"stable": 365.0, "fluctuating": 365.0, "unstable": 365.0, "palliative": 365.0}
-#: rates the same for every person (no age effect): a stratum's rate is then its events per person-year
+#: rates the same for every person (no age effect, no survivors' frailty): a stratum's rate is then its
+#: events per person-year
 NO_AGE = {"deterioration_hazard_ratio_per_year_of_age": 1.0, "worsening_hazard_ratio_per_year_of_age": 1.0,
-          "dying_hazard_ratio_per_year_of_age": 1.0}
+          "dying_hazard_ratio_per_year_of_age": 1.0, "frailty_selection_hazard_per_year": 0.0}
 
 
 def test_drivers_match_drawn_trajectories():

@@ -48,8 +48,14 @@ def scenario_data(persons: int = 2500) -> dict:
         # Less individual variation than the default (frailty variance 2, visits spread by frailty): the
         # single-replication profile of the outpatient target stays steep enough for a budget of 20 trials
         # (with the default's it spans 0.55-0.63 of the range).
-        "health": {"frailty_variance": 0.5},
-        "routine": {"visits_frailty_exponent": 0.0},
+        # Issue 14's re-tune (2026-12-03) made the default's deteriorations go with frailty squared and cut the
+        # routine visits by a quarter (frailty cubed): here the frailty, age ratios and visit rates of before
+        # (with the default's the profile spans 0.61 of the range, 0.62 with only the visits and exponent back).
+        "health": {"frailty_variance": 0.5, "deterioration_frailty_exponent": 1.0,
+                   "frailty_selection_hazard_per_year": 0.0, "dying_hazard_ratio_per_year_of_age": 1.15,
+                   "worsening_hazard_ratio_per_year_of_age": 1.04, "deterioration_hazard_ratio_per_year_of_age": 1.05},
+        "routine": {"visits_frailty_exponent": 0.0, "outpatient_visits_per_year": {
+            "stable": 2.5, "fluctuating": 4.5, "unstable": 6.5, "palliative": 4.0}},
     })
 
 

@@ -89,7 +89,11 @@ def test_safe_discharge_nurse_meets_every_non_bed_deterioration_at_the_extreme()
         # the physician acts first on its listed persons and meets at home what its acute budget allows: a larger
         # budget (planned share 0.2, not 0.6) so that it has time at the extreme too (with the calibration of
         # 2026-12-03 one of 51 deteriorations here met a full acute week and went to the ED)
-        "home_physician": {"home_treat_share": 1.0, "planned_share": 0.2}},
+        "home_physician": {"home_treat_share": 1.0, "planned_share": 0.2},
+        # the närsjukvårdsteam's plan after its discharge comes first too and sends the deteriorations its nurse
+        # does not meet (1 - plan_nurse_share) today's way: at the extreme its nurse meets them all (issue 14's
+        # re-tune of 2026-12-03: one of 57 here was in a plan and went to the ED)
+        "mobile_team": {"plan_nurse_share": 1.0}},
         special_housing={"places": 0})  # residents' deteriorations are the engine's (issue 14)
     e = _events(s)
     periods = e[e["kind"] == "safe_discharge"][["person", "time", "duration"]]
@@ -109,10 +113,13 @@ def test_safe_discharge_nurse_meets_every_non_bed_deterioration_at_the_extreme()
     # The närsjukvårdsteam's route comes first too for its patients (one taken from its waiting list
     # during the period prevents or meets the deterioration: a team_visit row), and so does its care
     # plan after a discharge from it (the aftercare prevents a share: a prevented row).
+    # So does the palliative team for a person who became palliative in the period (a palliative_visit row).
     other = e[((e["kind"] == "home_health_visit") & e["detail"].isin(["acute", "special_housing", "prevented"]))
-              | e["kind"].isin(["physician_visit", "team_visit"])]
+              | e["kind"].isin(["physician_visit", "team_visit", "palliative_visit"])]
     assert key <= met | set(zip(other["person"], other["time"], strict=True))
-    assert len(key & met) >= 0.9 * len(key)
+    # most by the team's nurse: the rest went to the concepts that come first (after issue 14's re-tune 7 of 60:
+    # prevented by the närsjukvårdsteam or its plan, met by the palliative team or the home physician)
+    assert len(key & met) >= 0.8 * len(key)
     assert np.isfinite(e["duration"]).all()
 
 

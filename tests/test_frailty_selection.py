@@ -49,3 +49,40 @@ def test_survivors_of_a_simulated_cohort_have_the_scaled_gamma():
     # A wrong selection (twice the cumulative hazard) is told apart by the same test.
     wrong = gamma_mean_one(rng.random(len(survivors)), h.frailty_variance) * k / (k + 2 * cum)
     assert ks_2samp(survivors, wrong).pvalue < 1e-6
+
+
+def test_the_default_start_population_has_the_survivors_draw():
+    """Exact, on the shipped default: the persons present at the start have the entrants' gamma quantile of
+    their own FRAILTY uniform times the survivor scale at their age; the entrants have it unscaled."""
+    from sim.config import load_scenario
+    from sim.domain.streams import Stream, stream_key, uniforms
+    from sim.population import make_population
+    from tests.conftest import ROOT
+
+    s = load_scenario(ROOT / "scenarios" / "default.toml")
+    h = s.health
+    assert h.frailty_selection_hazard_per_year > 0.0  # on in the default (issue 14's re-tune)
+    pop = make_population(s, 7)
+    n0 = pop.n_initial
+    u = uniforms(stream_key(7, Stream.FRAILTY), np.arange(pop.size, dtype=np.uint64), 0)
+    drawn = gamma_mean_one(u, h.frailty_variance)
+    scale = survivor_frailty_scale(h, pop.age_at_entry[:n0])
+    np.testing.assert_array_equal(pop.frailty[:n0], drawn[:n0] * scale)
+    np.testing.assert_array_equal(pop.frailty[n0:], drawn[n0:])
+    assert (scale[pop.age_at_entry[:n0] >= 85.0] < 0.75).all()  # the selection matters at the ages it is for
+
+
+@given(var=st.floats(0.1, 3.0), e=st.floats(0.0, 3.0))
+@settings(max_examples=40, deadline=None)
+def test_deterioration_multiplier_has_mean_one_over_the_entrants_gamma(var, e):
+    """Z ** e / E[Z ** e]: its expectation over the entrants' gamma (scipy's numerical integral) is 1."""
+    from scipy.stats import gamma
+
+    from sim.population.health import deterioration_frailty
+
+    h = SimpleNamespace(deterioration_frailty_exponent=e, frailty_variance=var)
+    law = gamma(a=1.0 / var, scale=var)
+    assert law.expect(lambda z: deterioration_frailty(h, np.atleast_1d(z))[0]) == pytest.approx(1.0, rel=1e-6)
+    z = gamma_mean_one((np.arange(100) + 0.5) / 100, var)
+    h1 = SimpleNamespace(deterioration_frailty_exponent=1.0, frailty_variance=var)
+    assert deterioration_frailty(h1, z) is z  # exponent 1: the frailty itself (outputs unchanged)

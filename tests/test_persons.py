@@ -20,7 +20,7 @@ from sim.domain.health import DEATH, DETERIORATION, STRATUM_CHANGE
 from sim.domain.streams import Stream, replication_seed, stream_key, uniforms
 from sim.population import draw_trajectories, make_population
 from sim.population.health import _personal_factors, rate_classes
-from sim.population.population import Attributes, dependence_probability, gamma_mean_one
+from sim.population.population import Attributes, dependence_probability, gamma_mean_one, survivor_frailty_scale
 from tests.conftest import small_scenario
 
 ALPHA = 1e-3
@@ -36,9 +36,11 @@ def test_frailty_is_its_own_stream_and_independent_of_care():
     pa, pb = make_population(a, seed), make_population(b, seed)
     n = min(pa.size, pb.size)
     assert np.array_equal(pa.frailty[:2000], pb.frailty[:2000])
-    # exactly the FRAILTY stream's first number of each person, through the gamma quantile
+    # exactly the FRAILTY stream's first number of each person, through the gamma quantile (times the
+    # survivors' scale at the start age for those present at the start: tests/test_frailty_selection.py)
     u = uniforms(stream_key(seed, Stream.FRAILTY), np.arange(n, dtype=np.uint64), 0)
-    assert np.allclose(pa.frailty[:n], gamma_mean_one(u, a.health.frailty_variance), rtol=0, atol=0)
+    scale = np.where(np.arange(n) < pa.n_initial, survivor_frailty_scale(a.health, pa.age_at_entry[:n]), 1.0)
+    assert np.allclose(pa.frailty[:n], gamma_mean_one(u, a.health.frailty_variance) * scale, rtol=0, atol=0)
     # and the other person attributes are untouched by it (POPULATION stream, columns as before)
     off = small_scenario(persons=3000, seed=5, health={"frailty_variance": 0.0})
     po = make_population(off, seed)
@@ -61,7 +63,8 @@ def test_both_care_systems_meet_the_same_trajectories():
 
 def test_frailty_distribution():
     """Gamma with mean 1 and the scenario's variance (KS on 20,000 persons)."""
-    s = small_scenario(persons=20000, seed=3, health={"frailty_variance": 0.7})
+    s = small_scenario(persons=20000, seed=3, health={"frailty_variance": 0.7,
+                                                      "frailty_selection_hazard_per_year": 0.0})
     f = make_population(s, replication_seed(3, 0)).frailty
     k = 1 / 0.7
     assert stats.kstest(f, stats.gamma(k, scale=1 / k).cdf).pvalue > ALPHA

@@ -248,7 +248,9 @@ def test_aftercare_takes_its_hours_from_the_nurses_week(nurse_bound):
             assert (((starts >= w) & (starts <= t)).sum() + 1) * h > spare - 1e-6, (w, t)
         # the plans' visits are part of the week's demand; at most one visit's hours per plan running
         assert follow[w] <= demand[w] + 1e-9
-        assert follow[w] <= h * ((p0 <= w) & (p1 > w)).sum() + 1e-9
+        # (a plan ending at w itself may be in the week's tally, a tie at the same instant; issue 14's re-tune of
+        # 2026-12-03 gave one such plan: 27 plans' hours at day 140 with 26 running after it)
+        assert follow[w] <= h * ((p0 <= w) & (p1 >= w)).sum() + 1e-9
     # the summary's figures are these rows'
     lo, hi = s.warmup_days, s.horizon_days
     measured = after[after["time"] >= lo]

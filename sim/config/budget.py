@@ -25,6 +25,7 @@ import numpy as np
 
 from sim.config.scenario import STRATA, Scenario
 from sim.domain.units import AGE_FLOOR_YEARS
+from sim.stats import survivor_frailty_scale
 
 # Coefficients from real runs (``benchmarks/resource_guard.py``: one replication of both care
 # systems in a fresh process, events streamed to Parquet, as ``compare`` runs them; 8 points from
@@ -107,8 +108,9 @@ def _integrals(q: np.ndarray, horizon: float) -> tuple[np.ndarray, np.ndarray]:
 def _mean_age_multipliers(s: Scenario) -> tuple[float, float, float]:
     """Mean hazard multipliers (deterioration, worsening, dying) over the start population's ages.
 
-    The frailty has mean 1; the age multipliers are averaged over the start ages (age bands or the
-    truncated exponential), which is all a resource estimate needs.
+    The frailty has mean 1 (the start population's: its survivors' mean at each age when the selection is
+    on); the age multipliers are averaged over the start ages (age bands or the truncated exponential),
+    which is all a resource estimate needs.
     """
     h, pop = s.health, s.population
     if not h.personal_rates:
@@ -122,9 +124,15 @@ def _mean_age_multipliers(s: Scenario) -> tuple[float, float, float]:
         weight = np.exp(-(grid - AGE_FLOOR_YEARS) / pop.age_excess_mean_years)
     weight = weight / weight.sum()
     x = np.floor(grid) - h.age_reference_years
-    return tuple(float(weight @ (r ** x)) for r in (h.deterioration_hazard_ratio_per_year_of_age,
-                                                    h.worsening_hazard_ratio_per_year_of_age,
-                                                    h.dying_hazard_ratio_per_year_of_age))
+    # the start population's mean frailty at each age (survivors' frailty; 1 when the selection is off) for
+    # worsening and dying; not for deteriorations: the frail gather in the worse strata with their higher
+    # deterioration rates, which this stratum-level estimate does not see (tests/test_budget.py)
+    scale = survivor_frailty_scale(h.frailty_selection_hazard_per_year, h.frailty_variance,
+                                   h.dying_hazard_ratio_per_year_of_age, h.age_reference_years, grid,
+                                   AGE_FLOOR_YEARS)
+    return (float(weight @ (h.deterioration_hazard_ratio_per_year_of_age ** x * scale)),
+            float(weight @ (h.worsening_hazard_ratio_per_year_of_age ** x * scale)),
+            float(weight @ (h.dying_hazard_ratio_per_year_of_age ** x * scale)))
 
 
 def drivers(s: Scenario) -> Drivers:

@@ -191,6 +191,11 @@ class Health(Strict):
         " per year at age_reference_years, times dying_hazard_ratio_per_year_of_age per year of age; 0: the"
         " start population's frailty is drawn as the entrants' (per year)"
     )
+    deterioration_frailty_exponent: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        default=1.0, description="acute deteriorations scale with frailty to this power, divided by its mean"
+        " over the entrants' gamma (so the multiplier has mean 1); moves between strata and deaths scale with"
+        " the frailty itself (1.0: deteriorations too)"
+    )
     age_reference_years: Annotated[float, Field(ge=65.0, le=110.0)] = Field(
         default=75.0, description="age (years) at which the age multipliers are 1: the stratum rates are"
         " those of a person of this age and frailty 1"

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import gammaln
 
 from sim.config.scenario import Scenario
 from sim.domain.health import DEATH, DETERIORATION, ENTER, MINOR, NEEDS_ASSESSMENT, NEEDS_BED, STRATUM_CHANGE
@@ -92,10 +93,27 @@ def rate_classes() -> np.ndarray:
     return cls
 
 
-def _personal_factors(h, frailty: np.ndarray, years: np.ndarray) -> np.ndarray:
-    """Multipliers (n x 4: none, deterioration, worse, dying) from frailty and completed years of age."""
+def deterioration_frailty(h, frailty: np.ndarray) -> np.ndarray:
+    """Each person's frailty multiplier of the deterioration rate: ``Z ** e / E[Z ** e]`` (mean 1).
+
+    ``E`` over the entrants' gamma (mean 1, variance ``frailty_variance``): ``Gamma(k + e) / Gamma(k) / k ** e``
+    with shape ``k = 1 / variance``; ``e = deterioration_frailty_exponent``, 1 gives the frailty itself.
+    """
+    e, var = h.deterioration_frailty_exponent, h.frailty_variance
+    if e == 1.0 or var <= 0.0:
+        return frailty
+    k = 1.0 / var
+    return frailty ** e / np.exp(gammaln(k + e) - gammaln(k) - e * np.log(k))
+
+
+def _personal_factors(h, frailty: np.ndarray, years: np.ndarray, det_frailty: np.ndarray | None = None) -> np.ndarray:
+    """Multipliers (n x 4: none, deterioration, worse, dying) from frailty and completed years of age.
+
+    ``det_frailty``: the deterioration's frailty multiplier (:func:`deterioration_frailty`; None: the frailty).
+    """
     x = years - h.age_reference_years
-    return np.stack([np.ones(len(x)), frailty * h.deterioration_hazard_ratio_per_year_of_age ** x,
+    det_frailty = frailty if det_frailty is None else det_frailty
+    return np.stack([np.ones(len(x)), det_frailty * h.deterioration_hazard_ratio_per_year_of_age ** x,
                      frailty * h.worsening_hazard_ratio_per_year_of_age ** x,
                      frailty * h.dying_hazard_ratio_per_year_of_age ** x], axis=1)
 
@@ -153,6 +171,7 @@ def draw_trajectories(scenario: Scenario, pop: Population, seed: int) -> Traject
         base = _base_rates(scenario)
         cls = rate_classes()
         frailty = pop.frailty_or_ones()
+        det_frailty = deterioration_frailty(h, frailty)
         # completed years of age of each person, raised at each birthday
         years_all = np.floor(pop.age_at_entry)
     share_bed = np.array(scenario.health.share_needs_bed.as_tuple())
@@ -181,7 +200,8 @@ def draw_trajectories(scenario: Scenario, pop: Population, seed: int) -> Traject
         u = uniforms(key, act[:, None], first + np.arange(_UNIFORMS_PER_STEP)[None, :])
         if personal:
             years = years_all[act]
-            rates = base[s] * np.take_along_axis(_personal_factors(h, frailty[act], years), cls[s], axis=1)
+            factors = _personal_factors(h, frailty[act], years, det_frailty[act])
+            rates = base[s] * np.take_along_axis(factors, cls[s], axis=1)
             rate = rates.sum(axis=1) / DAYS_PER_YEAR
         else:
             rate = total[s]

@@ -18,6 +18,7 @@ import numpy as np
 from scipy import special
 from scipy.special import gammaincinv
 
+from sim import stats
 from sim.config.scenario import Scenario
 from sim.domain.strata import STRATA
 from sim.domain.streams import Stream, stream_key, uniforms
@@ -65,18 +66,12 @@ def gamma_mean_one(u: np.ndarray, variance: float) -> np.ndarray:
 def survivor_frailty_scale(h, age: np.ndarray) -> np.ndarray:
     """Factor (0-1] taking a new 65-year-old's frailty to a survivor's at ``age`` (years).
 
-    Shared-frailty selection (Vaupel, Manton & Stallard 1979): with hazard ``Z * mu(a)`` and ``Z`` gamma
-    of shape ``k`` and rate ``k`` at 65, the survivors at ``a`` have ``Z`` gamma of shape ``k`` and rate
-    ``k + M(a)``, ``M`` the cumulative hazard from 65: the same quantile scaled by ``k / (k + M(a))``.
-    ``mu(a) = m * r ** (a - ref)``, so ``M(a) = m * (r ** (a - ref) - r ** (65 - ref)) / ln r``.
+    Shared-frailty selection (Vaupel, Manton & Stallard 1979), :func:`sim.stats.survivor_frailty_scale`
+    with the [health] section's selection hazard, frailty variance, dying hazard ratio and reference age.
     """
-    m, var = h.frailty_selection_hazard_per_year, h.frailty_variance
-    if m <= 0.0 or var <= 0.0:
-        return np.ones(len(age))
-    k, r, ref = 1.0 / var, h.dying_hazard_ratio_per_year_of_age, h.age_reference_years
-    x = np.maximum(age - AGE_FLOOR_YEARS, 0.0)
-    cum = m * x if r == 1.0 else m * (r ** (age - ref) - r ** (AGE_FLOOR_YEARS - ref)) / np.log(r)
-    return k / (k + np.maximum(cum, 0.0))
+    return stats.survivor_frailty_scale(h.frailty_selection_hazard_per_year, h.frailty_variance,
+                                        h.dying_hazard_ratio_per_year_of_age, h.age_reference_years, age,
+                                        AGE_FLOOR_YEARS)
 
 
 def poisson_quantile(u: np.ndarray, mean: float) -> np.ndarray:
