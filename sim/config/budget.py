@@ -124,9 +124,11 @@ def _mean_age_multipliers(s: Scenario) -> tuple[float, float, float]:
         weight = np.exp(-(grid - AGE_FLOOR_YEARS) / pop.age_excess_mean_years)
     weight = weight / weight.sum()
     x = np.floor(grid) - h.age_reference_years
-    # the start population's mean frailty at each age (survivors' frailty; 1 when the selection is off) for
-    # worsening and dying; not for deteriorations: the frail gather in the worse strata with their higher
-    # deterioration rates, which this stratum-level estimate does not see (tests/test_budget.py)
+    # the start population's mean frailty at each age (survivors' frailty; 1 when the selection is off), for
+    # deteriorations too and there to the first power, not deterioration_frailty_exponent's (the survivors'
+    # mean of Z ** e / E[Z ** e] is scale ** e): the frail gather in the worse strata with their higher
+    # deterioration rates, which this stratum-level estimate does not see; so it meets the drawn events
+    # (tests/test_budget.py; with scale ** 2 it was 16 % low on the default)
     scale = survivor_frailty_scale(h.frailty_selection_hazard_per_year, h.frailty_variance,
                                    h.dying_hazard_ratio_per_year_of_age, h.age_reference_years, grid,
                                    AGE_FLOOR_YEARS)
