@@ -128,7 +128,7 @@ def _mean_age_multipliers(s: Scenario) -> tuple[float, float, float]:
     # deteriorations too and there to the first power, not deterioration_frailty_exponent's (the survivors'
     # mean of Z ** e / E[Z ** e] is scale ** e): the frail gather in the worse strata with their higher
     # deterioration rates, which this stratum-level estimate does not see; so it meets the drawn events
-    # (tests/test_budget.py; with scale ** 2 it was 16 % low on the default)
+    # (tests/test_budget.py; with scale ** 2 the estimate was 16 % below the events drawn in its scenario)
     scale = survivor_frailty_scale(h.frailty_selection_hazard_per_year, h.frailty_variance,
                                    h.dying_hazard_ratio_per_year_of_age, h.age_reference_years, grid,
                                    AGE_FLOOR_YEARS)
