@@ -13,6 +13,7 @@ import math
 import numpy as np
 import simpy
 from scipy.special import ndtri
+from simpy.events import URGENT, Event
 
 from sim.domain.events import D
 from sim.domain.locations import HOME, HOSPITAL, SHORT_TERM, SPECIAL_HOUSING
@@ -77,10 +78,8 @@ class HospitalPathway:
         elif route == PRIMARY:
             self.book(p, t, "primary_care_visit", "primary_care", 0.0, 1.0, detail)
         if route in ADMITTED:
-            proc = self.env.process(
-                self._admission(p, acuity, u, z, det_index, depth, route == DIRECT_ADMIT)
-            )
-            self.episode[p] = proc
+            self.episode[p] = Episode(
+                self.env, self._admission(p, acuity, u, z, det_index, depth, route == DIRECT_ADMIT))
         self.care.on_deterioration_at_home(p, t, route)
 
     def _planned_admissions(self):
@@ -115,8 +114,8 @@ class HospitalPathway:
         """Admit ``p`` for a planned stay, if at home (not in hospital, short-term care, special housing or dead)."""
         if self._location[p] != HOME or p in self.episode or self.env.now >= self.horizon:
             return
-        self.episode[p] = self.env.process(
-            self._admission(p, 0, u, float(ndtri(u[U_LOS])), _PLANNED_DET + week, 0, True, planned=True))
+        self.episode[p] = Episode(
+            self.env, self._admission(p, 0, u, float(ndtri(u[U_LOS])), _PLANNED_DET + week, 0, True, planned=True))
 
     def _admission(self, p: int, acuity: int, u, z: float, det_index: int, depth: int, direct: bool,
                    planned: bool = False):
@@ -261,3 +260,52 @@ class HospitalPathway:
         acuity = 0 if ua < bed else (1 if ua < bed + sh.share_needs_assessment.as_tuple()[s] else 2)
         self.note(p, t, "deterioration", D["relapse"])
         self.handle(p, t, acuity, u, float(ndtri(u[U_LOS])), det_index, depth + 1)
+
+
+class Episode:
+    """A hospital stay's generator run as a lean SimPy process: the steps, times and order of ``env.process``.
+
+    The stay's generator (:meth:`HospitalPathway._admission`) yields the events it waits for, as
+    under ``env.process``; this class resumes it from their callbacks. It starts as the next
+    urgent event (as SimPy's ``Initialize``) and an interrupt is an urgent event that throws
+    :class:`simpy.Interrupt` into it (as SimPy's ``Interruption``), but there is no event at its
+    end (nobody waits for a stay), and a resumption does not go through ``Process._resume``'s
+    bookkeeping (the values of the events a stay waits for are never read). ``is_alive`` and
+    ``interrupt(cause)`` are a process's.
+    """
+
+    __slots__ = ("env", "gen", "target", "resume", "is_alive")
+
+    def __init__(self, env: simpy.Environment, gen) -> None:
+        self.env, self.gen, self.is_alive = env, gen, True
+        self.resume = self._resume  # one bound method, appended to and removed from the events' callbacks
+        start = self.target = Event(env)
+        start._ok = True
+        start._value = None
+        start.callbacks.append(self.resume)
+        env.schedule(start, URGENT)
+
+    def _resume(self, _event, throw=None) -> None:
+        try:
+            ev = self.gen.send(None) if throw is None else self.gen.throw(throw)
+            while ev.callbacks is None:  # already processed (a place granted at once): go on
+                ev = self.gen.send(None)
+        except StopIteration:
+            self.is_alive = False
+            return
+        ev.callbacks.append(self.resume)
+        self.target = ev
+
+    def interrupt(self, cause: str) -> None:
+        """Throw ``simpy.Interrupt(cause)`` into the stay, as the next urgent event."""
+        ev = Event(self.env)
+        ev._ok = True
+        ev._value = None
+        ev.callbacks.append(lambda _e: self._interrupted(cause))
+        self.env.schedule(ev, URGENT)
+
+    def _interrupted(self, cause: str) -> None:
+        if not self.is_alive:
+            return
+        self.target.callbacks.remove(self.resume)
+        self._resume(None, simpy.Interrupt(cause))

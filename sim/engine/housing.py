@@ -25,6 +25,7 @@ from sim.domain.locations import DEAD, HOME, SPECIAL_HOUSING
 from sim.domain.routes import U_ED
 from sim.domain.streams import Stream, stream_key, uniforms
 from sim.domain.units import AGE_FLOOR_YEARS, DAYS_PER_WEEK, DAYS_PER_YEAR
+from sim.engine.hospital import Episode
 from sim.engine.resources import PooledResource
 
 
@@ -160,7 +161,7 @@ class SpecialHousing:
         self.note(p, t, "deterioration", (D["needs_bed"], D["needs_assessment"], D["minor"])[acuity])
         if u[U_ED] < self.sh_hosp[acuity]:
             self.book(p, t, "ed_visit", "ed", 0.0, 1.0, D["via_ed"])
-            self.episode[p] = self.env.process(self._admission(p, acuity, u, z, det_index, 0, False))
+            self.episode[p] = Episode(self.env, self._admission(p, acuity, u, z, det_index, 0, False))
         else:
             self.book(p, t, "home_health_visit", "home_health", 0.0, 1.0, D["special_housing"])
 

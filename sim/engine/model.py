@@ -24,7 +24,7 @@ from sim.domain.locations import DEAD, HOME, HOSPITAL, NOT_ENTERED, SHORT_TERM, 
 from sim.domain.routes import N_SLOTS, U_LOS
 from sim.domain.streams import Stream, stream_key, uniforms
 from sim.domain.units import DAYS_PER_WEEK, DAYS_PER_YEAR
-from sim.engine.hospital import HospitalPathway
+from sim.engine.hospital import Episode, HospitalPathway
 from sim.engine.housing import SpecialHousing
 from sim.engine.nurse import NurseTime
 from sim.engine.port import EnginePort
@@ -122,7 +122,7 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         # Home health enrolment and personal-care dependence per stratum, one byte a person.
         self._hhc = [row.tobytes() for row in np.asarray(self.attrs.hhc, np.bool_)]
         self._dep = [row.tobytes() for row in np.asarray(self.attrs.dep, np.bool_)]
-        self.episode: dict[int, simpy.Process] = {}
+        self.episode: dict[int, Episode] = {}  # each admitted person's stay (interrupted at a death, at the end)
         self.admissions: dict[int, list[float]] = {}
         self.nurse_coverage = 1.0
         self.nurse_spare_hours = 0.0  # nurse hours a week left after the week's demand (set weekly)
