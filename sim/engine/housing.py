@@ -130,8 +130,10 @@ class SpecialHousing:
     def _assessments(self):
         """Weekly: dependent persons at home are assessed at the stratum's application rate."""
         env = self.env
-        idx = np.arange(self.pop.size)
-        dep = np.asarray(self.attrs.dep)
+        n = self.pop.size
+        idx = np.arange(n, dtype=np.intp)
+        # Dependence per (stratum, person) read through a flat index, as the nurse balance reads enrolment.
+        dep = np.ascontiguousarray(self.attrs.dep, np.bool_).reshape(-1)
         waiting = np.frombuffer(self._sh_waiting, np.uint8)
         week = 0
         while env.now < self.horizon:
@@ -141,7 +143,10 @@ class SpecialHousing:
             if t >= self.horizon:
                 break
             st = self.stratum
-            cand = np.flatnonzero((self.location == HOME) & dep[st, idx] & (self.resident == 0) & (waiting == 0))
+            pos = st.astype(np.intp)
+            pos *= n
+            pos += idx
+            cand = np.flatnonzero((self.location == HOME) & dep[pos] & (self.resident == 0) & (waiting == 0))
             if not len(cand):
                 continue
             prob = -np.expm1(-self.sh_apply_rate[st[cand]] * DAYS_PER_WEEK)
