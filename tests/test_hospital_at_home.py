@@ -44,21 +44,26 @@ def test_home_treated_episodes_never_exceed_the_teams_acute_time(hah):
     acute = team[team["detail"].isin(["team_home", "hospital_at_home", "hospital_at_home_followup"])]
     weeks = e[(e["kind"] == "staff_time") & (e["provider"] == "mobile_team") & (e["detail"] == "acute")]
     assert len(weeks) >= 50
-    t, q = acute["time"].to_numpy(), acute["quantity"].to_numpy()
-    for w in weeks.itertuples():
-        inside = (t >= w.time) & (t < w.time + w.duration)
-        # every visit of an episode is taken from the week it starts in
-        assert q[inside].sum() * hours <= w.quantity + 1e-6, (w.time, q[inside].sum(), w.quantity)
+    per_episode = int(p.hospital_at_home_days * p.hospital_at_home_visits_per_day + 1e-9)
+    # the staff time of a week: its acute visits, and every visit of the episodes starting in it (charged at the start)
+    home = acute[acute["detail"] == "team_home"]
     episodes = team[team["detail"] == "hospital_at_home"]
+    th, te = home["time"].to_numpy(), episodes["time"].to_numpy()
+    for w in weeks.itertuples():
+        n = ((th >= w.time) & (th < w.time + w.duration)).sum() + per_episode * (
+            (te >= w.time) & (te < w.time + w.duration)).sum()
+        assert n * hours <= w.quantity + 1e-6, (w.time, n, w.quantity)
     assert len(episodes) >= 10, "the test needs home-treated episodes"
     refused = e[(e["kind"] == "staff_limit") & (e["detail"] == "hospital_at_home")]
     assert len(refused) > 0, "the test needs a week whose acute time did not hold an episode"
-    # an episode is its days x visits a day, in one or two rows at its start
-    per_episode = p.hospital_at_home_days * p.hospital_at_home_visits_per_day
-    starts = team[team["detail"].isin(["hospital_at_home", "hospital_at_home_followup"])]
-    by_start = starts.groupby(["person", "time"])["quantity"].sum()
-    assert len(by_start) == len(episodes)
-    assert (by_start - per_episode).abs().max() < 1e-9
+    # an episode's further visits: at most per_episode - 1, within its days, each at home (point rows)
+    follow = team[team["detail"] == "hospital_at_home_followup"]
+    assert (follow["duration"] == 0.0).all() and len(follow) > 0
+    starts = episodes.groupby("person")["time"].apply(sorted).to_dict()
+    for person, t in zip(follow["person"], follow["time"], strict=True):
+        assert any(0.0 < t - t0 < p.hospital_at_home_days + 1e-9 for t0 in starts[person])
+    made = follow.groupby("person").size()
+    assert (made <= episodes.groupby("person").size().reindex(made.index) * (per_episode - 1)).all()
 
 
 def test_a_home_treated_episode_is_no_admission(hah):
@@ -90,7 +95,8 @@ def test_health_trajectories_identical_with_hospital_at_home(hah):
 
 
 def test_hospital_at_home_off_changes_nothing():
-    base = small_scenario(persons=2000, years=1.0, seed=3)
+    base = small_scenario(persons=2000, years=1.0, seed=3, concepts={"mobile_team": {
+        "hospital_at_home_share": 0.0, "hospital_at_home_aftercare_share": 0.0}})
     off = small_scenario(persons=2000, years=1.0, seed=3, concepts={"mobile_team": {
         "hospital_at_home_share": 0.0, "hospital_at_home_aftercare_share": 0.0,
         "hospital_at_home_days": 9.0, "hospital_at_home_visits_per_day": 3.0}})

@@ -127,7 +127,7 @@ DETAIL_DOC: dict[str, str] = {
     "plan_ed": "out of hours: sent to the ED under the team's plan",
     "hospital_at_home": "an admission of an enrolled person treated at home by the mobile team instead "
                         "(hospital at home; team_visit: its first or all visits; staff_limit: no time for it)",
-    "hospital_at_home_followup": "the further team visits of an episode treated at home in team hours",
+    "hospital_at_home_followup": "a further team visit of a hospital-at-home episode (made if the person is at home)",
     "accepted": "referral accepted: enrolled",
     "full": "refused: the caseload or list was full",
     "not_eligible": "ended: no longer meets the criteria",

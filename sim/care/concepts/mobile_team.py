@@ -495,13 +495,14 @@ class MobileTeam(StaffedEnrolment):
         A ``share`` (``hospital_at_home_share`` of the enrolled, ``hospital_at_home_aftercare_share``
         under the plan after the team; times the learning effect) of the admissions the team's
         routing would make: a direct admission in hours is decided at home (no ED: route
-        ``TEAM_HOME``, its first visit detail ``hospital_at_home``, the rest of the episode's
-        visits one row ``hospital_at_home_followup``); any other admission (through the ED, or
-        direct out of hours) becomes an ED visit sent home to the team (``ED_ONLY``; every visit
-        of the episode one ``team_visit`` row, detail ``hospital_at_home``). An episode is
-        ``hospital_at_home_days`` x ``hospital_at_home_visits_per_day`` team visits over
-        ``hospital_at_home_days`` days, taken from this week's acute staff time at the start;
-        if the week's time does not hold it, a ``staff_limit`` row (detail ``hospital_at_home``)
+        ``TEAM_HOME``, its first visit detail ``hospital_at_home``); any other admission (through
+        the ED, or direct out of hours) becomes an ED visit sent home to the team (``ED_ONLY``; the
+        team's first visit a ``team_visit`` row, detail ``hospital_at_home``). An episode is
+        ``hospital_at_home_days`` x ``hospital_at_home_visits_per_day`` whole team visits (at least
+        one), evenly over its days; each further one is a point row ``hospital_at_home_followup``
+        made only if the person is at home then (not after a death or an admission). The whole
+        episode's time is taken from this week's acute staff time at the start; if the week's
+        time does not hold it, a ``staff_limit`` row (detail ``hospital_at_home``)
         and the admission stands. The draw is the deterioration's care uniform
         ``U_HOSPITAL_AT_HOME`` (CARE stream; unused by any admitted episode otherwise), so the
         health trajectory is untouched.
@@ -510,16 +511,21 @@ class MobileTeam(StaffedEnrolment):
         effect = self.effect(t) if q.learning_days > 0.0 else 1.0
         if u[U_HOSPITAL_AT_HOME] >= share * effect:
             return route, name
-        visits = max(1.0, q.hospital_at_home_days * q.hospital_at_home_visits_per_day)
-        if not self.acute_visit(p, t, visits, "hospital_at_home"):
+        visits = max(1, math.floor(q.hospital_at_home_days * q.hospital_at_home_visits_per_day + 1e-9))
+        if not self.acute_visit(p, t, float(visits), "hospital_at_home"):
             return route, name
+        # The further visits, evenly over the episode's days, each made only if the person is at home then.
+        step = q.hospital_at_home_days / visits
+        for k in range(1, visits):
+            self.port.later(k * step, self._hospital_at_home_visit, p)
         if route == DIRECT_ADMIT and self.in_hours(t):
-            if visits > 1.0:
-                self.port.book(p, t, "team_visit", self.provider, q.hospital_at_home_days, visits - 1.0,
-                               "hospital_at_home_followup")
             return TEAM_HOME, "hospital_at_home"
-        self.port.book(p, t, "team_visit", self.provider, q.hospital_at_home_days, visits, "hospital_at_home")
+        self.port.book(p, t, "team_visit", self.provider, 0.0, 1.0, "hospital_at_home")
         return ED_ONLY, ("plan_ed" if route == DIRECT_ADMIT else name)
+
+    def _hospital_at_home_visit(self, p: int) -> None:
+        if self.port.location[p] == HOME:
+            self.port.book(p, self.port.now, "team_visit", self.provider, 0.0, 1.0, "hospital_at_home_followup")
 
     def aftercare_route(self, p: int, acuity: int, s: int, u) -> tuple[int, str]:
         """After the team: the plan prevents a share, a bed is a direct admission, the nurse meets the rest."""
