@@ -55,6 +55,24 @@ def test_a_first_run_without_a_study_keeps_the_committed_outputs_unless_fresh(tm
     assert _study_trials(tmp_path / "optuna.sqlite3") == 2
 
 
+def test_the_search_does_not_replace_the_posteriors_fitted_toml_even_when_fresh(tmp_path):
+    """fitted.toml written by `narvard posterior` is the overlay every scenario loads: calibrate refuses it."""
+    tf = _cli_folder(tmp_path)
+    header = "# Written by `narvard posterior --write-fitted` (sim/experiments/calibration/posterior.py) from the\n"
+    (tmp_path / "fitted.toml").write_text(header + "\n[concepts.mobile_team]\nprevent_share = 0.3\n")
+    before = _snapshot(tmp_path)
+    res = _cli("calibrate", str(tf), "--executor", "serial", "--profile", "0", "--fresh", "--budget", "2")
+    assert res.exit_code == 2, res.output
+    msg = res.output.strip()
+    assert len(msg.splitlines()) == 1 and "narvard posterior" in msg and "--out" in msg, msg
+    assert _snapshot(tmp_path) == before  # nothing replaced, no study created
+    # in a folder of its own the search runs
+    res = _cli("calibrate", str(tf), "--executor", "serial", "--profile", "0", "--budget", "2",
+               "--out", str(tmp_path / "search"))
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "search" / "fitted.toml").is_file() and _snapshot(tmp_path) == before
+
+
 def _trace_kill_after(lines: int, module_file: str):
     """A trace function that ends the process (as SIGKILL would: no clean-up) after ``lines`` lines of the module."""
     count = [0]

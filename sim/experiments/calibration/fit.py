@@ -22,7 +22,7 @@ from sim.config.loader import validate
 from sim.experiments.calibration.batch import measures_at
 from sim.experiments.calibration.fileset import recover
 from sim.experiments.calibration.identifiability import identifiability, profile, with_profile
-from sim.experiments.calibration.output import CalibrationResult, output_names, write_outputs
+from sim.experiments.calibration.output import CalibrationResult, output_names, posterior_wrote, write_outputs
 from sim.experiments.calibration.params import apply_params, start_point
 from sim.experiments.calibration.search import search
 from sim.experiments.calibration.study import fingerprint, open_study, param_importances, trials_frame
@@ -56,6 +56,9 @@ def calibrate(targets: TargetFile, scenario_data: dict[str, Any], out_dir: Path,
     # validate the free parameter paths before any trial runs
     mid = {k: (p.low + p.high) / 2 for k, p in cal.parameters.items()}
     validate(apply_params(scenario_data, mid), "calibration scenario")
+    if posterior_wrote(out_dir / cal.fitted):  # the overlay every bundled scenario loads: not the search's to replace
+        raise ValueError(f"{out_dir / cal.fitted}: written by `narvard posterior`, which --fresh does not replace;"
+                         " give the optuna search its own folder with --out DIR")
     present = [n for n in output_names(cal) if (out_dir / n).exists()]
     study = open_study(out_dir / cal.storage, cal.study_name, cal.seed if seed is None else seed, resume,
                        fresh, fingerprint(scenario_data, targets, reps), present)

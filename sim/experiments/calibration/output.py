@@ -65,6 +65,18 @@ def fit_markdown(result: CalibrationResult, targets: TargetFile, per_trial: int,
     )
 
 
+#: First words of a ``fitted.toml`` written by ``narvard posterior``: the optuna search does not replace it.
+POSTERIOR_FITTED_MARK = "Written by `narvard posterior"
+
+
+def posterior_wrote(path: Path) -> bool:
+    """Whether ``path`` is a ``fitted.toml`` written by ``narvard posterior --write-fitted``."""
+    if not path.is_file():
+        return False
+    with open(path, encoding="utf-8") as fh:
+        return fh.readline().startswith(f"# {POSTERIOR_FITTED_MARK}")
+
+
 def fitted_text(best: dict[str, float], header: str) -> str:
     """Write a partial scenario overlay (TOML) with the fitted values, grouped by table."""
     tables: dict[str, list[tuple[str, float]]] = {}

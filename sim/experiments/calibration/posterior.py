@@ -58,6 +58,7 @@ from sim.experiments.calibration.output import (
     FIT_MD,
     IDENTIFIABILITY,
     IDENTIFIABILITY_CHART,
+    POSTERIOR_FITTED_MARK,
     PROFILE,
     TRIALS,
 )
@@ -298,7 +299,7 @@ def fitted_header(run: AbcRun, settings: PosteriorSettings, point: FittedPoint, 
     pops = run.populations
     last = pops.iloc[-1]
     ess = effective_sample_size(run.last["weight"].to_numpy(float))
-    return (f"Written by `narvard posterior --write-fitted` (sim/experiments/calibration/posterior.py) from the\n"
+    return (f"{POSTERIOR_FITTED_MARK} --write-fitted` (sim/experiments/calibration/posterior.py) from the\n"
             f"ABC-SMC posterior of calibration/targets.toml (history abc.sqlite3, sample posterior.csv):\n"
             f"population {settings.population}, {len(pops)} generations, {run.evaluations} evaluations of"
             f" {settings.replications} paired replication(s),\n"
