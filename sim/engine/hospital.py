@@ -36,6 +36,7 @@ from sim.domain.routes import (
 )
 from sim.domain.streams import uniforms
 from sim.domain.units import DAYS_PER_WEEK
+from sim.engine.weekly import every_week
 
 _RELAPSE_DEPTH = 8  # relapse chains longer than this reuse the last depth's numbers
 _PLANNED_BASE = 1 << 32  # PLANNED-stream indices of a planned stay's uniforms (below: one per week, whether)
@@ -89,26 +90,22 @@ class HospitalPathway:
         every care system); the admission comes at a time within the week (another uniform), if the
         person is still at home then; the stay's own uniforms are further PLANNED numbers.
         """
-        env = self.env
-        week = 0
-        while env.now < self.horizon:
-            yield env.timeout(DAYS_PER_WEEK)
-            week += 1
-            t = env.now
-            if t >= self.horizon:
-                break
-            cand = np.flatnonzero(self.location == HOME)
-            if not len(cand):
-                continue
-            prob = -np.expm1(-self.planned_rate[self.stratum[cand]] * DAYS_PER_WEEK)
-            hit = cand[uniforms(self.planned_key, cand, week) < prob]
-            if not len(hit):
-                continue
-            base = _PLANNED_BASE + week * (N_SLOTS + 1)
-            us = uniforms(self.planned_key, hit[:, None], base + np.arange(N_SLOTS + 1)[None, :])
-            for p, u in zip(hit.tolist(), us.tolist(), strict=True):
-                ev = env.timeout(DAYS_PER_WEEK * u[N_SLOTS])
-                ev.callbacks.append(lambda _e, p=p, u=u[:N_SLOTS], week=week: self._planned(p, u, week))
+        yield from every_week(self.env, self.horizon, self._call_planned)
+
+    def _call_planned(self, week: int, t: float) -> None:
+        """Draw this week's planned admissions among the persons at home (see :meth:`_planned_admissions`)."""
+        cand = np.flatnonzero(self.location == HOME)
+        if not len(cand):
+            return
+        prob = -np.expm1(-self.planned_rate[self.stratum[cand]] * DAYS_PER_WEEK)
+        hit = cand[uniforms(self.planned_key, cand, week) < prob]
+        if not len(hit):
+            return
+        base = _PLANNED_BASE + week * (N_SLOTS + 1)
+        us = uniforms(self.planned_key, hit[:, None], base + np.arange(N_SLOTS + 1)[None, :])
+        for p, u in zip(hit.tolist(), us.tolist(), strict=True):
+            ev = self.env.timeout(DAYS_PER_WEEK * u[N_SLOTS])
+            ev.callbacks.append(lambda _e, p=p, u=u[:N_SLOTS], week=week: self._planned(p, u, week))
 
     def _planned(self, p: int, u, week: int) -> None:
         """Admit ``p`` for a planned stay, if at home (not in hospital, short-term care, special housing or dead)."""

@@ -27,6 +27,7 @@ from sim.domain.streams import Stream, stream_key, uniforms
 from sim.domain.units import AGE_FLOOR_YEARS, DAYS_PER_WEEK, DAYS_PER_YEAR
 from sim.engine.hospital import Episode
 from sim.engine.resources import PooledResource
+from sim.engine.weekly import every_week
 
 
 def initial_residents(scenario, pop, attrs, seed: int) -> np.ndarray:
@@ -129,30 +130,26 @@ class SpecialHousing:
     # ------------------------------------------------------------------ needs assessments
     def _assessments(self):
         """Weekly: dependent persons at home are assessed at the stratum's application rate."""
-        env = self.env
         n = self.pop.size
         idx = np.arange(n, dtype=np.intp)
         # Dependence per (stratum, person) read through a flat index, as the nurse balance reads enrolment.
         dep = np.ascontiguousarray(self.attrs.dep, np.bool_).reshape(-1)
         waiting = np.frombuffer(self._sh_waiting, np.uint8)
-        week = 0
-        while env.now < self.horizon:
-            yield env.timeout(DAYS_PER_WEEK)
-            week += 1
-            t = env.now
-            if t >= self.horizon:
-                break
+
+        def assess(week: int, t: float) -> None:
             st = self.stratum
             pos = st.astype(np.intp)
             pos *= n
             pos += idx
             cand = np.flatnonzero((self.location == HOME) & dep[pos] & (self.resident == 0) & (waiting == 0))
             if not len(cand):
-                continue
+                return
             prob = -np.expm1(-self.sh_apply_rate[st[cand]] * DAYS_PER_WEEK)
             hit = cand[uniforms(self.housing_key, cand, week) < prob]
             for p in hit.tolist():
                 self.apply_for_housing(p, t)
+
+        yield from every_week(self.env, self.horizon, assess)
 
     def assess_at_discharge(self, p: int, t: float) -> None:
         """Assess a dependent person back home after repeated admissions for special housing."""
