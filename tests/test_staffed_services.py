@@ -32,12 +32,17 @@ ENROL = {"mobile_team": "team_enrol", "palliative_team": "palliative_enrol", "ho
          "safe_discharge": "safe_discharge"}
 
 
-def _events(scenario):
+def _run(scenario):
+    """The person-driven event log of replication 0 (categorical columns as strings) and its metrics."""
     r = run_replication(scenario, 0, ("person",), keep=True)
     e = r.tables["person"].to_pandas()
     for c in ("kind", "detail", "provider"):
         e[c] = e[c].astype(str)
-    return e
+    return e, r.metrics["person"]
+
+
+def _events(scenario):
+    return _run(scenario)[0]
 
 
 # -- capacity follows from the staff ---------------------------------------------------------
@@ -216,11 +221,7 @@ def test_aftercare_places_are_never_exceeded_and_its_nurse_visits_are_booked(wai
 def nurse_bound():
     """A small area whose home health nurses (10 FTE for 6,000 persons) have about as many hours as demanded."""
     s = small_scenario(persons=6000, years=1.5, warmup=0.5, seed=5, capacity={"home_health_nurses_fte": 10.0})
-    r = run_replication(s, 0, ("person",), keep=True)
-    e = r.tables["person"].to_pandas()
-    for c in ("kind", "detail", "provider"):
-        e[c] = e[c].astype(str)
-    return s, e, r.metrics["person"]
+    return (s, *_run(s))
 
 
 def test_aftercare_takes_its_hours_from_the_nurses_week(nurse_bound):
@@ -349,11 +350,7 @@ def physician_waits():
     """A small area whose home-care physician's list (25) is far too short, with a 60-day maximum wait."""
     s = small_scenario(persons=4000, years=1.5, warmup=0.5, seed=3,
                        concepts={"home_physician": {"list_max": 25, "max_wait_days": 60.0}})
-    r = run_replication(s, 0, ("person",), keep=True)
-    e = r.tables["person"].to_pandas()
-    for c in ("kind", "detail", "provider"):
-        e[c] = e[c].astype(str)
-    return s, e, r.metrics["person"]
+    return (s, *_run(s))
 
 
 def test_the_home_physicians_waits_are_recorded_first_come_first_served(physician_waits):
