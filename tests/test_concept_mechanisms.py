@@ -116,10 +116,11 @@ def test_safe_discharge_nurse_meets_every_non_bed_deterioration_at_the_extreme()
     # So does the palliative team for a person who became palliative in the period (a palliative_visit row).
     other = e[((e["kind"] == "home_health_visit") & e["detail"].isin(["acute", "special_housing", "prevented"]))
               | e["kind"].isin(["physician_visit", "team_visit", "palliative_visit"])]
-    assert key <= met | set(zip(other["person"], other["time"], strict=True))
-    # most by the team's nurse: the rest went to the concepts that come first (after issue 14's re-tune 7 of 60:
-    # prevented by the närsjukvårdsteam or its plan, met by the palliative team or the home physician)
-    assert len(key & met) >= 0.8 * len(key)
+    first = set(zip(other["person"], other["time"], strict=True))
+    # Exact: the team's nurse met every deterioration that no concept ahead of it in the routing took (after
+    # issue 14's re-tune 7 of 60 were taken first), and it did meet some (a hand-picked "at least 80 %" stood here).
+    assert key <= met | first
+    assert key & met
     assert np.isfinite(e["duration"]).all()
 
 
