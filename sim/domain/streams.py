@@ -66,10 +66,27 @@ def uniforms(key: np.uint64, person, index) -> np.ndarray:
         index: integer array (or scalar): which number of each person's stream.
 
     """
+    return uniforms_from(stream_starts(key, person), index)
+
+
+def stream_starts(key: np.uint64, person) -> np.ndarray:
+    """Return the starting states (uint64) of the ``person`` streams under ``key``, for :func:`uniforms_from`.
+
+    For draws of the same persons at many indices (a weekly draw over everyone): the start is
+    two of the three mixes of :func:`uniforms`, and depends on the person only.
+    """
     p = np.asarray(person, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        return _mix(key ^ _mix((p + np.uint64(1)) * _GAMMA))
+
+
+def uniforms_from(start: np.ndarray, index) -> np.ndarray:
+    """Uniforms on (0, 1): the ``index``-th number of the streams that start at ``start`` (:func:`stream_starts`).
+
+    ``uniforms_from(stream_starts(key, person), index)`` is ``uniforms(key, person, index)``.
+    """
     i = np.asarray(index, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        start = _mix(key ^ _mix((p + np.uint64(1)) * _GAMMA))
         z = _mix(start + (i + np.uint64(1)) * _GAMMA)
     return ((z >> _S11).astype(np.float64) + 0.5) * _TO_UNIT
 

@@ -93,14 +93,18 @@ class HospitalPathway:
         yield from every_week(self.env, self.horizon, self._call_planned)
 
     def _call_planned(self, week: int, t: float) -> None:
-        """Draw this week's planned admissions among the persons at home (see :meth:`_planned_admissions`)."""
-        cand = np.flatnonzero(self.location == HOME)
-        if not len(cand):
+        """Draw this week's planned admissions among the persons at home (see :meth:`_planned_admissions`).
+
+        A person at home is called when the week's PLANNED uniform is below the stratum's
+        probability; only the persons whose number is below the largest of them can be, and
+        those are pre-drawn for all persons (:class:`~sim.engine.weekly.WeeklyHits`, shared by
+        the care systems of a replication).
+        """
+        loc, st, prob = self._location, self._stratum, self.planned_prob
+        hit = [p for p, u in zip(*self.planned_hits.week(week), strict=True) if loc[p] == HOME and u < prob[st[p]]]
+        if not hit:
             return
-        prob = -np.expm1(-self.planned_rate[self.stratum[cand]] * DAYS_PER_WEEK)
-        hit = cand[uniforms(self.planned_key, cand, week) < prob]
-        if not len(hit):
-            return
+        hit = np.asarray(hit, np.int64)
         base = _PLANNED_BASE + week * (N_SLOTS + 1)
         us = uniforms(self.planned_key, hit[:, None], base + np.arange(N_SLOTS + 1)[None, :])
         for p, u in zip(hit.tolist(), us.tolist(), strict=True):

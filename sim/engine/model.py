@@ -31,6 +31,7 @@ from sim.engine.port import EnginePort
 from sim.engine.recorder import Recorder, pack_row
 from sim.engine.resources import PooledResource
 from sim.engine.routine import RoutineVolume
+from sim.engine.weekly import WeeklyHits
 from sim.population.health import Trajectories
 from sim.population.population import Attributes, Population
 
@@ -137,6 +138,16 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         self.care_u, self.care_z = shared[key]
 
         self._cache_parameters()
+        # Per stratum, the probability of a call for a planned admission in a week, and the persons
+        # whose weekly PLANNED number can be below it (pre-drawn once per replication).
+        prob = -np.expm1(-self.planned_rate * DAYS_PER_WEEK)
+        self.planned_prob = tuple(prob.tolist())
+        self.planned_hits = None
+        if prob.any():
+            key = ("planned_hits", self.planned_key, n, float(prob.max()))
+            if key not in shared:
+                shared[key] = WeeklyHits(self.planned_key, n, float(prob.max()))
+            self.planned_hits = shared[key]
         self._init_housing(seed)
         # Care sees the run only through the port (no import of the engine, no event-log codes).
         self.port = EnginePort(self)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 
+import numpy as np
 import simpy
 
+from sim.domain.streams import stream_starts, uniforms_from
 from sim.domain.units import DAYS_PER_WEEK
+
+_CELLS = 1 << 20  # persons x weeks drawn at a time by WeeklyHits (8 MiB a float64 temporary)
 
 
 def every_week(env: simpy.Environment, horizon: float,
@@ -22,3 +26,38 @@ def every_week(env: simpy.Environment, horizon: float,
         if env.now >= horizon:
             break
         act(week, env.now)
+
+
+class WeeklyHits:
+    """The persons whose weekly uniform is below ``threshold``, week by week: a sparse, shared pre-draw.
+
+    Week ``w``'s uniform of person ``p`` is ``uniforms(key, p, w)``. A weekly draw that acts on
+    a person only when that number is below a per-stratum probability (planned admissions)
+    needs, each week, only the persons below the largest of those probabilities: they are
+    found here for all persons and a run of weeks at once (``_CELLS`` numbers a time) and
+    kept, so that every care system of a replication reads the same lists (common random
+    numbers) and nobody draws the rest again. ``week(w)``: ``(persons, numbers)``, persons
+    ascending, as lists.
+    """
+
+    def __init__(self, key, persons: int, threshold: float) -> None:
+        self.starts = stream_starts(key, np.arange(persons))
+        self.threshold = threshold
+        self.chunk = max(1, _CELLS // max(persons, 1))
+        self.drawn = 1  # weeks below this are drawn (weeks count from 1)
+        self.hits: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def week(self, w: int) -> tuple[list[int], list[float]]:
+        """Persons (ascending) whose week-``w`` number is below the threshold, and those numbers."""
+        while w >= self.drawn:
+            weeks = np.arange(self.drawn, self.drawn + self.chunk)
+            u = uniforms_from(self.starts[None, :], weeks[:, None])  # (weeks, persons)
+            row, person = np.nonzero(u < self.threshold)  # row-major: by week, then person
+            cut = np.searchsorted(row, np.arange(len(weeks) + 1))
+            for j, wk in enumerate(weeks.tolist()):
+                lo, hi = cut[j], cut[j + 1]
+                if hi > lo:
+                    self.hits[wk] = (person[lo:hi], u[j, person[lo:hi]])
+            self.drawn += self.chunk
+        hit = self.hits.get(w)
+        return ([], []) if hit is None else (hit[0].tolist(), hit[1].tolist())
