@@ -15,6 +15,7 @@ from sim.config import Scenario, ScenarioError, budget, scenario_hash
 from sim.config.loader import _deep_merge, resolve, validate
 from sim.experiments.executor import Executor
 from sim.experiments.runner import (
+    ARROW_PART,
     ReplicationResult,
     append_part,
     merge_results,
@@ -108,18 +109,22 @@ def _simulate_into(folder: AtomicFolder, scenario: Scenario, paradigms: tuple[st
         workers = getattr(executor, "workers", 1) if getattr(executor, "parallel", False) else 1
         whole = reps - reps % workers if len(paradigms) > 1 else reps
         groups = {r: [paradigms] if r < whole else [(p,) for p in paradigms] for r in range(reps)}
-        tasks = [(scenario, r, g, str(parts_dir / f"r{r:04d}-{i}.parquet"))
+        # Parts on this machine are Arrow IPC streams (written and read once, not encoded twice); parts
+        # that travel back from other machines (Dask) as bytes stay compressed Parquet.
+        suffix = ARROW_PART if getattr(executor, "shared_filesystem", True) else ".parquet"
+        tasks = [(scenario, r, g, str(parts_dir / f"r{r:04d}-{i}{suffix}"))
                  for r in range(reps) for i, g in enumerate(groups[r])]
         results: list[ReplicationResult] = []
         window = (scenario.warmup_days, scenario.horizon_days)
         rows = 0
         try:
             # Each part is appended to events.parquet as soon as it is done (in order), while the
-            # workers run the next ones (parts are deleted at the end, as before).
+            # workers run the next ones, and deleted.
             with open_events(tmp / EVENTS, parquet_metadata(*window)) as writer:
                 done: list[ReplicationResult] = []
                 for task, res in zip(tasks, run_replications(executor, tasks), strict=True):
                     rows += append_part(writer, task[3])
+                    Path(task[3]).unlink()
                     done.append(res)
                     if len(done) < len(groups[task[1]]):
                         continue
@@ -132,8 +137,6 @@ def _simulate_into(folder: AtomicFolder, scenario: Scenario, paradigms: tuple[st
             getattr(executor, "abort", lambda: None)()  # no worker may write into tmp once it is removed
             raise
         write_dictionary(tmp, *window)
-        for t in tasks:
-            Path(t[3]).unlink()
         parts_dir.rmdir()
         frames = {p: metrics_frame(results, p) for p in paradigms}
         summary = pd.concat([summarise(frames[p], p) for p in paradigms], ignore_index=True)
