@@ -81,32 +81,82 @@ def normalise_events(events: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+class CodedEvents:
+    """:func:`normalise_events` rows with the selections the designs repeat computed once.
+
+    Every target's design selects rows by care system and kind, its cohort's index rows and the
+    deaths; ten designs over five cohorts and eight metrics made the same selections of the whole
+    frame again and again. Here each selection is made once, by the same filters in the same
+    order, so every figure is the same to the bit; the cached frames are not changed by their users.
+    """
+
+    def __init__(self, events: pd.DataFrame):
+        self.frame = events
+        self._paradigm = events["paradigm"].to_numpy()
+        self._kind = events["kind"].to_numpy()
+        self._memo: dict[tuple, object] = {}
+
+    def memo(self, key: tuple, make):
+        """``make()``, computed once per ``key``."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
+
+    def has(self, paradigm: str) -> bool:
+        """Tell whether any row is of ``paradigm``."""
+        return self.memo(("has", paradigm), lambda: bool((self._paradigm == _P[paradigm]).any()))
+
+    def of(self, paradigm: str, kind: str) -> pd.DataFrame:
+        """Return the rows of one care system and kind, in their order."""
+        return self.memo(("of", paradigm, kind),
+                         lambda: self.frame[(self._paradigm == _P[paradigm]) & (self._kind == K[kind])])
+
+    def replications(self) -> list:
+        """Return the replications in the rows, sorted."""
+        return self.memo(("replications",), lambda: sorted(self.frame["replication"].unique()))
+
+
+def coded(events: pd.DataFrame | CodedEvents) -> CodedEvents:
+    """``events`` (:func:`normalise_events` output) as :class:`CodedEvents` (as it is if it is one)."""
+    return events if isinstance(events, CodedEvents) else CodedEvents(events)
+
+
 def _in_period(t: pd.Series, period: tuple[float, float], warmup: float) -> pd.Series:
     a = warmup + period[0] * DAYS_PER_YEAR
     b = warmup + period[1] * DAYS_PER_YEAR
     return (t >= a) & (t < b)
 
 
-def death_times(events: pd.DataFrame, paradigm: str) -> pd.DataFrame:
+def death_times(events: pd.DataFrame | CodedEvents, paradigm: str) -> pd.DataFrame:
     """Death day per (replication, person) in one paradigm's rows (coded events)."""
-    d = events[(events["paradigm"] == _P[paradigm]) & (events["kind"] == K["death"])]
-    return d.groupby(["replication", "person"], as_index=False)["time"].min().rename(columns={"time": "death"})
+    ev = coded(events)
+
+    def make():
+        d = ev.of(paradigm, "death")
+        return d.groupby(["replication", "person"], as_index=False)["time"].min().rename(columns={"time": "death"})
+    return ev.memo(("death_times", paradigm), make)
 
 
-def index_rows(events: pd.DataFrame, rule: Cohort | ControlCohort, warmup: float,
+def index_rows(events: pd.DataFrame | CodedEvents, rule: Cohort | ControlCohort, warmup: float,
                paradigm: str | None = None) -> pd.DataFrame:
     """Index events of a cohort rule: columns ``replication, person, t`` (one row per index)."""
+    ev = coded(events)
     paradigm = paradigm or rule.paradigm
-    ev = events[events["paradigm"] == _P[paradigm]]
+    return ev.memo(("index_rows", paradigm, warmup, type(rule).__name__, rule.model_dump_json()),
+                   lambda: _index_rows(ev, rule, warmup, paradigm))
+
+
+def _index_rows(events: CodedEvents, rule: Cohort | ControlCohort, warmup: float, paradigm: str) -> pd.DataFrame:
     if rule.index == "discharge":
-        adm = ev[(ev["kind"] == K["admission"]) & (ev["detail"] != D["censored"])]
+        adm = events.of(paradigm, "admission")
+        adm = adm[adm["detail"] != D["censored"]]
         rows = adm.assign(t=adm["time"] + adm["duration"])
         deaths = death_times(events, paradigm)
         rows = rows.merge(deaths, on=["replication", "person"], how="left")
         # A stay that ends in death is no discharge.
         rows = rows[~(rows["death"] <= rows["t"] + _TOL)]
     else:
-        rows = ev[ev["kind"] == K[rule.index]].assign(t=lambda d: d["time"])
+        rows = events.of(paradigm, rule.index).assign(t=lambda d: d["time"])
     if rule.strata:
         rows = rows[rows["stratum"].isin([STRATA.index(s) for s in rule.strata])]
     rows = rows[_in_period(rows["t"], rule.period_years, warmup)]
@@ -116,9 +166,14 @@ def index_rows(events: pd.DataFrame, rule: Cohort | ControlCohort, warmup: float
     return rows.reset_index(drop=True)
 
 
-def metric_rows(events: pd.DataFrame, metric: Metric, paradigm: str) -> pd.DataFrame:
+def metric_rows(events: pd.DataFrame | CodedEvents, metric: Metric, paradigm: str) -> pd.DataFrame:
     """Rows of a metric placed in time: ``replication, person, start, end, qty``."""
-    ev = events[(events["paradigm"] == _P[paradigm]) & (events["kind"] == K[metric.kind])]
+    ev = coded(events)
+    return ev.memo(("metric_rows", paradigm, metric.model_dump_json()), lambda: _metric_rows(ev, metric, paradigm))
+
+
+def _metric_rows(events: CodedEvents, metric: Metric, paradigm: str) -> pd.DataFrame:
+    ev = events.of(paradigm, metric.kind)
     if metric.flag is not None:
         ev = ev[ev[metric.flag].astype(bool)]
     if metric.details:
@@ -178,24 +233,26 @@ def _ratio(a: float, b: float) -> float:
     return a / b - 1.0 if b > 0 else float("nan")
 
 
-def compute_design(events: pd.DataFrame, cohort: Cohort, metric: Metric, warmup: float,
+def compute_design(events: pd.DataFrame | CodedEvents, cohort: Cohort, metric: Metric, warmup: float,
                    horizon: float, name: str = "") -> pd.DataFrame:
     """Per-replication figures of one design.
 
-    ``events``: :func:`normalise_events` output (both paradigms for the causal figure).
+    ``events``: :func:`normalise_events` output (both paradigms for the causal figure), or it as
+    :class:`CodedEvents` (the selections shared by every design on it).
     Returns one row per replication: ``naive, causal, counterfactual`` (relative changes as
     fractions), ``persons`` (cohort members), ``index_rows``, ``before`` (or the control's
     mean), ``after``, ``after_cf`` and ``died_share`` (share of index rows followed by a death
     inside the after window).
     """
     check_fits(cohort, warmup, horizon, name)
+    events = coded(events)
     measured = cohort.paradigm
     other = OTHER[measured]
-    reps = sorted(events["replication"].unique())
+    reps = events.replications()
     idx = index_rows(events, cohort, warmup)
     rows_m = metric_rows(events, metric, measured)
     rows_o = metric_rows(events, metric, other)
-    has_other = bool((events["paradigm"] == _P[other]).any())
+    has_other = events.has(other)
     after = window_sums(rows_m, idx, 0.0, cohort.after_days)
     after_cf = window_sums(rows_o, idx, 0.0, cohort.after_days) if has_other else np.full(len(idx), np.nan)
     if cohort.comparison == "before_after":

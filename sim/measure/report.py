@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from sim.measure.designs import MeasureError, compute_design, normalise_events
+from sim.measure.designs import CodedEvents, MeasureError, compute_design, normalise_events
 from sim.measure.targets import TargetFile
 from sim.stats import format_value, markdown_table, t_interval
 
@@ -53,7 +53,7 @@ def needed_kinds(targets: TargetFile) -> list[str]:
 def per_replication(events: pd.DataFrame, targets: TargetFile, warmup: float, horizon: float,
                     replications: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
     """Per target, per replication: ``naive, causal, counterfactual, ...``."""
-    ev = normalise_events(events)
+    ev = CodedEvents(normalise_events(events))  # the selections every design repeats, made once
     out: dict[str, pd.DataFrame] = {}
     cache: dict[tuple[str, str], pd.DataFrame] = {}
     for tid, t in targets.targets.items():
