@@ -226,7 +226,9 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
     def run(self) -> Model:
         """Run to the horizon."""
         self.care.on_start()
-        self.env.process(self._driver())
+        # The driver runs as a lean process too (nobody waits for it or interrupts it): its resumptions skip
+        # ``Process._resume``'s bookkeeping, and its end makes no event.
+        Episode(self.env, self._driver())
         self.env.process(self._nurse_time())
         if self.sh_places is not None and self.sh_apply_rate.any():
             self.env.process(self._assessments())
@@ -249,7 +251,7 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
                     tr.time[lo:hi].tolist(), tr.person[lo:hi].tolist(), tr.kind[lo:hi].tolist(),
                     tr.stratum[lo:hi].tolist(), tr.acuity[lo:hi].tolist(), tr.det_index[lo:hi].tolist(),
                     strict=True):
-                if t > env.now:
+                if t > env._now:
                     # The time a timeout of that delay would fire at (``now + delay``, to the bit). When no
                     # scheduled event comes at or before it, that timeout would be the very next event: the
                     # driver moves the clock itself and goes on, without the engine event (same order,
