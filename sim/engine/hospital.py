@@ -121,11 +121,11 @@ class HospitalPathway:
     def _admission(self, p: int, acuity: int, u, z: float, det_index: int, depth: int, direct: bool,
                    planned: bool = False):
         env = self.env
-        t0 = env.now
+        t0 = env._now
         s = self._stratum[p]
         # A planned stay is not an unplanned readmission, nor one of the admissions the 12-month
         # histories count (inclusion criteria, housing assessments).
-        readmit = not planned and t0 - self.last_discharge[p] <= self.scenario.hospital.readmission_window_days
+        readmit = not planned and t0 - self.last_discharge[p] <= self.readmission_window
         if not planned:
             self.admissions.setdefault(p, []).append(t0)
         self.accrue(p, t0)
@@ -141,13 +141,13 @@ class HospitalPathway:
         cause = None
         try:
             yield bed
-            t_bed = env.now
+            t_bed = env._now
             los = (self.planned_los if planned else self.los_mean[s]) * self.care.los_multiplier(p) * math.exp(
-                self.los_sigma * z - 0.5 * self.los_sigma**2)
+                self.los_sigma * z - self.los_half_var)
             yield env.timeout(los)
-            t_ready = env.now
+            t_ready = env._now
             s_ready = self._stratum[p]
-            if self.traj.death_time[p] - t_ready <= self.scenario.hospital.end_of_life_stay_days:
+            if self.death_time[p] - t_ready <= self.end_of_life_days:
                 # Dying: end-of-life care on the ward until death (or the horizon), not a discharge.
                 dying = True
                 yield env.timeout(self.horizon + 1.0 - t_ready)
@@ -157,11 +157,11 @@ class HospitalPathway:
                 to_stc = True
                 stc = self.short_term.request()
                 yield stc
-            elif self.dependent(p) and self.scenario.hospital.home_care_lag_mean_days > 0:
-                yield env.timeout(-self.scenario.hospital.home_care_lag_mean_days * math.log(u[U_LAG]))
+            elif self.home_care_lag > 0 and self._dep[s_ready][p]:
+                yield env.timeout(-self.home_care_lag * math.log(u[U_LAG]))
         except simpy.Interrupt as exc:
             cause = exc.cause
-        t1 = env.now
+        t1 = env._now
         # A granted request is released; one still queued is withdrawn, so that no place
         # is ever handed to a person who has died.
         if bed.triggered:
@@ -187,8 +187,7 @@ class HospitalPathway:
         self.last_discharge[p] = t1
         self.care.on_discharge(p, t1, stc is not None)
         self.book(p, t1, "outpatient_visit", "outpatient", 0.0,
-                  self.scenario.hospital.outpatient_followups_per_admission
-                  * self.care.routine_multipliers(p, t1)[1], D["followup"])
+                  self.followups * self.care.routine_multipliers(p, t1)[1], D["followup"])
         if self._resident[p] and stc is None:
             self.episode.pop(p, None)
             self.move_into_housing(p, t1)
@@ -197,7 +196,7 @@ class HospitalPathway:
             self._location[p] = SHORT_TERM
             s_stc = self._stratum[p]
             # U_LAG is free here: the home-care lag applies only to those going straight home.
-            stay = -self.scenario.hospital.short_term_care_los_mean_days * math.log(u[U_LAG])
+            stay = -self.stc_los_mean * math.log(u[U_LAG])
             try:
                 yield env.timeout(stay)
             except simpy.Interrupt as exc:

@@ -166,6 +166,14 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
                              if h.planned_admissions_per_year is not None else np.zeros(4))
         self.planned_los = h.planned_los_mean_days
         self.relapse_p = h.relapse_probability_30d.as_tuple()
+        # The stay's parameters as plain floats (read at every admission).
+        self.los_half_var = 0.5 * self.los_sigma**2
+        self.readmission_window = h.readmission_window_days
+        self.end_of_life_days = h.end_of_life_stay_days
+        self.home_care_lag = h.home_care_lag_mean_days
+        self.stc_los_mean = h.short_term_care_los_mean_days
+        self.followups = h.outpatient_followups_per_admission
+        self.death_time = array("d", np.asarray(self.traj.death_time, np.float64).tobytes())
         self.pc_rate = [x / DAYS_PER_YEAR for x in r.primary_care_visits_per_year.as_tuple()]
         self.op_rate = [x / DAYS_PER_YEAR for x in r.outpatient_visits_per_year.as_tuple()]
         self.hh_rate = [x / DAYS_PER_WEEK for x in r.home_health_visits_per_week.as_tuple()]
