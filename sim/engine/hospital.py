@@ -15,18 +15,13 @@ import simpy
 from scipy.special import ndtri
 from simpy.events import URGENT, Event
 
-from sim.domain.events import D
+from sim.domain.events import PR, D, K
 from sim.domain.locations import HOME, HOSPITAL, SHORT_TERM, SPECIAL_HOUSING
 from sim.domain.routes import (
     ADMITTED,
     DIRECT_ADMIT,
-    ED_ADMIT,
-    ED_ONLY,
     N_SLOTS,
-    NURSE,
-    PLAN_NURSE,
     PREVENTED,
-    PRIMARY,
     TEAM_HOME,
     U_LAG,
     U_LOS,
@@ -36,11 +31,15 @@ from sim.domain.routes import (
 )
 from sim.domain.streams import uniforms
 from sim.domain.units import DAYS_PER_WEEK
+from sim.engine.recorder import pack_row
 from sim.engine.weekly import every_week
 
 _RELAPSE_DEPTH = 8  # relapse chains longer than this reuse the last depth's numbers
 _PLANNED_BASE = 1 << 32  # PLANNED-stream indices of a planned stay's uniforms (below: one per week, whether)
 _PLANNED_DET = 1 << 24  # relapse-stream "deterioration index" of a planned stay: week + this, far from real ones
+_DETERIORATION, _NO_PROVIDER = K["deterioration"], PR["none"]
+_ACUITY_DETAIL = (D["needs_bed"], D["needs_assessment"], D["minor"])  # detail of a deterioration at home, by acuity
+_IN_CARE, _FOLLOWUP = D["in_care"], D["followup"]
 
 
 class HospitalPathway:
@@ -53,10 +52,14 @@ class HospitalPathway:
             self.housing_deterioration(p, t, acuity, self.care_u[row * N_SLOTS:(row + 1) * N_SLOTS],
                                        self.care_z[row], det_index)
             return
+        # The deterioration's row (``note``'s, written here: the most frequent row after routine volume).
+        buf = self._rows
+        buf += pack_row(p, t, _DETERIORATION, _NO_PROVIDER, 0, 0.0, 0.0, self._stratum[p],
+                        _ACUITY_DETAIL[acuity] if loc == HOME else _IN_CARE, False, False)
+        if len(buf) >= self._rows_limit:
+            self.rec.spill()
         if loc != HOME:
-            self.note(p, t, "deterioration", D["in_care"])
             return
-        self.note(p, t, "deterioration", (D["needs_bed"], D["needs_assessment"], D["minor"])[acuity])
         # The row's uniforms as a slice of floats: the route and the stay index them many times.
         self.handle(p, t, acuity, self.care_u[row * N_SLOTS:(row + 1) * N_SLOTS], self.care_z[row], det_index, 0)
 
@@ -72,12 +75,14 @@ class HospitalPathway:
             # A concept's home visit: marginal cost 0, its staff is paid as a yearly cost.
             kind, provider = self.care.home_visits[name]
             self.book(p, t, kind, provider, 0.0, 1.0, detail)
-        elif route in (ED_ADMIT, ED_ONLY):
-            self.book(p, t, "ed_visit", "ed", 0.0, 1.0, detail)
-        elif route == NURSE or route == PLAN_NURSE:
-            self.book(p, t, "home_health_visit", "home_health", 0.0, 1.0, detail)
-        elif route == PRIMARY:
-            self.book(p, t, "primary_care_visit", "primary_care", 0.0, 1.0, detail)
+        else:
+            codes = self.route_rows.get(route)  # the ED, nurse or primary-care visit (``book``'s row, written here)
+            if codes is not None:
+                k, pr, py = codes
+                buf = self._rows
+                buf += pack_row(p, t, k, pr, py, 0.0, 1.0, self._stratum[p], detail, False, False)
+                if len(buf) >= self._rows_limit:
+                    self.rec.spill()
         if route in ADMITTED:
             self.episode[p] = Episode(
                 self.env, self._admission(p, acuity, u, z, det_index, depth, route == DIRECT_ADMIT))
@@ -175,8 +180,11 @@ class HospitalPathway:
         detail = D["planned"] if planned else (D["direct"] if direct else D["via_ed"])
         if cause == "end":
             detail = D["censored"]
-        self.book(p, t0, "admission", "hospital", t1 - t0, bed_days, detail,
-                  readmission=bool(readmit), avoidable=avoidable, stratum=s)
+        k, pr, py = self.admission_row
+        buf = self._rows
+        buf += pack_row(p, t0, k, pr, py, t1 - t0, bed_days, s, detail, bool(readmit), avoidable)
+        if len(buf) >= self._rows_limit:
+            self.rec.spill()
         if t_ready is not None and t1 > t_ready and not dying:
             self._delayed_discharge(p, t_ready, t1, "short_term_care" if to_stc else "home_help", s_ready)
         if cause is not None:
@@ -186,8 +194,11 @@ class HospitalPathway:
             return
         self.last_discharge[p] = t1
         self.care.on_discharge(p, t1, stc is not None)
-        self.book(p, t1, "outpatient_visit", "outpatient", 0.0,
-                  self.followups * self.care.routine_multipliers(p, t1)[1], D["followup"])
+        q = self.followups * self.care.routine_multipliers(p, t1)[1]
+        k, pr, py = self.followup_row
+        buf += pack_row(p, t1, k, pr, py, 0.0, q, self._stratum[p], _FOLLOWUP, False, False)
+        if len(buf) >= self._rows_limit:
+            self.rec.spill()
         if self._resident[p] and stc is None:
             self.episode.pop(p, None)
             self.move_into_housing(p, t1)
@@ -263,7 +274,7 @@ class HospitalPathway:
 
 
 class Episode:
-    """A hospital stay's generator run as a lean SimPy process: the steps, times and order of ``env.process``.
+    """A hospital stay's generator (and the model's driver) run as a lean SimPy process: ``env.process``'s order.
 
     The stay's generator (:meth:`HospitalPathway._admission`) yields the events it waits for, as
     under ``env.process``; this class resumes it from their callbacks. It starts as the next

@@ -21,7 +21,7 @@ from sim.config.scenario import Scenario
 from sim.domain.events import PR, PY, D, K
 from sim.domain.health import DEATH, DETERIORATION, ENTER, STRATUM_CHANGE
 from sim.domain.locations import DEAD, HOME, HOSPITAL, NOT_ENTERED, SHORT_TERM, SPECIAL_HOUSING
-from sim.domain.routes import N_SLOTS, U_LOS
+from sim.domain.routes import ED_ADMIT, ED_ONLY, N_SLOTS, NURSE, PLAN_NURSE, PRIMARY, U_LOS
 from sim.domain.streams import Stream, stream_key, uniforms
 from sim.domain.units import DAYS_PER_WEEK, DAYS_PER_YEAR
 from sim.engine.hospital import Episode, HospitalPathway
@@ -37,6 +37,7 @@ from sim.population.population import Attributes, Population
 
 _DRIVER_CHUNK = 1 << 16  # trajectory events converted to Python lists at a time
 _UNIFORM_CHUNK = 1 << 16  # deteriorations whose care uniforms are drawn at a time
+_ENTER, _NO_PROVIDER = K["enter"], PR["none"]
 
 
 def _days(n: int, value: float) -> array:
@@ -181,6 +182,14 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         self.help_indep = [x / DAYS_PER_WEEK for x in r.home_help_hours_per_week_independent.as_tuple()]
         self.help_extra = r.post_discharge_home_help_hours_per_week / DAYS_PER_WEEK
         self.payer = {name: PY[getattr(pay, name)] for name in type(pay).model_fields}
+        # Event-log codes (kind, provider, payer) of the rows the hospital pathway writes itself.
+        self.route_rows = {route: (K[kind], PR[provider], self.payer[provider])
+                           for route, kind, provider in ((ED_ADMIT, "ed_visit", "ed"), (ED_ONLY, "ed_visit", "ed"),
+                                                         (NURSE, "home_health_visit", "home_health"),
+                                                         (PLAN_NURSE, "home_health_visit", "home_health"),
+                                                         (PRIMARY, "primary_care_visit", "primary_care"))}
+        self.admission_row = (K["admission"], PR["hospital"], self.payer["hospital"])
+        self.followup_row = (K["outpatient_visit"], PR["outpatient"], self.payer["outpatient"])
         self._routine_codes()
 
     # ------------------------------------------------------------------ helpers
@@ -280,7 +289,10 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
                     if not self.enter_special_housing(p, t):
                         self._location[p] = HOME
                     self.last_accrual[p] = t
-                    self.note(p, t, "enter")
+                    buf = self._rows  # ``note(p, t, "enter")``, written here
+                    buf += pack_row(p, t, _ENTER, _NO_PROVIDER, 0, 0.0, 0.0, self._stratum[p], 0, False, False)
+                    if len(buf) >= self._rows_limit:
+                        self.rec.spill()
                     self.care.on_enter(p, t)
         if self.horizon > env.now:
             yield env.timeout(self.horizon - env.now)
