@@ -208,3 +208,29 @@ def test_defensive_transition_bounds_the_importance_weights():
     assert abs(far_share - expected) < 4 * np.sqrt(expected * (1 - expected) / len(draws)), far_share
     frame = tr.pdf(draws.head(5))
     assert frame.shape == (5,) and (frame > 0).all()
+
+
+def test_epsilon_stalled_compares_the_last_two_real_epsilons():
+    import pandas as pd
+
+    from sim.experiments.calibration.abc import epsilon_stalled
+
+    pops = pd.DataFrame({"t": [-1, 0, 1, 2], "epsilon": [float("inf"), 1e9, 10.0, 9.5]})
+    assert epsilon_stalled(pops, 0.10)  # 5 % fall
+    assert not epsilon_stalled(pops, 0.04)
+    assert not epsilon_stalled(pops.iloc[:3], 0.99)  # one real epsilon: nothing to compare (1e9 is not one)
+    assert epsilon_stalled(pd.DataFrame({"t": [0, 1, 2], "epsilon": [1e9, 0.0, 0.0]}), 0.10)  # at 0: cannot fall
+
+
+def test_min_eps_drop_stops_the_run_and_a_resume(tmp_path):
+    """A fall below the rule ends the run after the generation that showed it, and a resume starts none."""
+    tf = toy_targets()
+    run = run_abc(tf, {}, tmp_path, Executor(), population=20, generations=5, model=toy_model, min_eps_drop=1.0)
+    # generation 2 is the first with an epsilon to compare (generation 1's); no fall reaches 100 %
+    assert list(run.populations["generation"]) == [0, 1, 2]
+    assert run.notes and "less than 100%" in run.notes[0]
+    again = run_abc(tf, {}, tmp_path, Executor(), population=20, generations=5, model=toy_model, resume=True,
+                    min_eps_drop=1.0)
+    assert list(again.populations["generation"]) == [0, 1, 2] and again.notes
+    off = run_abc(tf, {}, tmp_path, Executor(), population=20, generations=4, model=toy_model, resume=True)
+    assert list(off.populations["generation"]) == [0, 1, 2, 3] and not off.notes

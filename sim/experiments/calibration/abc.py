@@ -243,10 +243,13 @@ def history_frames(history, names: list[str]) -> tuple[pd.DataFrame, pd.DataFram
 def run_abc(targets: TargetFile, scenario_data: dict[str, Any], out_dir: Path, executor: Executor,
             population: int, generations: int, replications: int = 1, resume: bool = False, fresh: bool = False,
             minutes: float | None = None, min_epsilon: float = 0.0, model=None, distance=None,
-            prior_share: float = PRIOR_SHARE) -> AbcRun:
+            prior_share: float = PRIOR_SHARE, min_eps_drop: float = 0.0) -> AbcRun:
     """Run (or go on with) ABC-SMC until ``generations`` generations are stored (or ``minutes`` pass).
 
-    ``model``/``distance``: replace the simulation model (tests: a toy with the same interface).
+    ``min_eps_drop``: also stop once a generation lowered epsilon by less than this fraction of the
+    one before (:func:`epsilon_stalled`; checked before a resumed run starts and after every
+    generation; 0 = off). ``model``/``distance``: replace the simulation model (tests: a toy with
+    the same interface).
     """
     import pyabc
 
@@ -275,13 +278,40 @@ def run_abc(targets: TargetFile, scenario_data: dict[str, Any], out_dir: Path, e
         _store_fingerprint(db, prints)
     done = history.max_t + 1
     start = time.perf_counter()
-    if generations > done:
+    notes = []
+    stalled = min_eps_drop > 0.0 and epsilon_stalled(history.get_all_populations(), min_eps_drop)
+    if generations > done and not stalled:
         wall = timedelta(minutes=minutes) if minutes else None
+        if min_eps_drop > 0.0:
+            base = abc.check_terminate
+
+            def check_terminate(t, acceptance_rate):  # pyabc's criteria, then the epsilon's fall
+                nonlocal stalled
+                stalled = epsilon_stalled(abc.history.get_all_populations(), min_eps_drop)
+                return base(t=t, acceptance_rate=acceptance_rate) or stalled
+
+            abc.check_terminate = check_terminate
         history = abc.run(minimum_epsilon=min_epsilon, max_nr_populations=generations - done, max_walltime=wall)
+    if stalled:
+        notes.append(f"stopped: the last generation lowered epsilon by less than {min_eps_drop:.0%}")
     particles, pops = history_frames(history, names)
     evaluations = int(pops["samples"].sum())
     cpu = float(particles["cpu_seconds"].mean()) if "cpu_seconds" in particles else float("nan")
-    return AbcRun(particles, pops, evaluations, time.perf_counter() - start, cpu)
+    return AbcRun(particles, pops, evaluations, time.perf_counter() - start, cpu, notes)
+
+
+def epsilon_stalled(populations: pd.DataFrame, min_drop: float) -> bool:
+    """Whether the last generation lowered epsilon by less than ``min_drop`` (a fraction) of the one before.
+
+    ``populations``: pyabc's table (``t``, ``epsilon``); generation 0, the prior sample, has no
+    epsilon of its own (pyabc stores the initial 1e9), so at least generations 1 and 2 are needed.
+    An epsilon of 0 (every particle inside every band) cannot fall further: stalled.
+    """
+    eps = populations.loc[populations["t"] >= 1].sort_values("t")["epsilon"].to_numpy(float)
+    if len(eps) < 2:
+        return False
+    prev, last = eps[-2], eps[-1]
+    return prev <= 0.0 or (prev - last) / prev < min_drop
 
 
 # --------------------------------------------------------------------------- summaries of the posterior

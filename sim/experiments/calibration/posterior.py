@@ -242,7 +242,8 @@ def posterior_markdown(run: AbcRun, marg: pd.DataFrame, corr: pd.DataFrame, chec
              f"(a fresh area each), executor {settings.executor} with {settings.workers} worker(s). "
              f"{run.evaluations} evaluations; CPU per evaluation {run.cpu_per_evaluation:.1f} s (mean over the "
              f"stored particles); this call's wall time {run.seconds:.0f} s, the predictive check "
-             f"({settings.check} new areas) {check_seconds:.0f} s.", "",
+             f"({settings.check} new areas) {check_seconds:.0f} s."
+             + "".join(f" {n[0].upper()}{n[1:]}." for n in run.notes), "",
              "## Generations", "",
              "ESS = effective sample size of the generation's weights, (Σw)² / Σw².", "",
              markdown_table(["generation", "epsilon", "particles", "evaluations", "acceptance", "ESS"],

@@ -42,6 +42,10 @@ def posterior_command(
     check: Annotated[int, typer.Option(min=0, help="new areas in the posterior predictive check")] = 40,
     minutes: Annotated[float | None, typer.Option(min=0.1, help="stop starting generations after this wall time")
                        ] = None,
+    min_eps_drop: Annotated[float, typer.Option(min=0.0, max=1.0, help=(
+        "stop once a generation lowers epsilon by less than this fraction of the one before (0: off): with the"
+        " median as the next epsilon a generation costs about twice the evaluations of the last, and a smaller"
+        " fall means the distances sit at the floor the model's misfit and one area's noise set"))] = 0.1,
     resume: Annotated[bool, typer.Option("--resume", help="go on with the stored history (refused if the scenario,"
                                                           " targets, priors or replications differ)")] = False,
     fresh: Annotated[bool, typer.Option("--fresh", help="delete a stored history and start a new one")] = False,
@@ -96,7 +100,9 @@ def posterior_command(
         with ex:
             try:
                 run = run_abc(tf, scenario_data, out, ex, population, generations, replications, resume, fresh,
-                              minutes)
+                              minutes, min_eps_drop=min_eps_drop)
+                for note in run.notes:
+                    err.print(note, highlight=False)
                 err.print(f"{len(run.populations)} generations, {run.evaluations} evaluations"
                           f" ({time.perf_counter() - t0:.0f} s); predictive check: {check} new areas",
                           highlight=False)
