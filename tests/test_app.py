@@ -34,6 +34,23 @@ def test_bad_form_values_are_one_clear_message(form, field):
         logic.build_scenario(logic.WhatIf(persons=400, **form))
 
 
+def test_the_apps_comparison_splits_a_last_round_and_gives_the_serial_figures(monkeypatch):
+    """3 replications on 2 worker processes: the third runs as one task per care system; the same numbers."""
+    from sim.experiments.executor import ProcessExecutor
+    from sim.experiments.runner import PARADIGMS, task_groups
+
+    assert task_groups(3, PARADIGMS, ProcessExecutor(2)) == {0: [PARADIGMS], 1: [PARADIGMS],
+                                                             2: [("intervention",), ("person",)]}
+    assert task_groups(3, PARADIGMS, Executor()) == {r: [PARADIGMS] for r in range(3)}
+    scenario = small_scenario(persons=600, years=0.5, warmup=0.25, replications=3)
+    serial = logic.compare(scenario)
+    monkeypatch.setattr(logic, "PARALLEL_PERSON_YEARS", 0)  # local processes even for this small run
+    monkeypatch.setattr("sim.experiments.executor.os.cpu_count", lambda: 2)
+    split = logic.compare(scenario)
+    for key in ("summary", "replications"):
+        assert split[key].equals(serial[key]), key
+
+
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory):
     out = tmp_path_factory.mktemp("app") / "res"

@@ -109,7 +109,7 @@ def compare(scenario: Scenario, progress: Callable[[int, int], None] | None = No
     import time
 
     from sim.experiments.executor import make_executor
-    from sim.experiments.runner import PARADIGMS, metrics_frame, run_replications
+    from sim.experiments.runner import PARADIGMS, metrics_frame, run_replications, task_groups, whole_replications
     from sim.output.summary import paired_differences, summarise
 
     t0 = time.perf_counter()
@@ -117,9 +117,11 @@ def compare(scenario: Scenario, progress: Callable[[int, int], None] | None = No
     reps = sim.replications
     size = scenario.population.persons_65plus * (sim.warmup_years + sim.years) * reps
     results = []
-    tasks = [(scenario, r, PARADIGMS, None) for r in range(reps)]
     with make_executor("processes" if size > PARALLEL_PERSON_YEARS and reps > 1 else "serial", None, None) as ex:
-        for res in run_replications(ex, tasks):
+        # As compare's: an incomplete last round of replications runs one task per care system.
+        groups = task_groups(reps, PARADIGMS, ex)
+        tasks = [(scenario, r, g, None) for r in range(reps) for g in groups[r]]
+        for res in whole_replications(tasks, run_replications(ex, tasks), groups):
             results.append(res)
             if progress:
                 progress(len(results), reps)

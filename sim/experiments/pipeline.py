@@ -18,10 +18,11 @@ from sim.experiments.runner import (
     ARROW_PART,
     ReplicationResult,
     append_part,
-    merge_results,
     metrics_frame,
     open_events,
     run_replications,
+    task_groups,
+    whole_replications,
 )
 from sim.output.dictionary import parquet_metadata, write_dictionary
 from sim.output.results import (
@@ -101,14 +102,9 @@ def _simulate_into(folder: AtomicFolder, scenario: Scenario, paradigms: tuple[st
     with folder as tmp:
         parts_dir = tmp / "parts"
         parts_dir.mkdir()
-        # A round of whole replications that would leave workers idle (the last one, when the
-        # replications are not a multiple of the workers) is run as one task per care system instead
-        # (each draws the same persons from the replication's seed): 5 replications on 2 workers take
-        # 2 rounds and two half-replications, not 3 rounds. The rows go to the event log in the same
-        # order and row groups (a part per care system instead of one per replication).
-        workers = getattr(executor, "workers", 1) if getattr(executor, "parallel", False) else 1
-        whole = reps - reps % workers if len(paradigms) > 1 else reps
-        groups = {r: [paradigms] if r < whole else [(p,) for p in paradigms] for r in range(reps)}
+        # An incomplete last round runs one task per care system (task_groups). The rows go to the event
+        # log in the same order and row groups (a part per care system instead of one per replication).
+        groups = task_groups(reps, paradigms, executor)
         # Parts on this machine are Arrow IPC streams (written and read once, not encoded twice); parts
         # that travel back from other machines (Dask) as bytes stay compressed Parquet.
         suffix = ARROW_PART if getattr(executor, "shared_filesystem", True) else ".parquet"
@@ -121,15 +117,12 @@ def _simulate_into(folder: AtomicFolder, scenario: Scenario, paradigms: tuple[st
             # Each part is appended to events.parquet as soon as it is done (in order), while the
             # workers run the next ones, and deleted.
             with open_events(tmp / EVENTS, parquet_metadata(*window)) as writer:
-                done: list[ReplicationResult] = []
-                for task, res in zip(tasks, run_replications(executor, tasks), strict=True):
+                def append(task, _res):
+                    nonlocal rows
                     rows += append_part(writer, task[3])
                     Path(task[3]).unlink()
-                    done.append(res)
-                    if len(done) < len(groups[task[1]]):
-                        continue
-                    res = merge_results(done)
-                    done = []
+
+                for res in whole_replications(tasks, run_replications(executor, tasks), groups, append):
                     results.append(res)
                     if progress:
                         progress(res)

@@ -175,6 +175,36 @@ def merge_results(parts: list[ReplicationResult]) -> ReplicationResult:
                              sum(r.seconds for r in parts), rows)
 
 
+def task_groups(replications: int, paradigms: tuple[str, ...], executor) -> dict[int, list[tuple[str, ...]]]:
+    """Return the care systems of each task, per replication: one task for all, or one each in a last round.
+
+    A round of whole replications that would leave workers idle (the last one, when the
+    replications are not a multiple of the workers) is run as one task per care system instead
+    (each draws the same persons from the replication's seed, so the figures are the same): 5
+    replications on 2 workers take 2 rounds and two half-replications, not 3 rounds.
+    """
+    workers = getattr(executor, "workers", 1) if getattr(executor, "parallel", False) else 1
+    whole = replications - replications % workers if len(paradigms) > 1 else replications
+    return {r: [tuple(paradigms)] if r < whole else [(p,) for p in paradigms] for r in range(replications)}
+
+
+def whole_replications(tasks: list[tuple], results, groups: dict[int, list[tuple[str, ...]]], each=None):
+    """Yield one result per replication (:func:`merge_results`) from the results of ``tasks``, in order.
+
+    ``tasks``: ``(scenario, replication, paradigms, ...)`` in the order of :func:`task_groups`;
+    ``each(task, result)`` is called for every task's result as it comes.
+    """
+    done: list[ReplicationResult] = []
+    for task, res in zip(tasks, results, strict=True):
+        if each is not None:
+            each(task, res)
+        done.append(res)
+        if len(done) < len(groups[task[1]]):
+            continue
+        yield merge_results(done)
+        done = []
+
+
 def replication_part(scenario: Scenario, replication: int, paradigms: tuple[str, ...],
                      events_path: str | None = None) -> tuple[ReplicationResult, bytes]:
     """Run one replication on a worker and return its event-log part as Parquet bytes.
