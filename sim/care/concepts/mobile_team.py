@@ -18,8 +18,10 @@ How strong and how long is an assumption the calibration fits to the 12-month de
 from __future__ import annotations
 
 import math
+from array import array
 from typing import Annotated
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from sim.care.concepts.base import StaffedEnrolment, staffed_metrics
@@ -44,7 +46,7 @@ from sim.domain.routes import (
     U_PREVENT,
 )
 from sim.domain.strata import PALLIATIVE, UNSTABLE
-from sim.domain.units import DAYS_PER_WEEK, MINUTES_PER_HOUR
+from sim.domain.units import DAYS_PER_WEEK, DAYS_PER_YEAR, MINUTES_PER_HOUR
 
 
 class MobileTeamParams(StaffedParams):
@@ -192,20 +194,25 @@ class MobileTeam(StaffedEnrolment):
         self.waiting: dict[int, tuple[float, int]] = {}  # person -> (day the wait started, stratum then)
         self.aftercare: dict[int, tuple[float, float]] = {}  # person -> (start, day the team's plan stops acting)
         self.aftercare_places = self.aftercare_capacity(port.scenario, params)
+        # The four inclusion criteria that depend on the person and stratum only, counted once per
+        # (stratum, person): one byte each, read as a Python int (criteria_met is asked at every referral).
+        a = port.attrs
+        fixed = ((a.chronic >= params.chronic_diagnoses_min).astype(np.uint8) + (a.meds >= params.medications_min)
+                 + a.dep + a.hhc)
+        self._fixed_criteria = [row.tobytes() for row in fixed.astype(np.uint8)]
+        # Age at entry and day of entry as Python floats (the age criterion, the same arithmetic as Attributes.age).
+        self._age0 = array("d", np.asarray(a.pop.age_at_entry, np.float64).tobytes())
+        self._entry = array("d", np.asarray(a.pop.entry_time, np.float64).tobytes())
 
 
     # -- inclusion --------------------------------------------------------------------
     def criteria_met(self, p: int, t: float) -> int:
         """Count how many of the six inclusion criteria hold for ``p`` at ``t``."""
-        port, a, q = self.port, self.port.attrs, self.p
-        s = port.stratum[p]
+        port, q = self.port, self.p
         return (
-            int(a.chronic[s, p] >= q.chronic_diagnoses_min)
+            self._fixed_criteria[port.stratum[p]][p]  # chronic diagnoses, medications, dependence, home health
             + int(port.admissions_last(p, t) >= q.admissions_12m_min)
-            + int(a.meds[s, p] >= q.medications_min)
-            + int(a.dep[s, p])
-            + int(a.age(p, t) >= q.age_min)
-            + int(a.hhc[s, p])
+            + int(self._age0[p] + (t - self._entry[p]) / DAYS_PER_YEAR >= q.age_min)
         )
 
     def reaches(self, p: int) -> bool:
