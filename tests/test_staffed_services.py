@@ -422,6 +422,12 @@ class _Port:
     def admissions_last(self, p, t, days=365.25):
         return self._adm.get(p, 0) if days < 365 else 3
 
+    def stratum_of(self, p):
+        return int(self.stratum[p])
+
+    def location_of(self, p):
+        return int(self.location[p])
+
     def in_home_health(self, p):
         return True
 

@@ -34,6 +34,12 @@ class CarePort(Protocol):
     def nurse_coverage(self) -> float:
         """Share of the home health nurses' demanded hours available this week."""
 
+    def stratum_of(self, p: int) -> int:
+        """``p``'s stratum now, as a Python int (``stratum[p]`` without a numpy scalar)."""
+
+    def location_of(self, p: int) -> int:
+        """``p``'s location code now, as a Python int (``location[p]`` without a numpy scalar)."""
+
     def in_home_health(self, p: int) -> bool:
         """Enrolled in municipal home health care at the person's current stratum."""
 

@@ -34,6 +34,8 @@ class EnginePort:
         self.persons = model.pop.size
         self.horizon = model.horizon
         self.accrue = model.accrue
+        self.stratum_of = model._stratum.__getitem__  # the bytearrays behind the views: Python ints
+        self.location_of = model._location.__getitem__
         self.in_home_health = model.in_home_health
         self.admissions_last = model.admissions_last
         self.in_special_housing = model.in_special_housing

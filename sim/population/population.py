@@ -12,6 +12,7 @@ granted to a recipient (gamma, mean 1).
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,6 +94,9 @@ class Attributes:
     def __init__(self, scenario: Scenario, pop: Population):
         p = scenario.population
         self.pop = pop
+        # Age at entry and day of entry as Python floats for :meth:`age` (no numpy scalar per look-up).
+        self._age0 = array("d", np.asarray(pop.age_at_entry, np.float64).tobytes())
+        self._entry = array("d", np.asarray(pop.entry_time, np.float64).tobytes())
         # Poisson quantile tables per stratum, evaluated once for every person.
         self.chronic = np.stack(
             [poisson_quantile(pop.u_chronic, m) for m in p.chronic_diagnoses_mean.as_tuple()]
@@ -111,7 +115,7 @@ class Attributes:
 
     def age(self, person: int, t: float) -> float:
         """Age in years at day ``t``."""
-        return float(self.pop.age_at_entry[person] + (t - self.pop.entry_time[person]) / DAYS_PER_YEAR)
+        return self._age0[person] + (t - self._entry[person]) / DAYS_PER_YEAR  # float64 arithmetic, as numpy's
 
 
 def dependence_probability(scenario: Scenario, pop: Population) -> list[np.ndarray]:

@@ -82,16 +82,16 @@ class HomePhysician(StaffedEnrolment):
         super().__init__(port, params, care)
         # Where a person lives is fixed: one CONCEPT-stream uniform per person.
         self.covered = port.concept_uniforms(np.arange(port.persons), 0) < params.area_share
+        # Covered, in home health and with enough interventions, per (stratum, person): fixed, one byte each.
+        a = port.attrs
+        self._fixed = [row.tobytes() for row in self.covered & a.hhc & (a.chronic >= params.medical_interventions_min)]
         #: person -> (day the wait started, stratum then); insertion order is the queue (first come first served)
         self.waiting: dict[int, tuple[float, int]] = {}
 
     def eligible(self, p: int) -> bool:
         """Tell whether ``p`` lives in the area, is in home health care, with enough medical interventions."""
         port = self.port
-        s = port.stratum[p]
-        return bool(self.covered[p] and port.attrs.hhc[s, p]
-                    and port.attrs.chronic[s, p] >= self.p.medical_interventions_min
-                    and port.location[p] not in (NOT_ENTERED, DEAD))
+        return bool(self._fixed[port.stratum_of(p)][p]) and port.location_of(p) not in (NOT_ENTERED, DEAD)
 
     def check(self, p: int, t: float) -> None:
         """List or unlist ``p`` after a change in their state; a full list puts an eligible person on the wait."""

@@ -18,7 +18,6 @@ How strong and how long is an assumption the calibration fits to the 12-month de
 from __future__ import annotations
 
 import math
-from array import array
 from typing import Annotated
 
 import numpy as np
@@ -46,7 +45,7 @@ from sim.domain.routes import (
     U_PREVENT,
 )
 from sim.domain.strata import PALLIATIVE, UNSTABLE
-from sim.domain.units import DAYS_PER_WEEK, DAYS_PER_YEAR, MINUTES_PER_HOUR
+from sim.domain.units import DAYS_PER_WEEK, MINUTES_PER_HOUR
 
 
 class MobileTeamParams(StaffedParams):
@@ -200,9 +199,6 @@ class MobileTeam(StaffedEnrolment):
         fixed = ((a.chronic >= params.chronic_diagnoses_min).astype(np.uint8) + (a.meds >= params.medications_min)
                  + a.dep + a.hhc)
         self._fixed_criteria = [row.tobytes() for row in fixed.astype(np.uint8)]
-        # Age at entry and day of entry as Python floats (the age criterion, the same arithmetic as Attributes.age).
-        self._age0 = array("d", np.asarray(a.pop.age_at_entry, np.float64).tobytes())
-        self._entry = array("d", np.asarray(a.pop.entry_time, np.float64).tobytes())
 
 
     # -- inclusion --------------------------------------------------------------------
@@ -210,9 +206,9 @@ class MobileTeam(StaffedEnrolment):
         """Count how many of the six inclusion criteria hold for ``p`` at ``t``."""
         port, q = self.port, self.p
         return (
-            self._fixed_criteria[port.stratum[p]][p]  # chronic diagnoses, medications, dependence, home health
+            self._fixed_criteria[port.stratum_of(p)][p]  # chronic diagnoses, medications, dependence, home health
             + int(port.admissions_last(p, t) >= q.admissions_12m_min)
-            + int(self._age0[p] + (t - self._entry[p]) / DAYS_PER_YEAR >= q.age_min)
+            + int(port.attrs.age(p, t) >= q.age_min)
         )
 
     def reaches(self, p: int) -> bool:
@@ -224,7 +220,7 @@ class MobileTeam(StaffedEnrolment):
 
     def eligible(self, p: int, t: float) -> bool:
         """Tell whether the team reaches ``p``, ``criteria_required`` criteria hold and ``p`` is not palliative."""
-        return (self.port.stratum[p] != PALLIATIVE and self.reaches(p)
+        return (self.port.stratum_of(p) != PALLIATIVE and self.reaches(p)
                 and self.criteria_met(p, t) >= self.p.criteria_required)
 
     def need_score(self, p: int, t: float) -> float:

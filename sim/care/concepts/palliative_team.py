@@ -97,7 +97,7 @@ class PalliativeTeam(StaffedEnrolment):
     def refer(self, p: int, t: float) -> None:
         """Take a referral when the person is palliative, has incurable cancer and wishes it."""
         port = self.port
-        if p in self.members or port.stratum[p] != PALLIATIVE:
+        if p in self.members or port.stratum_of(p) != PALLIATIVE:
             return
         if not (port.attrs.cancer[p] and port.attrs.wish[p]) or not self.reaches(p):
             return

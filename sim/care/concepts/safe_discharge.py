@@ -80,7 +80,7 @@ class SafeDischarge(StaffedEnrolment):
 
     def plan_discharge(self, p: int, t: float) -> float:
         """At discharge planning: take the person on if targeted and a place is free."""
-        if self.port.stratum[p] in self.strata and not self.full():
+        if self.port.stratum_of(p) in self.strata and not self.full():
             self.pending.add(p)
             return self.p.short_term_care_multiplier
         return 1.0
