@@ -241,17 +241,15 @@ class HospitalPathway:
             self.book(p, t_pay, "discharge_payment_received", "hospital", t1 - t_pay, t1 - t_pay, stratum=s)
 
     def _back_home(self, p: int, u, det_index: int, depth: int) -> None:
-        t = self.env.now
+        t = self.env._now
         self._location[p] = HOME
         self.last_accrual[p] = t
-        self.help_extra_until[p] = t + DAYS_PER_WEEK * self.scenario.routine.post_discharge_home_help_weeks
+        self.help_extra_until[p] = t + self.help_extra_days
         self.care.on_home(p, t)
         self.assess_at_discharge(p, t)
         s = self._stratum[p]
         if u[U_RELAPSE] < self.relapse_p[s] * self.care.relapse_multiplier(p):
-            m = self.scenario.hospital.relapse_time_mean_days
-            w = self.scenario.hospital.readmission_window_days
-            delay = -m * math.log1p(-u[U_RELAPSE_TIME] * (1.0 - math.exp(-w / m)))
+            delay = -self.relapse_mean * math.log1p(-u[U_RELAPSE_TIME] * self.relapse_in_window)
             serial = self.last_discharge[p]
             ev = self.env.timeout(delay)
             ev.callbacks.append(lambda _e: self._relapse(p, det_index, depth, serial))

@@ -23,7 +23,7 @@ import numpy as np
 from sim.domain.events import D
 from sim.domain.locations import DEAD, HOME, SPECIAL_HOUSING
 from sim.domain.routes import U_ED
-from sim.domain.streams import Stream, stream_key, uniforms
+from sim.domain.streams import Stream, stream_key, stream_starts, uniforms, uniforms_from
 from sim.domain.units import AGE_FLOOR_YEARS, DAYS_PER_WEEK, DAYS_PER_YEAR
 from sim.engine.hospital import Episode
 from sim.engine.resources import PooledResource
@@ -135,6 +135,7 @@ class SpecialHousing:
         # Dependence per (stratum, person) read through a flat index, as the nurse balance reads enrolment.
         dep = np.ascontiguousarray(self.attrs.dep, np.bool_).reshape(-1)
         waiting = np.frombuffer(self._sh_waiting, np.uint8)
+        starts = stream_starts(self.housing_key, idx)  # each person's HOUSING stream: one mix a draw, not three
 
         def assess(week: int, t: float) -> None:
             st = self.stratum
@@ -145,7 +146,7 @@ class SpecialHousing:
             if not len(cand):
                 return
             prob = -np.expm1(-self.sh_apply_rate[st[cand]] * DAYS_PER_WEEK)
-            hit = cand[uniforms(self.housing_key, cand, week) < prob]
+            hit = cand[uniforms_from(starts[cand], week) < prob]
             for p in hit.tolist():
                 self.apply_for_housing(p, t)
 

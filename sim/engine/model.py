@@ -37,7 +37,7 @@ from sim.population.population import Attributes, Population
 
 _DRIVER_CHUNK = 1 << 16  # trajectory events converted to Python lists at a time
 _UNIFORM_CHUNK = 1 << 16  # deteriorations whose care uniforms are drawn at a time
-_ENTER, _NO_PROVIDER = K["enter"], PR["none"]
+_ENTER, _STRATUM_CHANGE, _NO_PROVIDER = K["enter"], K["stratum_change"], PR["none"]
 
 
 def _days(n: int, value: float) -> array:
@@ -174,6 +174,10 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         self.home_care_lag = h.home_care_lag_mean_days
         self.stc_los_mean = h.short_term_care_los_mean_days
         self.followups = h.outpatient_followups_per_admission
+        self.help_extra_days = DAYS_PER_WEEK * r.post_discharge_home_help_weeks
+        # A relapse comes within the readmission window: exponential time truncated there (mean, its mass).
+        self.relapse_mean = h.relapse_time_mean_days
+        self.relapse_in_window = 1.0 - math.exp(-h.readmission_window_days / h.relapse_time_mean_days)
         self.death_time = array("d", np.asarray(self.traj.death_time, np.float64).tobytes())
         self.pc_rate = [x / DAYS_PER_YEAR for x in r.primary_care_visits_per_year.as_tuple()]
         self.op_rate = [x / DAYS_PER_YEAR for x in r.outpatient_visits_per_year.as_tuple()]
@@ -313,7 +317,10 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         self.accrue_housing(p, t)
         old = self._stratum[p]
         self._stratum[p] = new
-        self.note(p, t, "stratum_change")
+        buf = self._rows  # ``note(p, t, "stratum_change")``, written here
+        buf += pack_row(p, t, _STRATUM_CHANGE, _NO_PROVIDER, 0, 0.0, 0.0, new, 0, False, False)
+        if len(buf) >= self._rows_limit:
+            self.rec.spill()
         self.care.on_stratum_change(p, t, old, new)
 
     def _death(self, p: int, t: float) -> None:
