@@ -42,7 +42,7 @@ class CountingModel(Model):
                 where = event._generator.__name__
             else:
                 f = sys._getframe(1)
-                while f is not None and f.f_code.co_filename.startswith(_SIMPY):
+                while f is not None and (f.f_code.co_filename.startswith(_SIMPY) or f.f_code.co_filename == __file__):
                     f = f.f_back
                 where = f.f_code.co_name if f is not None else "?"
             cls.counts[f"{type(event).__name__} {where}"] += 1
@@ -53,6 +53,9 @@ class CountingModel(Model):
             return inner(event, priority, delay)
 
         env.schedule = schedule
+        # The model's environment pushes its timeouts on the queue itself (sim.engine.environment): here they go
+        # through SimPy's Timeout and ``schedule`` again, so that they are counted.
+        env.timeout = lambda delay=0, value=None: simpy.Timeout(env, delay, value)
 
     @classmethod
     def reset(cls) -> None:

@@ -14,7 +14,6 @@ from array import array
 from bisect import bisect_left, bisect_right
 
 import numpy as np
-import simpy
 from scipy.special import ndtri
 
 from sim.config.scenario import Scenario
@@ -24,6 +23,7 @@ from sim.domain.locations import DEAD, HOME, HOSPITAL, NOT_ENTERED, SHORT_TERM, 
 from sim.domain.routes import ED_ADMIT, ED_ONLY, N_SLOTS, NURSE, PLAN_NURSE, PRIMARY, U_LOS
 from sim.domain.streams import Stream, stream_key, uniforms
 from sim.domain.units import DAYS_PER_WEEK, DAYS_PER_YEAR
+from sim.engine.environment import LeanEnvironment
 from sim.engine.hospital import Episode, HospitalPathway
 from sim.engine.housing import SpecialHousing
 from sim.engine.nurse import NurseTime
@@ -93,7 +93,7 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         self.rec = recorder
         self._rows, self._rows_limit = recorder.buffer, recorder.limit
         self.attrs = attrs or Attributes(scenario, pop)
-        self.env = simpy.Environment()
+        self.env = LeanEnvironment()
         cap = scenario.capacity
         # A free bed or short-term place is granted without an engine event, and a release with nobody
         # waiting makes none (PooledResource(immediate=True)); a release with someone waiting goes through
