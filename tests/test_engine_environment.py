@@ -49,3 +49,35 @@ def test_timeout_is_simpys():
         env.run(until=0)
     env.run(until=3)
     assert env.now == 3 and ev.processed
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_wait_is_a_timeout_nobody_waits_for(seed):
+    """A driver that calls ``env.wait(d)`` sees and makes the same trace as one that yields ``env.timeout(d)``."""
+
+    def run(inline: bool) -> list[tuple]:
+        env = LeanEnvironment()
+        rng = random.Random(seed)
+        trace = []
+
+        def echo(k):
+            trace.append((env.now, "echo", k))
+            if k % 3 == 0:  # an event at the same time, scheduled while the driver waits
+                env.timeout(0).callbacks.append(lambda _e: trace.append((env.now, "same-time", k)))
+
+        def driver():
+            for k in range(40):
+                env.timeout(rng.choice([0, 0.25, 0.5, 1.0, rng.random()])).callbacks.append(lambda _e, k=k: echo(k))
+                d = rng.choice([0.25, 0.5, rng.random()])
+                if inline:
+                    env.wait(d)
+                else:
+                    yield env.timeout(d)
+                trace.append((env.now, "driver", k))
+            yield env.timeout(0)
+
+        env.process(driver())
+        env.run(until=100)
+        return trace + [next(env._eid)]
+
+    assert run(inline=True) == run(inline=False)

@@ -37,6 +37,30 @@ class LeanEnvironment(simpy.Environment):
         heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), ev))
         return ev
 
+    def wait(self, delay: float) -> None:
+        """Do what ``yield self.timeout(delay)`` does for a process nobody waits for, without the timeout.
+
+        Every event that such a timeout would let go first (in the queue's order of time,
+        priority and event id: those before ``(now + delay, NORMAL, the timeout's id)``, also
+        events they schedule in turn) is processed here, then the clock moves to ``now + delay``
+        and the caller goes on, as the process would when its timeout fires. The timeout's id
+        is drawn, so later events get the ids they would have. Only for times before the end
+        of :meth:`run` (the stop event is never processed here).
+        """
+        at = self._now + delay
+        limit = (at, NORMAL, next(self._eid))  # the timeout's place in the queue (ids are unique: never a tie)
+        queue = self._queue
+        while queue and queue[0] < limit:
+            self._now, _, _, event = heappop(queue)
+            callbacks, event.callbacks = event.callbacks, None
+            for callback in callbacks:
+                callback(event)
+            if not event._ok and not hasattr(event, "_defused"):
+                exc = type(event._value)(*event._value.args)
+                exc.__cause__ = event._value
+                raise exc
+        self._now = at
+
     def run(self, until: float | None = None):
         """Process events until the clock reaches ``until`` (a number), as ``simpy.Environment.run`` does."""
         if until is None or isinstance(until, Event):

@@ -275,11 +275,16 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
                 if t > env._now:
                     # The time a timeout of that delay would fire at (``now + delay``, to the bit). When no
                     # scheduled event comes at or before it, that timeout would be the very next event: the
-                    # driver moves the clock itself and goes on, without the engine event (same order,
-                    # same times; a same-time event already queued always goes first, so it yields then).
+                    # driver moves the clock itself and goes on, without the engine event. Otherwise the
+                    # events due first are processed by ``env.wait`` in the queue's order, as yielding the
+                    # timeout would let them go first, and the driver goes on at that time (same order,
+                    # same times, same event ids; LeanEnvironment.wait).
                     at = env._now + (t - env._now)
                     if queue and queue[0][0] <= at:
-                        yield env.timeout(t - env._now)
+                        if at <= self.horizon:
+                            env.wait(t - env._now)  # the events due first processed here: as the timeout, without it
+                        else:
+                            yield env.timeout(t - env._now)
                     else:
                         env._now = at
                 if k == DETERIORATION:
