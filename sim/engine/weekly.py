@@ -10,7 +10,7 @@ import simpy
 from sim.domain.streams import stream_starts, uniforms_from
 from sim.domain.units import DAYS_PER_WEEK
 
-_CELLS = 1 << 20  # persons x weeks drawn at a time by WeeklyHits (8 MiB a float64 temporary)
+_CELLS = 1 << 17  # persons x weeks drawn at a time by WeeklyHits (1 MiB a float64 temporary: in cache)
 
 
 def every_week(env: simpy.Environment, horizon: float,
