@@ -9,6 +9,7 @@ at home a relapse may follow (:meth:`~HospitalPathway._back_home`, :meth:`~Hospi
 from __future__ import annotations
 
 import math
+from heapq import heappush
 
 import numpy as np
 import simpy
@@ -40,6 +41,7 @@ _PLANNED_DET = 1 << 24  # relapse-stream "deterioration index" of a planned stay
 _DETERIORATION, _NO_PROVIDER = K["deterioration"], PR["none"]
 _ACUITY_DETAIL = (D["needs_bed"], D["needs_assessment"], D["minor"])  # detail of a deterioration at home, by acuity
 _IN_CARE, _FOLLOWUP = D["in_care"], D["followup"]
+_PLANNED, _DIRECT, _VIA_ED, _CENSORED = D["planned"], D["direct"], D["via_ed"], D["censored"]
 
 
 class HospitalPathway:
@@ -177,9 +179,9 @@ class HospitalPathway:
             stc.cancel()
             stc = None
         bed_days = t1 - t_bed if t_bed is not None else 0.0
-        detail = D["planned"] if planned else (D["direct"] if direct else D["via_ed"])
+        detail = _PLANNED if planned else (_DIRECT if direct else _VIA_ED)
         if cause == "end":
-            detail = D["censored"]
+            detail = _CENSORED
         k, pr, py = self.admission_row
         buf = self._rows
         buf += pack_row(p, t0, k, pr, py, t1 - t0, bed_days, s, detail, bool(readmit), avoidable)
@@ -287,12 +289,13 @@ class Episode:
 
     def __init__(self, env: simpy.Environment, gen) -> None:
         self.env, self.gen, self.is_alive = env, gen, True
-        self.resume = self._resume  # one bound method, appended to and removed from the events' callbacks
-        start = self.target = Event(env)
+        self.resume = resume = self._resume  # one bound method, appended to and removed from the events' callbacks
+        start = self.target = Event.__new__(Event)  # Event(env), triggered, scheduled as env.schedule(start, URGENT)
+        start.env = env
+        start.callbacks = [resume]
         start._ok = True
         start._value = None
-        start.callbacks.append(self.resume)
-        env.schedule(start, URGENT)
+        heappush(env._queue, (env._now, URGENT, next(env._eid), start))
 
     def _resume(self, _event, throw=None) -> None:
         try:

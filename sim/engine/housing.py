@@ -76,6 +76,7 @@ class SpecialHousing:
         self.sh_nurse_rate = sh.nurse_visits_per_week / DAYS_PER_WEEK
         self.sh_pc_rate = sh.primary_care_visits_per_year / DAYS_PER_YEAR
         self.sh_apply_rate = np.asarray(sh.application_rate_per_year.as_tuple()) / DAYS_PER_YEAR
+        self.sh_admissions_min = sh.application_admissions_12m_min
 
     def in_special_housing(self, p: int) -> bool:
         """Living in special housing now (not while in hospital)."""
@@ -154,8 +155,8 @@ class SpecialHousing:
 
     def assess_at_discharge(self, p: int, t: float) -> None:
         """Assess a dependent person back home after repeated admissions for special housing."""
-        k = self.scenario.special_housing.application_admissions_12m_min
-        if k and self.sh_places is not None and self.dependent(p) and self.admissions_last(p, t) >= k:
+        k = self.sh_admissions_min
+        if k and self.sh_places is not None and self._dep[self._stratum[p]][p] and self.admissions_last(p, t) >= k:
             self.apply_for_housing(p, t)
 
     # ------------------------------------------------------------------ residents' deteriorations

@@ -78,8 +78,5 @@ class PooledResource(simpy.Resource):
         """
         if not self.immediate or self.put_queue:
             return super().release(request)
-        try:
-            self.users.remove(request)
-        except ValueError:
-            pass
+        dict.pop(self.users, request, None)  # not granted (or released already): nothing to free
         return None
