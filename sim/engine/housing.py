@@ -20,14 +20,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.domain.events import D
+from sim.domain.events import PR, D, K
 from sim.domain.locations import DEAD, HOME, SPECIAL_HOUSING
 from sim.domain.routes import U_ED
 from sim.domain.streams import Stream, stream_key, stream_starts, uniforms, uniforms_from
 from sim.domain.units import AGE_FLOOR_YEARS, DAYS_PER_WEEK, DAYS_PER_YEAR
 from sim.engine.hospital import Episode
+from sim.engine.recorder import pack_row
 from sim.engine.resources import PooledResource
 from sim.engine.weekly import every_week
+
+_ROUTINE, _IN_HOUSING = D["routine"], D["special_housing"]
 
 
 def initial_residents(scenario, pop, attrs, seed: int) -> np.ndarray:
@@ -77,6 +80,9 @@ class SpecialHousing:
         self.sh_pc_rate = sh.primary_care_visits_per_year / DAYS_PER_YEAR
         self.sh_apply_rate = np.asarray(sh.application_rate_per_year.as_tuple()) / DAYS_PER_YEAR
         self.sh_admissions_min = sh.application_admissions_12m_min
+        self.sh_rows = tuple((K[kind], PR[provider], self.payer[provider]) for kind, provider in (
+            ("special_housing", "special_housing"), ("home_health_visit", "home_health"),
+            ("primary_care_visit", "primary_care")))
 
     def in_special_housing(self, p: int) -> bool:
         """Living in special housing now (not while in hospital)."""
@@ -185,13 +191,21 @@ class SpecialHousing:
             self._accrue_housing(p, a, t)
 
     def _accrue_housing(self, p: int, a: float, b: float) -> None:
+        # The rows ``book`` would write (resident-days, the nurse's and the primary-care visits), packed here
+        # with their codes resolved once (the chunks are the same: the recorder spills exact chunks).
         dt = b - a
-        rt = D["routine"]
-        self.book(p, a, "special_housing", "special_housing", dt, dt, rt)
+        s = self._stratum[p]
+        buf = self._rows
+        k, pr, py = self.sh_rows[0]
+        buf += pack_row(p, a, k, pr, py, dt, dt, s, _ROUTINE, False, False)
         if self.sh_nurse_rate > 0:
-            self.book(p, a, "home_health_visit", "home_health", dt, self.sh_nurse_rate * dt, D["special_housing"])
+            k, pr, py = self.sh_rows[1]
+            buf += pack_row(p, a, k, pr, py, dt, self.sh_nurse_rate * dt, s, _IN_HOUSING, False, False)
         if self.sh_pc_rate > 0:
-            self.book(p, a, "primary_care_visit", "primary_care", dt, self.sh_pc_rate * dt, D["special_housing"])
+            k, pr, py = self.sh_rows[2]
+            buf += pack_row(p, a, k, pr, py, dt, self.sh_pc_rate * dt, s, _IN_HOUSING, False, False)
+        if len(buf) >= self._rows_limit:
+            self.rec.spill()
 
     # ------------------------------------------------------------------ leaving
     def housing_death(self, p: int, t: float) -> None:
