@@ -42,10 +42,14 @@ class PersonCare(CareSystem):
 
     def _dispatch(self) -> None:
         # Per hook, only the active concepts that override it: a neutral hook costs nothing.
+        # ``_<hook>``: those concepts; ``_<hook>_fns``: their bound methods, what the hot hooks loop over.
         for hook in HOOKS:
             base = getattr(Concept, hook)
-            setattr(self, f"_{hook}", [x for x in self.active if getattr(type(x), hook) is not base])
+            acting = [x for x in self.active if getattr(type(x), hook) is not base]
+            setattr(self, f"_{hook}", acting)
+            setattr(self, f"_{hook}_fns", [getattr(x, hook) for x in acting])
         self._routing = sorted(self.active, key=lambda x: x.priority)
+        self._routing_fns = [(x.acts_on, x.route) for x in self._routing]
 
     # -- the concepts' windows -----------------------------------------------------------
     def on_start(self):
@@ -80,9 +84,9 @@ class PersonCare(CareSystem):
     # -- routing --------------------------------------------------------------------------
     def route(self, p, acuity, s, t, u):
         """Route by the first concept (in priority order) that acts on ``p``, else today's way."""
-        for x in self._routing:
-            if x.acts_on(p, t):
-                return x.route(p, acuity, s, t, u)
+        for acts_on, route in self._routing_fns:
+            if acts_on(p, t):
+                return route(p, acuity, s, t, u)
         return self.default_route(p, acuity, s, u)
 
     def route_after(self, concept, p, acuity, s, t, u):
@@ -98,29 +102,29 @@ class PersonCare(CareSystem):
     def los_multiplier(self, p):
         """Product of the concepts' length-of-stay multipliers."""
         m = 1.0
-        for x in self._los_multiplier:
-            m *= x.los_multiplier(p)
+        for fn in self._los_multiplier_fns:
+            m *= fn(p)
         return m
 
     def plan_discharge(self, p, t):
         """Product of the concepts' short-term-care multipliers (a concept may reserve a place)."""
         m = 1.0
-        for x in self._plan_discharge:
-            m *= x.plan_discharge(p, t)
+        for fn in self._plan_discharge_fns:
+            m *= fn(p, t)
         return m
 
     def relapse_multiplier(self, p):
         """Product of the concepts' relapse multipliers."""
         m = 1.0
-        for x in self._relapse_multiplier:
-            m *= x.relapse_multiplier(p)
+        for fn in self._relapse_multiplier_fns:
+            m *= fn(p)
         return m
 
     def routine_multipliers(self, p, t):
         """Products of the concepts' routine-volume multipliers."""
         pc = op = help_ = 1.0
-        for x in self._routine_multipliers:
-            a, b, c = x.routine_multipliers(p, t)
+        for fn in self._routine_multipliers_fns:
+            a, b, c = fn(p, t)
             pc *= a
             op *= b
             help_ *= c
@@ -128,8 +132,8 @@ class PersonCare(CareSystem):
 
     def accrue_concepts(self, p, a, b, s):
         """Book the concepts' own routine visits over ``[a, b)``."""
-        for x in self._accrue:
-            x.accrue(p, a, b, s)
+        for fn in self._accrue_fns:
+            fn(p, a, b, s)
 
     def nurse_hours_per_week(self, t, days):
         """Sum of the concepts' demands on the home health nurses this week (h/week)."""
@@ -138,45 +142,45 @@ class PersonCare(CareSystem):
     # -- notifications --------------------------------------------------------------------
     def on_enter(self, p, t):
         """Pass on to the concepts."""
-        for x in self._on_enter:
-            x.on_enter(p, t)
+        for fn in self._on_enter_fns:
+            fn(p, t)
 
     def on_admission(self, p, t):
         """Pass on to the concepts."""
-        for x in self._on_admission:
-            x.on_admission(p, t)
+        for fn in self._on_admission_fns:
+            fn(p, t)
 
     def on_discharge(self, p, t, to_short_term_care):
         """Pass on to the concepts."""
-        for x in self._on_discharge:
-            x.on_discharge(p, t, to_short_term_care)
+        for fn in self._on_discharge_fns:
+            fn(p, t, to_short_term_care)
 
     def on_home(self, p, t):
         """Pass on to the concepts."""
-        for x in self._on_home:
-            x.on_home(p, t)
+        for fn in self._on_home_fns:
+            fn(p, t)
 
     def on_special_housing(self, p, t):
         """Pass on to the concepts."""
-        for x in self._on_special_housing:
-            x.on_special_housing(p, t)
+        for fn in self._on_special_housing_fns:
+            fn(p, t)
 
     def on_stratum_change(self, p, t, old, new):
         """Pass on to the concepts."""
-        for x in self._on_stratum_change:
-            x.on_stratum_change(p, t, old, new)
+        for fn in self._on_stratum_change_fns:
+            fn(p, t, old, new)
 
     def on_deterioration_at_home(self, p, t, route):
         """Pass on to the concepts."""
-        for x in self._on_deterioration_at_home:
-            x.on_deterioration_at_home(p, t, route)
+        for fn in self._on_deterioration_at_home_fns:
+            fn(p, t, route)
 
     def on_death(self, p, t):
         """Pass on to the concepts."""
-        for x in self._on_death:
-            x.on_death(p, t)
+        for fn in self._on_death_fns:
+            fn(p, t)
 
     def on_end(self, t):
         """Pass on to the concepts."""
-        for x in self._on_end:
-            x.on_end(t)
+        for fn in self._on_end_fns:
+            fn(t)
