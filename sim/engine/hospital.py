@@ -135,8 +135,11 @@ class HospitalPathway:
         readmit = not planned and t0 - self.last_discharge[p] <= self.readmission_window
         if not planned:
             self.admissions.setdefault(p, []).append(t0)
-        self.accrue(p, t0)
-        self.accrue_housing(p, t0)
+        if self._location[p] == SPECIAL_HOUSING:  # accrue / accrue_housing: each does nothing elsewhere
+            self.last_accrual[p] = t0
+            self.accrue_housing(p, t0)
+        else:
+            self.accrue(p, t0)
         self._location[p] = HOSPITAL
         self.care.on_admission(p, t0)
         avoidable = acuity != 0

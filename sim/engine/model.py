@@ -318,8 +318,11 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         self.care.on_end(t)
 
     def _stratum_change(self, p: int, t: float, new: int) -> None:
-        self.accrue(p, t)
-        self.accrue_housing(p, t)
+        if self._location[p] == SPECIAL_HOUSING:  # accrue / accrue_housing: each does nothing elsewhere
+            self.last_accrual[p] = t
+            self.accrue_housing(p, t)
+        else:
+            self.accrue(p, t)
         old = self._stratum[p]
         self._stratum[p] = new
         buf = self._rows  # ``note(p, t, "stratum_change")``, written here

@@ -51,6 +51,10 @@ class RoutineVolume:
             )
         )
         self._write_routine = self.rec.routine_writer(self._rt_rows, _ROUTINE)
+        # Per stratum: primary-care, outpatient and home-health visits a day, home-help hours a day (dependent,
+        # independent), read with one look-up per interval.
+        self._rt_rates = tuple(zip(self.pc_rate, self.op_rate, self.hh_rate, self.help_dep, self.help_indep,
+                                   strict=True))
 
     def _accrue(self, p: int, a: float, b: float) -> None:
         s = self._stratum[p]
@@ -58,10 +62,11 @@ class RoutineVolume:
         pc_m, op_m, help_m = self.care.routine_multipliers(p, a)
         vf = self._visit_factor
         vdt = dt if vf is None else dt * vf[p]
-        q_pc = self.pc_rate[s] * pc_m * vdt
-        q_op = self.op_rate[s] * op_m * vdt
-        q_hh = self.hh_rate[s] * dt if self._hhc[s][p] else None
-        rate = self.help_dep[s] * self._help_factor[p] if self._dep[s][p] else self.help_indep[s]
+        pc_rate, op_rate, hh_rate, help_dep, help_indep = self._rt_rates[s]
+        q_pc = pc_rate * pc_m * vdt
+        q_op = op_rate * op_m * vdt
+        q_hh = hh_rate * dt if self._hhc[s][p] else None
+        rate = help_dep * self._help_factor[p] if self._dep[s][p] else help_indep
         extra_end = self.help_extra_until[p]
         if a < extra_end < b:
             # The post-discharge hours end inside the stretch: two rows, so that each row's rate is the
