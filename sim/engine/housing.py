@@ -137,22 +137,16 @@ class SpecialHousing:
     # ------------------------------------------------------------------ needs assessments
     def _assessments(self):
         """Weekly: dependent persons at home are assessed at the stratum's application rate."""
-        n = self.pop.size
-        idx = np.arange(n, dtype=np.intp)
-        # Dependence per (stratum, person) read through a flat index, as the nurse balance reads enrolment.
-        dep = np.ascontiguousarray(self.attrs.dep, np.bool_).reshape(-1)
         waiting = np.frombuffer(self._sh_waiting, np.uint8)
-        starts = stream_starts(self.housing_key, idx)  # each person's HOUSING stream: one mix a draw, not three
+        starts = stream_starts(self.housing_key, np.arange(self.pop.size))  # HOUSING streams: one mix a draw
 
         def assess(week: int, t: float) -> None:
-            st = self.stratum
-            pos = st.astype(np.intp)
-            pos *= n
-            pos += idx
-            cand = np.flatnonzero((self.location == HOME) & dep[pos] & (self.resident == 0) & (waiting == 0))
+            # Dependence at the current stratum (kept up by the model); then not a resident, not waiting.
+            cand = np.flatnonzero(self.dep_now & (self.location == HOME))
+            cand = cand[(self.resident[cand] == 0) & (waiting[cand] == 0)]
             if not len(cand):
                 return
-            prob = -np.expm1(-self.sh_apply_rate[st[cand]] * DAYS_PER_WEEK)
+            prob = -np.expm1(-self.sh_apply_rate[self.stratum[cand]] * DAYS_PER_WEEK)
             hit = cand[uniforms_from(starts[cand], week) < prob]
             for p in hit.tolist():
                 self.apply_for_housing(p, t)

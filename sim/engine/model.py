@@ -124,6 +124,18 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         # Home health enrolment and personal-care dependence per stratum, one byte a person.
         self._hhc = [row.tobytes() for row in np.asarray(self.attrs.hhc, np.bool_)]
         self._dep = [row.tobytes() for row in np.asarray(self.attrs.dep, np.bool_)]
+        # The same at the person's current stratum, kept up at each stratum change, with the home-health visits a
+        # week it means: the weekly nurse balance and housing assessments read them as whole arrays (numpy views),
+        # instead of gathering them from (stratum, person) every week.
+        now = np.asarray(pop.stratum_at_entry, np.intp)
+        ids = np.arange(n)
+        self._hhc_now = bytearray(np.asarray(self.attrs.hhc, np.bool_)[now, ids].tobytes())
+        self._dep_now = bytearray(np.asarray(self.attrs.dep, np.bool_)[now, ids].tobytes())
+        self.hhc_now = np.frombuffer(self._hhc_now, np.bool_)
+        self.dep_now = np.frombuffer(self._dep_now, np.bool_)
+        self._hh_weekly = scenario.routine.home_health_visits_per_week.as_tuple()
+        self._hh_weekly_now = array("d", np.asarray(self._hh_weekly, np.float64)[now].tobytes())
+        self.hh_weekly_now = np.frombuffer(self._hh_weekly_now, np.float64)
         self.episode: dict[int, Episode] = {}  # each admitted person's stay (interrupted at a death, at the end)
         self.admissions: dict[int, list[float]] = {}
         self.nurse_coverage = 1.0
@@ -325,6 +337,9 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
             self.accrue(p, t)
         old = self._stratum[p]
         self._stratum[p] = new
+        self._hhc_now[p] = self._hhc[new][p]
+        self._dep_now[p] = self._dep[new][p]
+        self._hh_weekly_now[p] = self._hh_weekly[new]
         buf = self._rows  # ``note(p, t, "stratum_change")``, written here
         buf += pack_row(p, t, _STRATUM_CHANGE, _NO_PROVIDER, 0, 0.0, 0.0, new, 0, False, False)
         if len(buf) >= self._rows_limit:

@@ -10,8 +10,6 @@ aftercare visits, issue 15) join the week's demand, and what is left of the avai
 
 from __future__ import annotations
 
-import numpy as np
-
 from sim.domain.events import PR, PY, K
 from sim.domain.locations import HOME
 from sim.domain.units import DAYS_PER_WEEK, MINUTES_PER_HOUR
@@ -26,20 +24,12 @@ class NurseTime:
         cap = self.scenario.capacity
         hours_total = cap.home_health_nurses_fte * cap.nurse_hours_per_week
         per_visit_h = cap.nurse_minutes_per_visit / MINUTES_PER_HOUR
-        weekly = np.array(self.scenario.routine.home_health_visits_per_week.as_tuple())
-        n = self.pop.size
-        idx = np.arange(n, dtype=np.intp)
-        # Enrolment per (stratum, person) read through a flat index: a quarter of the time of ``hhc[st, idx]``.
-        hhc = np.ascontiguousarray(self.attrs.hhc, np.bool_).reshape(-1)
         rec, hh, none = self.rec, PR["home_health"], PY["none"]
         while env.now < self.horizon:
-            at_home = self.location == HOME
-            st = self.stratum
-            pos = st.astype(np.intp)
-            pos *= n
-            pos += idx
-            enrolled = at_home & hhc[pos]
-            demand = float(weekly[st[enrolled]].sum()) * per_visit_h
+            # Enrolment and visits a week at each person's current stratum (kept up by the model): the visits
+            # of the enrolled at home, in person order, summed as numpy sums them.
+            enrolled = (self.location == HOME) & self.hhc_now
+            demand = float(self.hh_weekly_now[enrolled].sum()) * per_visit_h
             t = env.now
             week = min(DAYS_PER_WEEK, self.horizon - t)
             extra = self.care.nurse_hours_per_week(t, week)  # the concepts' follow-ups (h/week; 0 today)
