@@ -128,3 +128,35 @@ def test_the_way_through_parquet_gives_the_same_result(lean):
         pd.testing.assert_frame_equal(pd.DataFrame(slow["designs"][tid]), pd.DataFrame(lean["designs"][tid]),
                                       check_exact=True)
     assert slow["engine_events"] == lean["engine_events"] > 0
+
+
+def test_a_chunk_of_codes_reads_as_the_table_built_from_it():
+    """The metrics-only accumulators read the recorder's rows of codes (RowsChunk) as the table's columns."""
+    import numpy as np
+
+    from sim.domain.columns import RowsChunk, TableChunk
+    from sim.domain.events import DETAILS, KINDS, PROVIDERS, D, K
+    from sim.engine.recorder import Recorder
+    from sim.experiments.runner import VOCABULARIES
+
+    got = []
+    rec = Recorder(3, "person", on_rows=got.append)
+    rng = np.random.default_rng(1)
+    for i in range(500):
+        rec.record(int(rng.integers(0, 50)), float(rng.uniform(0, 900)), int(rng.integers(0, len(KINDS))),
+                   int(rng.integers(0, len(PROVIDERS))), 1, float(rng.uniform(0, 9)), float(rng.uniform(0, 4)),
+                   int(rng.integers(0, 3)), int(rng.integers(0, len(DETAILS))), bool(i % 3), bool(i % 5 == 0))
+    rec.flush()
+    rows = got[0]
+    fast, table = RowsChunk(rows, VOCABULARIES), TableChunk(rec._table(rows))
+    assert fast.num_rows == table.num_rows == 500
+    for name in ("person", "time", "duration", "quantity", "readmission", "avoidable"):
+        assert np.array_equal(fast.column(name), table.column(name)), name
+        assert fast.column(name).dtype == table.column(name).dtype, name
+    for name, vocab in VOCABULARIES.items():
+        assert np.array_equal(fast.codes(name, vocab), table.codes(name, vocab)), name
+        values = {w: float(i) + 0.5 for i, w in enumerate(vocab) if i % 2}
+        assert np.array_equal(fast.lookup(name, values), table.lookup(name, values)), name
+    assert K["admission"] in fast.codes("kind", KINDS) and D["home"] in fast.codes("detail", DETAILS)
+    with pytest.raises(ValueError, match="another vocabulary"):
+        fast.codes("kind", DETAILS)

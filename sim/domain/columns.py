@@ -24,3 +24,83 @@ def codes(col: pa.ChunkedArray | pa.Array, vocab: tuple[str, ...] | list[str]) -
         return lut[arr.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
     return np.nan_to_num(pc.index_in(arr, value_set=pa.array(vocab)).to_numpy(zero_copy_only=False)
                          .astype(float), nan=-1).astype(np.int64)
+
+
+class TableChunk:
+    """One chunk of event-log rows as an Arrow table, read as numpy columns and codes (each read once).
+
+    The accumulators of one chunk (the summary's, the concepts', the prices', the teams') read
+    the same columns; through one chunk object each conversion is made once. The arrays are
+    shared: callers must not change them in place.
+    """
+
+    def __init__(self, table: pa.Table):
+        self.table = table
+        self.num_rows = table.num_rows
+        self._memo: dict[tuple, np.ndarray] = {}
+
+    def column(self, name: str) -> np.ndarray:
+        """Return a plain column as one numpy array (:func:`numpy_column`)."""
+        key = ("column", name)
+        if key not in self._memo:
+            self._memo[key] = numpy_column(self.table[name])
+        return self._memo[key]
+
+    def codes(self, name: str, vocab: tuple[str, ...]) -> np.ndarray:
+        """Return a dictionary column's codes in ``vocab`` (:func:`codes`; -1 if not in it)."""
+        key = ("codes", name, tuple(vocab))
+        if key not in self._memo:
+            self._memo[key] = codes(self.table[name], vocab)
+        return self._memo[key]
+
+    def lookup(self, name: str, values: dict[str, float]) -> np.ndarray:
+        """Return, per row, the value of the row's word of a dictionary column in ``values`` (0 if absent)."""
+        col = self.table[name]
+        arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        if not pa.types.is_dictionary(arr.type):
+            arr = pc.dictionary_encode(arr)
+        words = arr.dictionary.to_pylist()
+        lut = np.array([values.get(w, 0.0) for w in words] or [0.0], dtype=np.float64)
+        return lut[arr.indices.to_numpy(zero_copy_only=False)]
+
+
+class RowsChunk:
+    """One chunk of the recorder's rows of codes (a numpy structured array), read like a :class:`TableChunk`.
+
+    The recorder's dictionary columns are codes of ``vocabularies[name]`` already (the table it
+    builds from them has exactly that dictionary), so the codes, numbers and lookups are those of
+    the table, without building it: the metrics-only runs' accumulators read their chunks here.
+    """
+
+    def __init__(self, rows: np.ndarray, vocabularies: dict[str, tuple[str, ...]]):
+        self.rows = rows
+        self.num_rows = len(rows)
+        self.vocabularies = vocabularies
+        self._memo: dict[tuple, np.ndarray] = {}
+
+    def column(self, name: str) -> np.ndarray:  # noqa: D102  (TableChunk.column)
+        key = ("column", name)
+        if key not in self._memo:
+            self._memo[key] = np.ascontiguousarray(self.rows[name])
+        return self._memo[key]
+
+    def codes(self, name: str, vocab: tuple[str, ...]) -> np.ndarray:  # noqa: D102  (TableChunk.codes)
+        if tuple(vocab) != tuple(self.vocabularies[name]):
+            raise ValueError(f"column {name}: codes of another vocabulary")
+        key = ("codes", name)
+        if key not in self._memo:
+            self._memo[key] = self.rows[name].astype(np.int64)
+        return self._memo[key]
+
+    def lookup(self, name: str, values: dict[str, float]) -> np.ndarray:  # noqa: D102  (TableChunk.lookup)
+        lut = np.array([values.get(w, 0.0) for w in self.vocabularies[name]] or [0.0], dtype=np.float64)
+        return lut[self.rows[name]]
+
+
+def as_chunk(chunk: pa.Table | TableChunk | RowsChunk) -> TableChunk | RowsChunk:
+    """``chunk`` as a :class:`TableChunk` or :class:`RowsChunk` (an Arrow table is wrapped)."""
+    return chunk if isinstance(chunk, TableChunk | RowsChunk) else TableChunk(chunk)
+
+
+#: A chunk of event-log rows, however it came (:func:`as_chunk`).
+Chunk = TableChunk | RowsChunk

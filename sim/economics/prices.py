@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from sim.care.concepts import REGISTRY
-from sim.domain.events import PAYERS
+from sim.domain.columns import Chunk, as_chunk
+from sim.domain.events import KINDS, PAYERS
 from sim.domain.units import DAYS_PER_YEAR
 from sim.economics.staff import concept_payer_shares
 
@@ -42,6 +42,7 @@ RECEIVED_OF_KIND = {
     "discharge_payment_received": "delayed_discharge_day",
 }
 PAID = tuple(p for p in PAYERS if p != "none")
+_FIXED_COST = KINDS.index("fixed_cost")
 
 
 @dataclass(frozen=True)
@@ -68,35 +69,23 @@ class Prices:
         return cls(per_unit, per_year, base)
 
 
-def _codes_of(column: pa.ChunkedArray | pa.Array, table: dict[str, float]) -> np.ndarray:
-    """Per row, the value of its dictionary word in ``table`` (0 for words not in it)."""
-    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    if not pa.types.is_dictionary(arr.type):
-        arr = pc.dictionary_encode(arr)
-    words = arr.dictionary.to_pylist()
-    lookup = np.array([table.get(w, 0.0) for w in words] or [0.0], dtype=np.float64)
-    idx = arr.indices.to_numpy(zero_copy_only=False)
-    return lookup[idx]
-
-
-def price_table(table: pa.Table, prices: Prices) -> np.ndarray:
-    """Return the cost (SEK) of each row of an event-log table at ``prices``."""
-    quantity = table["quantity"].to_numpy()
-    cost = quantity * _codes_of(table["kind"], prices.per_unit)
-    kind = table["kind"].combine_chunks()
-    fixed = pc.equal(kind.cast(pa.string()) if pa.types.is_dictionary(kind.type) else kind, "fixed_cost")
-    rows = np.flatnonzero(fixed.to_numpy(zero_copy_only=False))
+def price_table(table: pa.Table | Chunk, prices: Prices) -> np.ndarray:
+    """Return the cost (SEK) of each row of an event-log table (or chunk) at ``prices``."""
+    c = as_chunk(table)
+    cost = c.column("quantity") * c.lookup("kind", prices.per_unit)
+    rows = np.flatnonzero(c.codes("kind", KINDS) == _FIXED_COST)
     if len(rows):
-        per_year = _codes_of(table["provider"], prices.per_year)[rows]
-        cost[rows] = per_year * table["duration"].to_numpy()[rows] / DAYS_PER_YEAR
+        per_year = c.lookup("provider", prices.per_year)[rows]
+        cost[rows] = per_year * c.column("duration")[rows] / DAYS_PER_YEAR
     return cost
 
 
-def cost_by_payer(table: pa.Table, cost: np.ndarray, prices: Prices, measured: np.ndarray) -> dict[str, float]:
+def cost_by_payer(table: pa.Table | Chunk, cost: np.ndarray, prices: Prices, measured: np.ndarray) -> dict[str, float]:
     """Sum ``cost`` over the ``measured`` rows, split between the payers by provider share."""
+    c = as_chunk(table)
     out = {}
     for payer in PAID:
-        share = _codes_of(table["provider"], {p: s.get(payer, 0.0) for p, s in prices.shares.items()})
+        share = c.lookup("provider", {p: s.get(payer, 0.0) for p, s in prices.shares.items()})
         w = measured & (share > 0)
         # A whole share leaves the cost as it is, so the sums match the run's to the bit.
         out[payer] = float((cost[w] * share[w]).sum()) if (share[w] != 1.0).any() else float(cost[w].sum())

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from sim.care.concepts import REGISTRY
-from sim.domain.columns import codes
+from sim.domain.columns import Chunk, as_chunk
 from sim.domain.events import DETAILS, KINDS, PR, PROVIDERS, D, K
 from sim.domain.units import DAYS_PER_WEEK, DAYS_PER_YEAR
 
@@ -76,15 +76,16 @@ class TeamAllocation:
     def _overlap(self, t0: np.ndarray, dur: np.ndarray) -> np.ndarray:
         return np.clip(np.minimum(t0 + dur, self.horizon) - np.maximum(t0, self.warmup), 0.0, None)
 
-    def add(self, table: pa.Table, kind: np.ndarray | None = None) -> None:
+    def add(self, table: pa.Table | Chunk, kind: np.ndarray | None = None) -> None:
         """Add one chunk of rows (``kind``: its kind codes, :data:`sim.domain.events.KINDS`, if known)."""
-        if table.num_rows == 0:
+        c = as_chunk(table)
+        if c.num_rows == 0:
             return
-        kind = codes(table["kind"], KINDS) if kind is None else kind
-        time = table["time"].to_numpy()
-        dur = table["duration"].to_numpy()
+        kind = c.codes("kind", KINDS) if kind is None else kind
+        time = c.column("time")
+        dur = c.column("duration")
         fixed = kind == self._fixed
-        provider = codes(table["provider"], PROVIDERS) if fixed.any() else None
+        provider = c.codes("provider", PROVIDERS) if fixed.any() else None
         detail = None
         for prov, k in self.kinds.items():
             if provider is not None:
@@ -95,13 +96,13 @@ class TeamAllocation:
             if not e.any():
                 continue
             if detail is None:
-                detail = codes(table["detail"], DETAILS)
+                detail = c.codes("detail", DETAILS)
             e &= ~np.isin(detail, self._refused)
             days = self._overlap(time[e], dur[e])
             if not days.any():
                 continue
             self.days[prov] += float(days.sum())
-            person = table["person"].to_numpy()[e].astype(np.int64)
+            person = c.column("person")[e].astype(np.int64)
             add = np.bincount(person, weights=days)
             old = self.person_days[prov]
             if len(old) < len(add):

@@ -13,6 +13,9 @@ import pyarrow.parquet as pq
 
 from sim.care import CARE_SYSTEMS
 from sim.config.scenario import Scenario
+from sim.domain.columns import RowsChunk, TableChunk
+from sim.domain.events import DETAILS, KINDS, PAYERS, PROVIDERS
+from sim.domain.strata import STRATA
 from sim.domain.streams import replication_seed
 from sim.economics import Prices
 from sim.engine.model import Model
@@ -22,6 +25,8 @@ from sim.output.summary import MetricAccumulator, population_counts
 from sim.population import Attributes, draw_trajectories, make_population
 
 PARADIGMS = ("intervention", "person")
+#: The vocabulary of each dictionary column of the recorder's rows (the dictionaries of the tables it builds).
+VOCABULARIES = {"kind": KINDS, "provider": PROVIDERS, "payer": PAYERS, "stratum": STRATA, "detail": DETAILS}
 #: Suffix of an event-log part in the Arrow IPC stream format (:func:`open_part`).
 ARROW_PART = ".arrow"
 
@@ -97,15 +102,27 @@ def run_replication(scenario: Scenario, replication: int, paradigms: tuple[str, 
             acc = MetricAccumulator(scenario.warmup_days, scenario.horizon_days, scenario.capacity.beds, prices,
                                     scenario.capacity.nurse_hours_per_week)
             concepts = ConceptAccumulator(scenario.warmup_days, scenario.horizon_days)
-            on_rows = None
+            chunks = None
             if kept is not None:
                 chunks = kept[paradigm] = []
-                codes = np.asarray(collect_kinds, np.int8)
+            codes = None if collect_kinds is None else np.asarray(collect_kinds, np.int8)
+            rows_only = sink is None and not keep
 
-                def on_rows(rows, chunks=chunks, codes=codes):
+            def on_rows(rows, a=acc, c=concepts, chunks=chunks, codes=codes, rows_only=rows_only):
+                if chunks is not None:
                     chunks.append(rows[np.isin(rows["kind"], codes)])
+                if rows_only:  # nothing needs an Arrow table: the accumulators read the rows of codes
+                    chunk = RowsChunk(rows, VOCABULARIES)
+                    a.add(chunk)
+                    c.add(chunk)
+
+            def on_chunk(table, a=acc, c=concepts):
+                chunk = TableChunk(table)  # each column read once for both accumulators
+                a.add(chunk)
+                c.add(chunk)
+
             rec = Recorder(replication, paradigm, sink=sink, keep=keep,
-                           on_chunk=lambda t, a=acc, c=concepts: (a.add(t), c.add(t)), on_rows=on_rows)
+                           on_chunk=None if rows_only else on_chunk, on_rows=on_rows)
             model = Model(scenario, pop, traj, seed, CARE_SYSTEMS[paradigm], rec, attrs, shared)
             model.run()
             n_events += next(model.env._eid)  # events scheduled by the engine (its id counter)

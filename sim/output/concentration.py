@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from sim.domain.columns import Chunk, as_chunk
 from sim.economics.prices import PAID, Prices
 
 PAYER_GROUPS = ("region", "municipality", "total")
@@ -60,14 +61,9 @@ def concentration(per_person: pd.DataFrame) -> dict[str, float]:
     return {metric_name(s, p): top_share(per_person[p].to_numpy(), s) for p in PAYER_GROUPS for s in TOP_SHARES}
 
 
-def _provider_share(table: pa.Table, prices: Prices, payer: str) -> np.ndarray:
+def _provider_share(chunk: Chunk, prices: Prices, payer: str) -> np.ndarray:
     """Per row, the share of the row's cost that ``payer`` pays (by provider)."""
-    col = table["provider"].combine_chunks()
-    shares = {p: s.get(payer, 0.0) for p, s in prices.shares.items()}
-    if pa.types.is_dictionary(col.type):
-        lut = np.array([shares.get(name, 0.0) for name in col.dictionary.to_pylist()])
-        return lut[col.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
-    return np.array([shares.get(name, 0.0) for name in col.to_pylist()])
+    return chunk.lookup("provider", {p: s.get(payer, 0.0) for p, s in prices.shares.items()})
 
 
 class PersonCosts:
@@ -76,15 +72,16 @@ class PersonCosts:
     def __init__(self) -> None:
         self.cost = {payer: np.zeros(0) for payer in PAID}
 
-    def add(self, table: pa.Table, cost: np.ndarray, prices: Prices, measured: np.ndarray) -> None:
+    def add(self, table: pa.Table | Chunk, cost: np.ndarray, prices: Prices, measured: np.ndarray) -> None:
         """Add the ``measured`` rows of one chunk, priced at ``cost`` (SEK a row)."""
-        person = table["person"].combine_chunks().to_numpy(zero_copy_only=False).astype(np.int64)
+        c = as_chunk(table)
+        person = c.column("person").astype(np.int64)
         w = measured & (person >= 0)
         if not w.any():
             return
         n = int(person[w].max()) + 1
         for payer in PAID:
-            share = _provider_share(table, prices, payer)
+            share = _provider_share(c, prices, payer)
             paid = np.bincount(person[w], weights=cost[w] * share[w], minlength=n)
             old = self.cost[payer]
             if len(old) < n:

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from sim.care.concepts import metrics
-from sim.domain.columns import codes, numpy_column
+from sim.domain.columns import Chunk, as_chunk
 from sim.domain.events import DETAILS, KINDS, PR, PROVIDERS, D, K
 from sim.domain.metrics import (
     Caseload,
@@ -70,22 +70,18 @@ class ConceptAccumulator:
         self.referred: dict[str, dict[int, float]] = {m: {} for m in self.others}
         self.enrolled: dict[str, dict[int, float]] = {m: {} for m in self.others}
 
-    def add(self, table: pa.Table) -> None:
+    def add(self, table: pa.Table | Chunk) -> None:
         """Add one chunk.
 
         Kind, provider and detail are compared as codes (:mod:`sim.domain.events`), read once per
         chunk, and rows are selected with numpy masks: the same rows in the same order as
         filtering the table by names, so the same sums.
         """
-        kind = codes(table["kind"], KINDS)
-        detail = codes(table["detail"], DETAILS)
-        time = numpy_column(table["time"])
-        cols: dict[str, np.ndarray] = {"time": time}
-
-        def col(name: str) -> np.ndarray:
-            if name not in cols:
-                cols[name] = numpy_column(table[name])
-            return cols[name]
+        c = as_chunk(table)
+        kind = c.codes("kind", KINDS)
+        detail = c.codes("detail", DETAILS)
+        time = c.column("time")
+        col = c.column
 
         not_full = detail != _FULL
         for metric, d in self.caseloads.items():
@@ -102,7 +98,7 @@ class ConceptAccumulator:
                 self.counted[metric] += n
                 self.refused[metric] += int(np.count_nonzero(np.isin(detail[r], _codes_of(D, d.refused))))
         if self.others:
-            self._add_staffed(kind, detail, codes(table["provider"], PROVIDERS), col)
+            self._add_staffed(kind, detail, c.codes("provider", PROVIDERS), col)
 
     def _add_staffed(self, kind: np.ndarray, detail: np.ndarray, provider: np.ndarray, col) -> None:
         """Add the staffed concepts' figures: capacity, staff limits, referrals, unmet need, waits."""

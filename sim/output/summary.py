@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from sim.domain.columns import codes as _codes
-from sim.domain.columns import numpy_column as _numpy
+from sim.domain.columns import Chunk, as_chunk
 from sim.domain.events import DETAILS, KINDS
 from sim.domain.units import DAYS_PER_WEEK
 from sim.economics.prices import PAID, Prices, cost_by_payer, price_table
@@ -132,17 +131,18 @@ class MetricAccumulator:
         self.person_costs = PersonCosts()
         self.extra: dict[str, float] = {}
 
-    def add(self, table: pa.Table) -> None:
-        """Add one chunk of rows.
+    def add(self, table: pa.Table | Chunk) -> None:
+        """Add one chunk of rows (an Arrow table, or a chunk read once by every accumulator: :func:`as_chunk`).
 
         The chunk is grouped by kind once (a stable sort of the kind codes); each metric then
         sums a slice of one column, instead of filtering the whole chunk per metric.
         """
+        table = as_chunk(table)
         if table.num_rows == 0:
             return
-        time = _numpy(table["time"])
-        kind = _codes(table["kind"], KINDS)
-        quantity = _numpy(table["quantity"])
+        time = table.column("time")
+        kind = table.codes("kind", KINDS)
+        quantity = table.column("quantity")
         w = (time >= self.warmup) & (kind >= 0)
         measured = np.flatnonzero(w)
         kw = kind[measured]
@@ -156,7 +156,7 @@ class MetricAccumulator:
                 self.sums[metric] += len(r)
             elif field in ("readmission", "avoidable"):
                 if field not in bool_cols:
-                    bool_cols[field] = _numpy(table[field])
+                    bool_cols[field] = table.column(field)
                 self.sums[metric] += int(np.count_nonzero(bool_cols[field][r]))
             else:
                 self.sums[metric] += float(quantity[r].sum())
@@ -172,17 +172,17 @@ class MetricAccumulator:
         for name in self.nurse:
             self.nurse[name] += float(quantity[rows[name]].sum())
         if self.nurse_hours_per_week and len(rows["nurse_lost_hours"]):
-            self.nurse_days += float(_numpy(table["duration"])[rows["nurse_lost_hours"]].sum())
+            self.nurse_days += float(table.column("duration")[rows["nurse_lost_hours"]].sum())
         # Bed occupancy over the whole run window overlapping the measured period. A bed is
         # held from when it was granted: the stay (duration) includes any wait for a bed, the
         # bed-days (quantity) do not, so the bed interval is [t1 - quantity, t1].
         adm = np.flatnonzero(kind == _ADMISSION)
         if len(adm):
-            t1 = time[adm] + _numpy(table["duration"])[adm]
+            t1 = time[adm] + table.column("duration")[adm]
             t0 = t1 - quantity[adm]
             self.bed_time += float(np.clip(np.minimum(t1, self.horizon) - np.maximum(t0, self.warmup), 0, None).sum())
         deaths = rows["death"]
-        detail = _codes(table["detail"], DETAILS)
+        detail = table.codes("detail", DETAILS)
         if len(deaths):
             self.deaths_home += int(np.count_nonzero(detail[deaths] == _HOME))
             for place, code in _PLACE_OF_DEATH.items():
@@ -190,7 +190,7 @@ class MetricAccumulator:
         self.via_ed += int(np.count_nonzero(detail[rows["admission"]] == _VIA_ED))
         # Special housing: places held and waits on a day (time overlapping the period), waits
         # ended with a place in the period (counted at the grant).
-        duration = _numpy(table["duration"])
+        duration = table.column("duration")
         for k, attr in ((_SH_PLACE, "sh_place_time"), (_SH_WAIT, "sh_wait_time")):
             r = np.flatnonzero(kind == k)
             if len(r):
