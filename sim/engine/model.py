@@ -321,8 +321,8 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
 
     def _end(self) -> None:
         t = self.env.now
-        for p in np.flatnonzero(self.location == HOME):
-            self.accrue(int(p), t)
+        for p in np.flatnonzero(self.location == HOME).tolist():
+            self.accrue(p, t)
         for proc in list(self.episode.values()):
             if proc.is_alive:
                 proc.interrupt("end")

@@ -55,15 +55,16 @@ class PooledResource(simpy.Resource):
         """Request a place: with ``immediate``, granted and processed at once when one is free and nobody waits."""
         if not self.immediate or self.put_queue or len(self.users) >= self._capacity:
             return Request(self)  # queued: granted by a release, through the event queue
+        env = self._env
         req = Request.__new__(Request)
-        req.env = self._env
+        req.env = env
         req.resource = self
-        req.proc = self._env.active_process
-        req.usage_since = self._env.now
+        req.proc = env._active_proc  # env.active_process
+        req.usage_since = env._now  # env.now
         req._ok = True
         req._value = None
         req.callbacks = None  # processed: ``yield req`` goes on without waiting
-        self.users.append(req)
+        self.users[req] = None  # users.append(req)
         return req
 
     def release(self, request: Request):  # type: ignore[override]
