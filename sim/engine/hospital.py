@@ -160,7 +160,9 @@ class HospitalPathway:
             if self.death_time[p] - t_ready <= self.end_of_life_days:
                 # Dying: end-of-life care on the ward until death (or the horizon), not a discharge.
                 dying = True
-                yield env.timeout(self.horizon + 1.0 - t_ready)
+                # Waits for the interrupt (the death, or the horizon's end): an event nobody triggers, which
+                # never enters the event queue (a timeout past the horizon would sit in it and never fire).
+                yield Event(env)
             elif self._resident[p]:
                 pass  # back to the person's place in special housing: no short-term care, no wait
             elif u[U_STC] < self.stc_share[s] * self.care.plan_discharge(p, t_ready):
