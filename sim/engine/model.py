@@ -278,34 +278,37 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         # The trajectory is read as Python lists a chunk at a time (no numpy scalars per event,
         # memory bounded by the chunk).
         row = 0  # deteriorations so far: the row of the next one's care uniforms
+        deterioration, stratum_change, death, wait = self._deterioration, self._stratum_change, self._death, env.wait
+        horizon = self.horizon
         for lo in range(0, n, _DRIVER_CHUNK):
             hi = min(n, lo + _DRIVER_CHUNK)
             for t, p, k, s, acuity, det_index in zip(
                     tr.time[lo:hi].tolist(), tr.person[lo:hi].tolist(), tr.kind[lo:hi].tolist(),
                     tr.stratum[lo:hi].tolist(), tr.acuity[lo:hi].tolist(), tr.det_index[lo:hi].tolist(),
                     strict=True):
-                if t > env._now:
+                now = env._now
+                if t > now:
                     # The time a timeout of that delay would fire at (``now + delay``, to the bit). When no
                     # scheduled event comes at or before it, that timeout would be the very next event: the
                     # driver moves the clock itself and goes on, without the engine event. Otherwise the
                     # events due first are processed by ``env.wait`` in the queue's order, as yielding the
                     # timeout would let them go first, and the driver goes on at that time (same order,
                     # same times, same event ids; LeanEnvironment.wait).
-                    at = env._now + (t - env._now)
+                    at = now + (t - now)
                     if queue and queue[0][0] <= at:
-                        if at <= self.horizon:
-                            env.wait(t - env._now)  # the events due first processed here: as the timeout, without it
+                        if at <= horizon:
+                            wait(t - now)  # the events due first processed here: as the timeout, without it
                         else:
-                            yield env.timeout(t - env._now)
+                            yield env.timeout(t - now)
                     else:
                         env._now = at
                 if k == DETERIORATION:
-                    self._deterioration(p, t, row, acuity, det_index)
+                    deterioration(p, t, row, acuity, det_index)
                     row += 1
                 elif k == STRATUM_CHANGE:
-                    self._stratum_change(p, t, s)
+                    stratum_change(p, t, s)
                 elif k == DEATH:
-                    self._death(p, t)
+                    death(p, t)
                 elif k == ENTER:
                     if not self.enter_special_housing(p, t):
                         self._location[p] = HOME
