@@ -28,6 +28,8 @@ Re-pinned for issue 17 once more: the närsjukvårdsteam no longer enrols reside
 hospital-at-home code at its default shares of 0 changes nothing).
 Re-pinned for issue 17 (afternoon): calibration/fitted.toml from the posterior of 653 evaluations on the
 re-tuned baseline, with the hospital-at-home shares (person-driven rows only; today's care unchanged).
+Re-pinned for issue 17 (fourth session): calibration/fitted.toml from the same posterior resumed to 5
+generations, 1,211 evaluations (person-driven rows only: the 89,979 intervention rows hash as before).
 Re-pinned for issue 15: summary.csv gains the home-care physician's wait figures (unserved,
 expired waits, person-days waiting, mean and 90th percentile wait; 0 here, the list is not full);
 the event log is unchanged. Then the aftercare plans' nurse hours taken from the home health
@@ -92,9 +94,9 @@ places = 143
 COLUMNS = ("replication", "paradigm", "person", "time", "kind", "provider", "payer", "duration",
            "quantity", "cost", "stratum", "readmission", "avoidable", "detail")
 
-SUMMARY_SHA256 = "7c1af687692dd5a73fd2f81b087b39f876c636e456e9839ff64592a78f03cdaf"
-EVENTS_SHA256 = "bbd5e10bb1804d73a3d62a6f62e7fb1427d9ac514d5a6844745432c9b3a960f8"
-EVENTS_ROWS = 192_199  # issue 17: the posterior on the re-tuned baseline (was 192,179 after issue 14's re-tune)
+SUMMARY_SHA256 = "f9889ca4028b48050887bfcaba1b86f1b4a63941c563ee9aa04a21f93291b02c"
+EVENTS_SHA256 = "04cdeb6738ad5ecd3419087da305fee219e83987de37bc9d1aa702dbff1c6d4e"
+EVENTS_ROWS = 191_164  # issue 17: the posterior resumed to 5 generations (was 192,199 at 4 generations)
 
 
 def events_digest(table: pa.Table) -> str:
