@@ -23,6 +23,13 @@ Cost = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 Capacity = Annotated[int, Field(gt=0)]
 
 
+# Hazard ratios per year of age: Swedish mortality rises about 1.1 a year after 65; a ratio that halves or
+# doubles a hazard every year of age is outside anything observed, and a ratio near 0 overflows the survivors'
+# frailty selection (ratio ** -45 over the 65-110 age range; found by the fuzz test).
+AGE_RATIO_MIN = 0.5
+AGE_RATIO_MAX = 2.0
+
+
 class Strict(BaseModel):
     """Base of every parameter object: frozen, unknown fields refused."""
 
@@ -104,7 +111,7 @@ class Population(Strict):
     age_band_shares: list[Share] | None = Field(
         default=None, description="share of persons 65+ in each age band (uniform within a band)"
     )
-    dependence_hazard_ratio_per_year_of_age: Annotated[float, Field(gt=0.0, le=2.0)] = Field(
+    dependence_hazard_ratio_per_year_of_age: Annotated[float, Field(ge=AGE_RATIO_MIN, le=AGE_RATIO_MAX)] = Field(
         default=1.0, description="needs assessment: the odds-like weight w of personal-care dependence and"
         " home-help need is this ratio per year of age at entry above health.age_reference_years, times the"
         " frailty; P(dependent) = 1 - (1 - personal_care_dependent)^w (1.0: no age effect)"
@@ -200,14 +207,14 @@ class Health(Strict):
         default=75.0, description="age (years) at which the age multipliers are 1: the stratum rates are"
         " those of a person of this age and frailty 1"
     )
-    deterioration_hazard_ratio_per_year_of_age: Annotated[float, Field(gt=0.0, le=2.0)] = Field(
+    deterioration_hazard_ratio_per_year_of_age: Annotated[float, Field(ge=AGE_RATIO_MIN, le=AGE_RATIO_MAX)] = Field(
         default=1.0, description="acute deteriorations: rate multiplied by this per completed year of age"
         " above age_reference_years (1.0: no age effect)"
     )
-    worsening_hazard_ratio_per_year_of_age: Annotated[float, Field(gt=0.0, le=2.0)] = Field(
+    worsening_hazard_ratio_per_year_of_age: Annotated[float, Field(ge=AGE_RATIO_MIN, le=AGE_RATIO_MAX)] = Field(
         default=1.0, description="moves to a worse stratum other than palliative, per year of age"
     )
-    dying_hazard_ratio_per_year_of_age: Annotated[float, Field(gt=0.0, le=2.0)] = Field(
+    dying_hazard_ratio_per_year_of_age: Annotated[float, Field(ge=AGE_RATIO_MIN, le=AGE_RATIO_MAX)] = Field(
         default=1.0, description="moves to palliative and deaths outside the palliative stratum, per year"
         " of age (the palliative phase's own length does not depend on age or frailty)"
     )
