@@ -56,9 +56,7 @@ class LeanEnvironment(simpy.Environment):
             for callback in callbacks:
                 callback(event)
             if not event._ok and not hasattr(event, "_defused"):
-                exc = type(event._value)(*event._value.args)
-                exc.__cause__ = event._value
-                raise exc
+                raise _failure(event)
         self._now = at
 
     def run(self, until: float | None = None):
@@ -84,6 +82,11 @@ class LeanEnvironment(simpy.Environment):
             for callback in callbacks:
                 callback(event)
             if not event._ok and not hasattr(event, "_defused"):
-                exc = type(event._value)(*event._value.args)
-                exc.__cause__ = event._value
-                raise exc
+                raise _failure(event)
+
+
+def _failure(event: Event) -> BaseException:
+    """Return the exception ``simpy.Environment.step`` raises for a failed event nobody defused (value as cause)."""
+    exc = type(event._value)(*event._value.args)
+    exc.__cause__ = event._value
+    return exc

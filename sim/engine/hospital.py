@@ -55,7 +55,7 @@ class HospitalPathway:
                                        self.care_z[row], det_index)
             return
         # The deterioration's row (``note``'s, written here: the most frequent row after routine volume).
-        buf = self._rows
+        buf = self._rows  # ``Model.write``'s body, inlined on the hot path (see Model._stratum_change)
         buf += pack_row(p, t, _DETERIORATION, _NO_PROVIDER, 0, 0.0, 0.0, self._stratum[p],
                         _ACUITY_DETAIL[acuity] if loc == HOME else _IN_CARE, False, False)
         if len(buf) >= self._rows_limit:
@@ -81,7 +81,7 @@ class HospitalPathway:
             codes = self.route_rows.get(route)  # the ED, nurse or primary-care visit (``book``'s row, written here)
             if codes is not None:
                 k, pr, py = codes
-                buf = self._rows
+                buf = self._rows  # ``Model.write``'s body, inlined on the hot path
                 buf += pack_row(p, t, k, pr, py, 0.0, 1.0, self._stratum[p], detail, False, False)
                 if len(buf) >= self._rows_limit:
                     self.rec.spill()
@@ -135,11 +135,7 @@ class HospitalPathway:
         readmit = not planned and t0 - self.last_discharge[p] <= self.readmission_window
         if not planned:
             self.admissions.setdefault(p, []).append(t0)
-        if self._location[p] == SPECIAL_HOUSING:  # accrue / accrue_housing: each does nothing elsewhere
-            self.last_accrual[p] = t0
-            self.accrue_housing(p, t0)
-        else:
-            self.accrue(p, t0)
+        self.accrue_here(p, t0)
         self._location[p] = HOSPITAL
         self.care.on_admission(p, t0)
         avoidable = acuity != 0
@@ -188,7 +184,7 @@ class HospitalPathway:
         if cause == "end":
             detail = _CENSORED
         k, pr, py = self.admission_row
-        buf = self._rows
+        buf = self._rows  # ``Model.write``'s body, inlined on the hot path
         buf += pack_row(p, t0, k, pr, py, t1 - t0, bed_days, s, detail, bool(readmit), avoidable)
         if len(buf) >= self._rows_limit:
             self.rec.spill()

@@ -10,7 +10,6 @@ from __future__ import annotations
 from sim.domain.events import PR, D, K
 from sim.domain.streams import uniforms
 from sim.domain.units import DAYS_PER_YEAR
-from sim.engine.recorder import pack_row
 
 
 def _read_only(a):
@@ -60,11 +59,7 @@ class EnginePort:
     def book(self, p, t, kind, provider, duration, quantity, detail=""):
         """Record a contact of a concept's own staff (its cost is the staff's yearly cost)."""
         m = self._m
-        buf = m._rows  # the row Model.book writes, packed here (one call fewer a concept's row)
-        buf += pack_row(p, t, K[kind], PR[provider], m.payer[provider], duration, quantity, m._stratum[p],
-                        D[detail], False, False)
-        if len(buf) >= m._rows_limit:
-            m.rec.spill()
+        m.write(p, t, K[kind], PR[provider], m.payer[provider], duration, quantity, m._stratum[p], D[detail])
 
     def note(self, p, t, kind, detail="", provider="none", duration=0.0, quantity=0.0, stratum=None):
         """Record an event that costs nothing in itself."""
