@@ -174,15 +174,6 @@ def append_part(writer: pq.ParquetWriter, part: str) -> int:
     return n
 
 
-def concat_events(parts: list[str], out: Path, metadata: dict[bytes, bytes] | None = None) -> int:
-    """Concatenate per-replication Parquet parts, in order, into one file; rows written.
-
-    ``metadata``: key-value metadata for the file's schema (the data dictionary).
-    """
-    with open_events(out, metadata) as writer:
-        return sum(append_part(writer, part) for part in parts)
-
-
 def merge_results(parts: list[ReplicationResult]) -> ReplicationResult:
     """One replication's result from the results of its care systems run apart (in paradigm order)."""
     first = parts[0]
