@@ -48,6 +48,30 @@ def test_band_distance_is_the_calibration_loss():
     assert d({"naive:A": float("nan"), "naive:B": 0.8}, {}) == pytest.approx(5.0)  # sqrt(25): cannot compute
 
 
+def exact_abc_posterior(tf: TargetFile, eps: float, n_grid: int = 201, n_noise: int = 400):
+    """The toy's exact ABC posterior at tolerance ``eps`` on a grid: P(distance <= eps | a, b) x prior.
+
+    The acceptance probability of each grid point is the share of ``n_noise`` noise pairs (common
+    to all points, seeded) whose distance is within ``eps``; the distance is the band distance's
+    formula, checked against ``BandDistance`` itself below. Returns (a, b, weights) flat arrays.
+    """
+    g = np.linspace(0.0, 1.0, n_grid)
+    a, b = (m.ravel() for m in np.meshgrid(g, g, indexing="ij"))
+    e = np.random.default_rng(7).normal(0.0, NOISE, (n_noise, 2))
+
+    def miss(x, target):  # band distance in scales (the band is reported +- scale)
+        t = tf.targets[target]
+        return np.maximum(np.abs(x - t.reported) - t.scale, 0.0) / t.scale
+
+    xa = a[:, None] + e[None, :, 0]
+    xb = a[:, None] + b[:, None] + e[None, :, 1]
+    dist = np.sqrt(miss(xa, "A") ** 2 + miss(xb, "B") ** 2)
+    probe = BandDistance(tf)
+    for i in (0, 12345, 30000):  # the vectorised formula is the calibration's distance
+        assert dist[i, 0] == pytest.approx(probe({"naive:A": xa[i, 0], "naive:B": xb[i, 0]}, {}))
+    return a, b, (dist <= eps).mean(axis=1)
+
+
 def test_recovers_known_parameters_within_the_posterior_interval(tmp_path):
     tf = toy_targets()
     run = run_abc(tf, {}, tmp_path, Executor(), population=60, generations=5, model=toy_model)
@@ -55,9 +79,22 @@ def test_recovers_known_parameters_within_the_posterior_interval(tmp_path):
     marg = marginals(run.last, tf.calibration.parameters).set_index("parameter")
     for name, true in TRUE.items():
         assert marg.loc[name, "q05"] <= true <= marg.loc[name, "q95"], (name, marg.loc[name].to_dict())
-    # The targets pin both down: the posterior is far narrower than the prior.
-    assert (marg["shrinkage"] > 0.8).all()
     assert abs(run.last["weight"].sum() - 1.0) < 1e-9
+    # The sample's variance is the exact ABC posterior's at the last epsilon, within sampling
+    # error: se of a variance from ESS draws = sqrt((m4 - var^2) / ESS), m4 the exact fourth
+    # central moment; 4 se (the particles of SMC are not independent draws, so not 2).
+    w = run.last["weight"].to_numpy(float)
+    ess = 1.0 / float(np.sum((w / w.sum()) ** 2))
+    a, b, pw = exact_abc_posterior(tf, float(run.populations["epsilon"].iloc[-1]))
+    for name, x in (("toy.a", a), ("toy.b", b)):
+        mean = np.average(x, weights=pw)
+        var = np.average((x - mean) ** 2, weights=pw)
+        m4 = np.average((x - mean) ** 4, weights=pw)
+        se = np.sqrt((m4 - var**2) / ess)
+        sample_var = marg.loc[name, "sd"] ** 2
+        assert abs(sample_var - var) <= 4 * se, (name, sample_var, var, se, ess)
+        # The targets pin both down: the exact posterior is narrower than the uniform prior.
+        assert var < 1.0 / 12.0
 
 
 def test_resume_goes_on_and_refuses_to_mix(tmp_path):
