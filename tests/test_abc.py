@@ -115,6 +115,26 @@ def test_resume_goes_on_and_refuses_to_mix(tmp_path):
     assert list(fresh.populations["generation"]) == [0]
 
 
+def test_a_seed_gives_the_same_history_on_any_executor_and_after_a_resume(tmp_path):
+    """Task i of generation t seeds its draws from (seed, t, i): serial, two worker processes and a
+    resumed run give the same particles, another seed other ones."""
+    from sim.experiments.executor import make_executor
+
+    tf = toy_targets()
+    cols = ["toy.a", "toy.b", "weight", "distance"]
+    straight = run_abc(tf, {}, tmp_path / "a", Executor(), population=20, generations=3, model=toy_model, seed=5)
+    run_abc(tf, {}, tmp_path / "b", Executor(), population=20, generations=2, model=toy_model, seed=5)
+    resumed = run_abc(tf, {}, tmp_path / "b", Executor(), population=20, generations=3, model=toy_model, seed=5,
+                      resume=True)
+    with make_executor("processes", 2, None) as ex:
+        pooled = run_abc(tf, {}, tmp_path / "c", ex, population=20, generations=3, model=toy_model, seed=5)
+    other = run_abc(tf, {}, tmp_path / "d", Executor(), population=20, generations=3, model=toy_model, seed=6)
+    for run in (resumed, pooled):
+        assert run.last[cols].equals(straight.last[cols])
+        assert run.populations["epsilon"].tolist() == straight.populations["epsilon"].tolist()
+    assert not other.last[cols].equals(straight.last[cols])
+
+
 def test_effective_sample_size_and_point_estimates():
     from sim.experiments.calibration.abc import effective_sample_size, point_estimate
 

@@ -93,8 +93,8 @@ class DesignModel:
     """The pyabc model: a parameter set -> the naive (and causal) figure of every target.
 
     Picklable (plain data), so it travels to worker processes or a Dask cluster. Each call
-    draws fresh replication numbers from numpy's global generator (pyabc's mapping sampler
-    seeds it in every task).
+    draws fresh replication numbers from numpy's global generator (the sampler seeds it from
+    the task's place: :mod:`sim.experiments.calibration.abc_sampler`).
     """
 
     def __init__(self, scenario_data: dict[str, Any], targets: TargetFile, names: list[str], replications: int = 1):
@@ -106,7 +106,7 @@ class DesignModel:
     def __call__(self, pars) -> dict[str, float]:
         """Run the paired replications at ``pars`` and measure every target."""
         params = {n: float(pars[key(n)]) for n in self.names}
-        first = int(np.random.randint(*REPLICATION_RANGE))  # noqa: NPY002  (pyabc seeds the global generator per task)
+        first = int(np.random.randint(*REPLICATION_RANGE))  # noqa: NPY002  (the sampler seeds the global generator per task)
         reps = [first + i for i in range(self.replications)]
         t0 = time.process_time()
         per_rep = design_figures(self.scenario_data, params, reps, self.targets)
@@ -143,11 +143,15 @@ class _ExecutorMap:
         return list(self.executor.map(fn, [(x,) for x in items]))
 
 
-def sampler(executor: Executor):
-    """Return a pyabc mapping sampler whose map is the executor's (each task samples until one acceptance)."""
-    import pyabc
+def sampler(executor: Executor, seed: int = 0):
+    """Return a pyabc mapping sampler whose map is the executor's (each task samples until one acceptance).
 
-    return pyabc.sampler.MappingSampler(map_=_ExecutorMap(executor))
+    Task ``i`` of generation ``t`` seeds its draws from ``(seed, t, i)``: the run is reproducible
+    (:mod:`sim.experiments.calibration.abc_sampler`).
+    """
+    from sim.experiments.calibration.abc_sampler import SeededMappingSampler
+
+    return SeededMappingSampler(_ExecutorMap(executor), seed)
 
 
 # --------------------------------------------------------------------------- the stored history
@@ -243,13 +247,13 @@ def history_frames(history, names: list[str]) -> tuple[pd.DataFrame, pd.DataFram
 def run_abc(targets: TargetFile, scenario_data: dict[str, Any], out_dir: Path, executor: Executor,
             population: int, generations: int, replications: int = 1, resume: bool = False, fresh: bool = False,
             minutes: float | None = None, min_epsilon: float = 0.0, model=None, distance=None,
-            prior_share: float = PRIOR_SHARE, min_eps_drop: float = 0.0) -> AbcRun:
+            prior_share: float = PRIOR_SHARE, min_eps_drop: float = 0.0, seed: int = 0) -> AbcRun:
     """Run (or go on with) ABC-SMC until ``generations`` generations are stored (or ``minutes`` pass).
 
     ``min_eps_drop``: also stop once a generation lowered epsilon by less than this fraction of the
     one before (:func:`epsilon_stalled`; checked before a resumed run starts and after every
     generation; 0 = off). ``model``/``distance``: replace the simulation model (tests: a toy with
-    the same interface).
+    the same interface). ``seed``: the sampler's (the same seed and settings give the same history).
     """
     import pyabc
 
@@ -268,7 +272,7 @@ def run_abc(targets: TargetFile, scenario_data: dict[str, Any], out_dir: Path, e
                        # a new history's generation 0 takes the prior sample as it is (no calibration
                        # sample); a resumed one starts from the median distance of its last generation
                        eps=pyabc.QuantileEpsilon(initial_epsilon="from_sample" if load else 1e9, alpha=0.5),
-                       sampler=sampler(executor))
+                       sampler=sampler(executor, seed))
     url = f"sqlite:///{db}"
     observed = {f"naive:{tid}": float(targets.targets[tid].reported) for tid in fitted_targets(targets)}
     if load:

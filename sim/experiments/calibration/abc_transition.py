@@ -22,7 +22,7 @@ class DefensiveTransition(pyabc.MultivariateNormalTransition):
 
     def rvs_single(self):
         """Draw one proposal: from the prior with probability ``prior_share``, else from the KDE."""
-        if np.random.uniform() < self.prior_share:  # noqa: NPY002  (pyabc seeds the global generator per task)
+        if np.random.uniform() < self.prior_share:  # noqa: NPY002  (the sampler seeds the global generator per task)
             x = self.prior_dist.rvs()
             return AbcParameter({k: float(x[k]) for k in self.X.columns})
         return super().rvs_single()

@@ -53,8 +53,8 @@ def posterior_command(
     executor: Annotated[str, typer.Option(help="serial, processes or dask")] = "processes",
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
     workers: Annotated[int | None, typer.Option(help="local worker processes (default: all cores)")] = None,
-    seed: Annotated[int | None, typer.Option(help="seed of the predictive check's draws (default: the file's)")
-                    ] = None,
+    seed: Annotated[int | None, typer.Option(help=(
+        "seed of the sampler's tasks and of the predictive check's draws (default: the file's)"))] = None,
     write_fitted: Annotated[bool, typer.Option("--write-fitted", help=(
         "also write the overlay the bundled scenarios load (the targets file's `fitted`, fitted.toml): the"
         " posterior's point estimate, and its fit (fit.csv, fit.md); removes the optuna search's outputs"))] = False,
@@ -100,7 +100,7 @@ def posterior_command(
         with ex:
             try:
                 run = run_abc(tf, scenario_data, out, ex, population, generations, replications, resume, fresh,
-                              minutes, min_eps_drop=min_eps_drop)
+                              minutes, min_eps_drop=min_eps_drop, seed=cal.seed if seed is None else seed)
                 for note in run.notes:
                     err.print(note, highlight=False)
                 err.print(f"{len(run.populations)} generations, {run.evaluations} evaluations"
