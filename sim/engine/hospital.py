@@ -305,6 +305,9 @@ class Episode:
                 ev = self.gen.send(None)
         except StopIteration:
             self.is_alive = False
+            # The bound method held here refers back to the stay: dropping it leaves no reference cycle, so the
+            # stay, its generator and its last event are freed at once instead of by the cyclic garbage collector.
+            self.resume = None
             return
         ev.callbacks.append(self.resume)
         self.target = ev
