@@ -49,6 +49,10 @@ class PersonCare(CareSystem):
             setattr(self, f"_{hook}", acting)
             setattr(self, f"_{hook}_fns", [getattr(x, hook) for x in acting])
         self._routing = sorted(self.active, key=lambda x: x.priority)
+        # The persons whose routine volume a concept may change or add to (see CareSystem.routine_holders).
+        routine = dict.fromkeys(self._routine_multipliers + self._accrue)
+        self.routine_holders = (None if any(x.routine_holders is None for x in routine)
+                                else tuple(getattr(x, name) for x in routine for name in x.routine_holders))
         self._routing_fns = [(x.acts_on, x.route) for x in self._routing]
 
     # -- the concepts' windows -----------------------------------------------------------

@@ -59,7 +59,20 @@ class RoutineVolume:
     def _accrue(self, p: int, a: float, b: float) -> None:
         s = self._stratum[p]
         dt = b - a
-        pc_m, op_m, help_m = self.care.routine_multipliers(p, a)
+        care = self.care
+        # Only a person some concept holds can have other multipliers than 1 or concept visits
+        # (CareSystem.routine_holders): most intervals skip both calls into the care system.
+        holders = care.routine_holders
+        held = holders is None
+        if not held:
+            for persons in holders:
+                if p in persons:
+                    held = True
+                    break
+        if held:
+            pc_m, op_m, help_m = care.routine_multipliers(p, a)
+        else:
+            pc_m = op_m = help_m = 1.0
         vf = self._visit_factor
         vdt = dt if vf is None else dt * vf[p]
         pc_rate, op_rate, hh_rate, help_dep, help_indep = self._rt_rates[s]
@@ -85,4 +98,5 @@ class RoutineVolume:
             if extra_end > a:
                 hours += self.help_extra * (min(b, extra_end) - a)
             self._write_routine(p, a, dt, s, q_pc, q_op, q_hh, hours * help_m if hours > 0 else None)
-        self.care.accrue_concepts(p, a, b, s)
+        if held:
+            care.accrue_concepts(p, a, b, s)
