@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
-from scipy import stats
+from scipy.special import stdtrit
 
 NAN3 = (float("nan"),) * 3
 
@@ -30,7 +30,8 @@ def t_interval(values, level: float = 0.95, drop_nan: bool = True) -> tuple[floa
     mean = float(v.mean())
     if len(v) < 2:
         return mean, float("nan"), float("nan")
-    half = float(stats.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    # scipy.stats.t.ppf(q, df) is stdtrit(df, q) to the bit; scipy.stats itself costs about 0.3 s to import.
+    half = float(stdtrit(len(v) - 1, 0.5 + level / 2) * v.std(ddof=1) / np.sqrt(len(v)))
     return mean, mean - half, mean + half
 
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.stats import format_sig, format_value, markdown_table, t_interval
@@ -64,3 +64,41 @@ def test_formatters():
     assert format_value(NAN, relative=False) == format_sig(NAN) == ""
     assert format_sig(0.123456) == "0.123"
     assert markdown_table(["a", "b"], [[1, "x"], [2, "y"]]) == "| a | b |\n|---|---|\n| 1 | x |\n| 2 | y |\n"
+
+
+@settings(deadline=None)  # the first example imports scipy.stats
+@given(st.lists(st.floats(-1e6, 1e6), min_size=2, max_size=40), st.sampled_from([0.5, 0.8, 0.9, 0.95, 0.99]))
+def test_t_interval_is_scipy_stats_t_to_the_bit(values, level):
+    # sim.stats takes the quantile from scipy.special (no scipy.stats import): the same bits as t.ppf
+    from scipy import stats
+
+    v = np.asarray(values)
+    half = float(stats.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    mean = float(v.mean())
+    assert t_interval(values, level) == (mean, mean - half, mean + half)
+
+
+@settings(deadline=None)
+@given(st.one_of(st.floats(0.0, 50.0), st.floats(0.0, 1e300), st.sampled_from([0.0, 5e-324, math.inf, -1.0, NAN])),
+       st.sampled_from([1.0 - 2.0**-53, 0.5, 0.999, 1e-9]))
+def test_scenario_checks_poisson_quantile_is_scipy_stats_to_the_bit(mean, q):
+    # the scenario checks' Poisson quantile (no scipy.stats import) against scipy.stats.poisson.ppf
+    from scipy import stats
+
+    from sim.config.checks import _poisson_ppf
+
+    want, got = float(stats.poisson.ppf(q, mean)), _poisson_ppf(q, mean)
+    assert got == want or (math.isnan(got) and math.isnan(want))
+
+
+def test_a_run_needs_no_scipy_stats():
+    # scipy.stats costs about 3e9 instructions to import: the CLI, a scenario's validation and a run do without it
+    import subprocess
+    import sys
+
+    code = ("import sys; import sim.cli; from tests.conftest import small_scenario; "
+            "from sim.experiments.runner import run_replication; "
+            "run_replication(small_scenario(persons=200, years=0.25, warmup=0.0), 0, ('intervention', 'person')); "
+            "print('scipy.stats' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -9,7 +9,6 @@ import pandas as pd
 
 from sim.experiments.calibration.fileset import write_set
 from sim.experiments.sensitivity.assumptions import AssumptionFile
-from sim.experiments.sensitivity.plots import morris_figure, sobol_figure, tornado_figure
 from sim.experiments.sensitivity.run import Result
 
 TABLES = ("oat.csv", "morris.csv", "sobol.csv", "sensitivity.md")
@@ -121,6 +120,8 @@ def write_outputs(folder: Path | str, res: Result, spec: AssumptionFile, scenari
         "oat.csv": _csv(res.oat), "morris.csv": _csv(res.morris), "sobol.csv": _csv(res.sobol),
         "sensitivity.md": markdown(res, spec, scenario, sessions),
     }
+    from sim.experiments.sensitivity.plots import morris_figure, sobol_figure, tornado_figure  # plotly: only here
+
     figures = {"tornado": tornado_figure(res.oat, res.units), "morris": morris_figure(res.morris, res.units)}
     if len(res.sobol):
         figures["sobol"] = sobol_figure(res.sobol, res.units)
