@@ -37,7 +37,7 @@ class LeanEnvironment(simpy.Environment):
         heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), ev))
         return ev
 
-    def wait(self, delay: float) -> None:
+    def wait(self, delay: float, first: list = ()) -> None:
         """Do what ``yield self.timeout(delay)`` does for a process nobody waits for, without the timeout.
 
         Every event that such a timeout would let go first (in the queue's order of time,
@@ -46,9 +46,15 @@ class LeanEnvironment(simpy.Environment):
         and the caller goes on, as the process would when its timeout fires. The timeout's id
         is drawn, so later events get the ids they would have. Only for times before the end
         of :meth:`run` (the stop event is never processed here).
+
+        ``first``: processes started without their start event (``start()``: hospital.Episode), whose
+        start events would head the queue now: started here first, after the timeout's id is drawn,
+        then the list is emptied.
         """
         at = self._now + delay
         limit = (at, NORMAL, next(self._eid))  # the timeout's place in the queue (ids are unique: never a tie)
+        if first:
+            start_all(first)
         queue = self._queue
         while queue and queue[0] < limit:
             self._now, _, _, event = heappop(queue)
@@ -83,6 +89,13 @@ class LeanEnvironment(simpy.Environment):
                 callback(event)
             if not event._ok and not hasattr(event, "_defused"):
                 raise _failure(event)
+
+
+def start_all(processes: list) -> None:
+    """Start the processes held back from their start events (``start()``), in list order, and empty the list."""
+    for process in processes:
+        process.start()
+    processes.clear()
 
 
 def _failure(event: Event) -> BaseException:

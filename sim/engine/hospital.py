@@ -47,12 +47,15 @@ _PLANNED, _DIRECT, _VIA_ED, _CENSORED = D["planned"], D["direct"], D["via_ed"], 
 class HospitalPathway:
     """Deteriorations at home and hospital stays (part of :class:`sim.engine.model.Model`)."""
 
-    def _deterioration(self, p: int, t: float, row: int, acuity: int, det_index: int) -> None:
-        """Take a deterioration of the trajectory (its care uniforms: row ``row``, the ``row``-th deterioration)."""
+    def _deterioration(self, p: int, t: float, row: int, acuity: int, det_index: int, starts: list) -> None:
+        """Take a deterioration of the trajectory (its care uniforms: row ``row``, the ``row``-th deterioration).
+
+        ``starts``: the driver's stays to start when it moves on in time (:meth:`_start_stay`).
+        """
         loc = self._location[p]
         if loc == SPECIAL_HOUSING:
             self.housing_deterioration(p, t, acuity, self.care_u[row * N_SLOTS:(row + 1) * N_SLOTS],
-                                       self.care_z[row], det_index)
+                                       self.care_z[row], det_index, starts)
             return
         # The deterioration's row (``note``'s, written here: the most frequent row after routine volume).
         buf = self._rows  # ``Model.write``'s body, inlined on the hot path (see Model._stratum_change)
@@ -63,10 +66,15 @@ class HospitalPathway:
         if loc != HOME:
             return
         # The row's uniforms as a slice of floats: the route and the stay index them many times.
-        self.handle(p, t, acuity, self.care_u[row * N_SLOTS:(row + 1) * N_SLOTS], self.care_z[row], det_index, 0)
+        self.handle(p, t, acuity, self.care_u[row * N_SLOTS:(row + 1) * N_SLOTS], self.care_z[row], det_index, 0,
+                    starts)
 
-    def handle(self, p: int, t: float, acuity: int, u, z: float, det_index: int, depth: int) -> None:
-        """Ask the care system for the route of a deterioration at home, and take it."""
+    def handle(self, p: int, t: float, acuity: int, u, z: float, det_index: int, depth: int,
+               starts: list | None) -> None:
+        """Ask the care system for the route of a deterioration at home, and take it.
+
+        ``starts``: the driver's list of stays to start, None in an event's callback (:meth:`_start_stay`).
+        """
         s = self._stratum[p]
         route, name = self.care.route(p, acuity, s, t, u)
         detail = D[name]
@@ -85,10 +93,32 @@ class HospitalPathway:
                 buf += pack_row(p, t, k, pr, py, 0.0, 1.0, self._stratum[p], detail, False, False)
                 if len(buf) >= self._rows_limit:
                     self.rec.spill()
-        if route in ADMITTED:
-            self.episode[p] = Episode(
-                self.env, self._admission(p, acuity, u, z, det_index, depth, route == DIRECT_ADMIT))
         self.care.on_deterioration_at_home(p, t, route)
+        if route in ADMITTED:  # last: _start_stay may take the stay's first step at once
+            self._start_stay(p, self._admission(p, acuity, u, z, det_index, depth, route == DIRECT_ADMIT), starts)
+
+    def _start_stay(self, p: int, stay, starts: list | None) -> None:
+        """Run the stay's generator as ``p``'s :class:`Episode`; its first step without a start event where it can.
+
+        SimPy would start it with an urgent event at this instant: after the urgent events of this
+        instant already queued, and after what the caller still does. With no such event queued,
+        the first step can be taken without the event, in the same order. In an event's callback
+        (``starts`` None: a relapse, a planned admission, each this call's last act) the start
+        would be the very next event: the first step is taken here. The driver (``starts``: its
+        list) may still take trajectory events of this instant first: the stay waits in the list
+        until the driver moves on in time, and starts where its event would have been processed
+        (:meth:`~sim.engine.model.Model._driver`). Same order, times and event ids: byte-identical
+        outputs, and one engine event less per stay (the driver's own next step often needs none).
+        """
+        env = self.env
+        queue = env._queue
+        urgent_now = bool(queue) and queue[0][0] == env._now and queue[0][1] == URGENT
+        ep = self.episode[p] = Episode(env, stay, scheduled=urgent_now)
+        if not urgent_now:
+            if starts is None:
+                ep.start()
+            else:
+                starts.append(ep)
 
     def _planned_admissions(self):
         """Weekly: persons at home are called for a planned (elective) admission at their stratum's rate.
@@ -122,8 +152,8 @@ class HospitalPathway:
         """Admit ``p`` for a planned stay, if at home (not in hospital, short-term care, special housing or dead)."""
         if self._location[p] != HOME or p in self.episode or self.env.now >= self.horizon:
             return
-        self.episode[p] = Episode(
-            self.env, self._admission(p, 0, u, float(ndtri(u[U_LOS])), _PLANNED_DET + week, 0, True, planned=True))
+        self._start_stay(p, self._admission(p, 0, u, float(ndtri(u[U_LOS])), _PLANNED_DET + week, 0, True,
+                                            planned=True), None)
 
     def _admission(self, p: int, acuity: int, u, z: float, det_index: int, depth: int, direct: bool,
                    planned: bool = False):
@@ -271,7 +301,7 @@ class HospitalPathway:
         bed = sh.share_needs_bed.as_tuple()[s]
         acuity = 0 if ua < bed else (1 if ua < bed + sh.share_needs_assessment.as_tuple()[s] else 2)
         self.note(p, t, "deterioration", D["relapse"])
-        self.handle(p, t, acuity, u, float(ndtri(u[U_LOS])), det_index, depth + 1)
+        self.handle(p, t, acuity, u, float(ndtri(u[U_LOS])), det_index, depth + 1, None)
 
 
 class Episode:
@@ -286,17 +316,30 @@ class Episode:
     ``interrupt(cause)`` are a process's.
     """
 
-    __slots__ = ("env", "gen", "target", "resume", "is_alive")
+    __slots__ = ("env", "gen", "target", "resume", "is_alive", "start_id")
 
-    def __init__(self, env: simpy.Environment, gen) -> None:
+    def __init__(self, env: simpy.Environment, gen, scheduled: bool = True) -> None:
+        """Schedule the start event; not ``scheduled``: the owner calls :meth:`start` or :meth:`schedule`."""
         self.env, self.gen, self.is_alive = env, gen, True
-        self.resume = resume = self._resume  # one bound method, appended to and removed from the events' callbacks
-        start = self.target = Event.__new__(Event)  # Event(env), triggered, scheduled as env.schedule(start, URGENT)
+        self.resume = self._resume  # one bound method, appended to and removed from the events' callbacks
+        self.start_id = next(env._eid)  # the start event's id, drawn now in any case: later events keep theirs
+        self.target = None
+        if scheduled:
+            self.schedule()
+
+    def schedule(self) -> None:
+        """Schedule the start: ``Event(env)``, triggered, as ``env.schedule(start, URGENT)`` (creation's instant)."""
+        env = self.env
+        start = self.target = Event.__new__(Event)
         start.env = env
-        start.callbacks = [resume]
+        start.callbacks = [self.resume]
         start._ok = True
         start._value = None
-        heappush(env._queue, (env._now, URGENT, next(env._eid), start))
+        heappush(env._queue, (env._now, URGENT, self.start_id, start))
+
+    def start(self) -> None:
+        """Take the first step now, as the start event would (only where it would be the next event)."""
+        self._resume(None)
 
     def _resume(self, _event, throw=None) -> None:
         try:

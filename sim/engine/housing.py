@@ -25,7 +25,6 @@ from sim.domain.locations import DEAD, HOME, SPECIAL_HOUSING
 from sim.domain.routes import U_ED
 from sim.domain.streams import Stream, stream_key, stream_starts, uniforms, uniforms_from
 from sim.domain.units import AGE_FLOOR_YEARS, DAYS_PER_WEEK, DAYS_PER_YEAR
-from sim.engine.hospital import Episode
 from sim.engine.recorder import pack_row
 from sim.engine.resources import PooledResource
 from sim.engine.weekly import every_week
@@ -160,12 +159,15 @@ class SpecialHousing:
             self.apply_for_housing(p, t)
 
     # ------------------------------------------------------------------ residents' deteriorations
-    def housing_deterioration(self, p: int, t: float, acuity: int, u, z: float, det_index: int) -> None:
-        """Send a resident's deterioration to hospital (via the ED) by acuity, or let the nurse there meet it."""
+    def housing_deterioration(self, p: int, t: float, acuity: int, u, z: float, det_index: int, starts: list) -> None:
+        """Send a resident's deterioration to hospital (via the ED) by acuity, or let the nurse there meet it.
+
+        ``starts``: the driver's stays to start when it moves on in time (HospitalPathway._start_stay).
+        """
         self.note(p, t, "deterioration", (D["needs_bed"], D["needs_assessment"], D["minor"])[acuity])
         if u[U_ED] < self.sh_hosp[acuity]:
             self.book(p, t, "ed_visit", "ed", 0.0, 1.0, D["via_ed"])
-            self.episode[p] = Episode(self.env, self._admission(p, acuity, u, z, det_index, 0, False))
+            self._start_stay(p, self._admission(p, acuity, u, z, det_index, 0, False), starts)
         else:
             self.book(p, t, "home_health_visit", "home_health", 0.0, 1.0, D["special_housing"])
 

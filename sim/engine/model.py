@@ -23,7 +23,7 @@ from sim.domain.locations import DEAD, HOME, HOSPITAL, NOT_ENTERED, SHORT_TERM, 
 from sim.domain.routes import ED_ADMIT, ED_ONLY, N_SLOTS, NURSE, PLAN_NURSE, PRIMARY, U_LOS
 from sim.domain.streams import Stream, stream_key, uniforms
 from sim.domain.units import DAYS_PER_WEEK, DAYS_PER_YEAR
-from sim.engine.environment import LeanEnvironment
+from sim.engine.environment import LeanEnvironment, start_all
 from sim.engine.hospital import Episode, HospitalPathway
 from sim.engine.housing import SpecialHousing
 from sim.engine.nurse import NurseTime
@@ -296,6 +296,9 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         row = 0  # deteriorations so far: the row of the next one's care uniforms
         deterioration, stratum_change, death, wait = self._deterioration, self._stratum_change, self._death, env.wait
         horizon = self.horizon
+        # Stays started by this instant's deteriorations, their first step still to take: where their start
+        # events would be processed, first thing when the driver moves on in time (HospitalPathway._start_stay).
+        starts: list[Episode] = []
         for lo in range(0, n, _DRIVER_CHUNK):
             hi = min(n, lo + _DRIVER_CHUNK)
             for t, p, k, s, acuity, det_index in zip(
@@ -311,15 +314,17 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
                     # timeout would let them go first, and the driver goes on at that time (same order,
                     # same times, same event ids; LeanEnvironment.wait).
                     at = now + (t - now)
-                    if queue and queue[0][0] <= at:
+                    if starts or (queue and queue[0][0] <= at):
                         if at <= horizon:
-                            wait(t - now)  # the events due first processed here: as the timeout, without it
+                            wait(t - now, starts)  # the events due first processed here: as the timeout, without it
                         else:
-                            yield env.timeout(t - now)
+                            ev = env.timeout(t - now)
+                            start_all(starts)
+                            yield ev
                     else:
                         env._now = at
                 if k == DETERIORATION:
-                    deterioration(p, t, row, acuity, det_index)
+                    deterioration(p, t, row, acuity, det_index, starts)
                     row += 1
                 elif k == STRATUM_CHANGE:
                     stratum_change(p, t, s)
@@ -335,7 +340,12 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
                         self.rec.spill()
                     self.care.on_enter(p, t)
         if self.horizon > env.now:
-            yield env.timeout(self.horizon - env.now)
+            ev = env.timeout(self.horizon - env.now)
+            start_all(starts)
+            yield ev
+        else:
+            for stay in starts:  # their start events would come after the end: schedule them
+                stay.schedule()
         self._end()
 
     def _end(self) -> None:
