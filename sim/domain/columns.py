@@ -84,12 +84,17 @@ class RowsChunk:
             self._memo[key] = np.ascontiguousarray(self.rows[name])
         return self._memo[key]
 
-    def codes(self, name: str, vocab: tuple[str, ...]) -> np.ndarray:  # noqa: D102  (TableChunk.codes)
+    def codes(self, name: str, vocab: tuple[str, ...]) -> np.ndarray:
+        """Return a dictionary column's codes in ``vocab`` (as :meth:`TableChunk.codes`, but int8, the rows' own type).
+
+        Kept narrow: the accumulators compare, mask and sort these arrays (a stable sort of int8
+        is a radix sort), and 8-bit codes are an eighth of the memory traffic of int64.
+        """
         if tuple(vocab) != tuple(self.vocabularies[name]):
             raise ValueError(f"column {name}: codes of another vocabulary")
         key = ("codes", name)
         if key not in self._memo:
-            self._memo[key] = self.rows[name].astype(np.int64)
+            self._memo[key] = np.ascontiguousarray(self.rows[name])
         return self._memo[key]
 
     def lookup(self, name: str, values: dict[str, float]) -> np.ndarray:  # noqa: D102  (TableChunk.lookup)

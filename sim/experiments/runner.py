@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 
 from sim.care import CARE_SYSTEMS
 from sim.config.scenario import Scenario
-from sim.domain.columns import RowsChunk, TableChunk
+from sim.domain.columns import RowsChunk
 from sim.domain.events import DETAILS, KINDS, PAYERS, PROVIDERS
 from sim.domain.strata import STRATA
 from sim.domain.streams import replication_seed
@@ -106,23 +106,17 @@ def run_replication(scenario: Scenario, replication: int, paradigms: tuple[str, 
             if kept is not None:
                 chunks = kept[paradigm] = []
             codes = None if collect_kinds is None else np.asarray(collect_kinds, np.int8)
-            rows_only = sink is None and not keep
 
-            def on_rows(rows, a=acc, c=concepts, chunks=chunks, codes=codes, rows_only=rows_only):
+            def on_rows(rows, a=acc, c=concepts, chunks=chunks, codes=codes):
                 if chunks is not None:
                     chunks.append(rows[np.isin(rows["kind"], codes)])
-                if rows_only:  # nothing needs an Arrow table: the accumulators read the rows of codes
-                    chunk = RowsChunk(rows, VOCABULARIES)
-                    a.add(chunk)
-                    c.add(chunk)
-
-            def on_chunk(table, a=acc, c=concepts):
-                chunk = TableChunk(table)  # each column read once for both accumulators
+                # The accumulators read the rows of codes, not the Arrow table written from them (the
+                # same values): no column converted back from Arrow, no codes looked up by name.
+                chunk = RowsChunk(rows, VOCABULARIES)
                 a.add(chunk)
                 c.add(chunk)
 
-            rec = Recorder(replication, paradigm, sink=sink, keep=keep,
-                           on_chunk=None if rows_only else on_chunk, on_rows=on_rows)
+            rec = Recorder(replication, paradigm, sink=sink, keep=keep, on_rows=on_rows)
             model = Model(scenario, pop, traj, seed, CARE_SYSTEMS[paradigm], rec, attrs, shared)
             model.run()
             n_events += next(model.env._eid)  # events scheduled by the engine (its id counter)
