@@ -20,6 +20,10 @@ Figures:
   (after: metrics only, no event log). Target <= 4 s CPU.
 * **what-if**: the workshop what-if, the default area with 5 paired replications on 2 worker
   processes, a complete results folder (``simulate_to_folder``). Target <= 8 s wall.
+* **imports**: CPU of a fresh process that imports the command line (``import sim.cli``): what
+  every CLI command, spawned or Dask worker and calibration or sensitivity process pays before
+  its first replication (the what-if's forked workers and the figures above start after it).
+  No target.
 * **region**: peak resident memory (VmHWM) of one replication of both care systems at
   ``--region-persons`` x 10 simulated years (1 warm-up + 9), events streamed, and its CPU.
   Target <= 1.5 GiB at 330,000 persons (``make bench`` ``--full``: about 5 CPU minutes a
@@ -102,6 +106,14 @@ with tempfile.TemporaryDirectory() as tmp:
         # CPU of this process and of its (ended, waited-for) workers: far less sensitive to other users' load
         kids = resource.getrusage(resource.RUSAGE_CHILDREN)
         out["cpu"] = time.process_time() - c0 + kids.ru_utime + kids.ru_stime
+    elif task == "imports":
+        import resource, subprocess
+        code = f"import os, sys; sys.path.insert(0, {tree!r}); import sim, sim.cli; " \
+               f"assert os.path.realpath(sim.__file__).startswith(os.path.realpath({tree!r}))"
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([sys.executable, "-c", code], check=True)
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        out = {"value": r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime}
     elif task == "region":
         persons = int(arg)
         scenario = scaled_scenario(persons, 9.0, warmup=1.0)
@@ -153,7 +165,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--rounds", type=int, default=2, help="interleaved rounds per figure")
     ap.add_argument("--region-persons", type=int, default=40000,
                     help="persons of the region-memory run (330000 for the real region: about 5 CPU minutes a tree)")
-    ap.add_argument("--skip", nargs="*", default=[], choices=["calibration", "whatif", "region"])
+    ap.add_argument("--skip", nargs="*", default=[], choices=["calibration", "whatif", "imports", "region"])
     args = ap.parse_args(argv)
     import anchors
 
@@ -167,6 +179,8 @@ def main(argv=None) -> dict:
             res["calibration"] = before_after(trees, "calibration", args.rounds)
         if "whatif" not in args.skip:
             res["whatif"] = before_after(trees, "whatif", args.rounds)
+        if "imports" not in args.skip:
+            res["imports"] = before_after(trees, "imports", max(args.rounds, 3))
         if "region" not in args.skip:
             res["region"] = before_after(trees, "region", 1, str(args.region_persons))
     res["anchors"] = anchors.main(["--repeats", "2"])
@@ -208,6 +222,10 @@ def print_table(res: dict) -> None:
             cpu = {k: min(x["cpu"] for x in w[k]["runs"]) for k in ("before", "after")}
             print(line("  CPU of it, main process + workers", cpu["before"], cpu["after"], "s CPU",
                        "no target (wall time under load follows other users; CPU less so)"))
+    if "imports" in res:
+        m = res["imports"]
+        print(line("imports: fresh process, import sim.cli", m["before"]["value"], m["after"]["value"], "s CPU",
+                   "no target (paid by every fresh process)"))
     if "region" in res:
         g, n = res["region"], res["region_persons"]
         for k in ("before", "after"):
