@@ -224,3 +224,25 @@ def test_measure_command_on_a_results_folder(tmp_path, monkeypatch):
     assert out.loc[0, "naive_mean"] == pytest.approx(((7 / 19 - 1) + -1.0) / 2, rel=1e-5)
     bad = CliRunner().invoke(app, ["measure", str(tmp_path / "nowhere"), "--targets", str(targets)])
     assert bad.exit_code == 2
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_window_sums_pair_rows_as_the_merge_does(seed):
+    # window_sums pairs each index row with its person's rows by sorted keys: the same sums, to the bit, as
+    # the inner merge it replaced (several rows a key, so a different order of addition would show;
+    # points, intervals, index rows whose person has no rows, repeated index rows)
+    import numpy as np
+
+    from sim.measure.designs import _window_sums_merge, window_sums
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    start = rng.uniform(0, 1000, n)
+    r = pd.DataFrame({"replication": rng.integers(0, 2, n).astype(np.int32), "person": rng.integers(0, 6, n),
+                      "start": start, "end": start + np.where(rng.random(n) < 0.3, 0.0, rng.uniform(0, 200, n)),
+                      "qty": rng.uniform(0.1, 10, n)})
+    i = pd.DataFrame({"replication": rng.integers(0, 2, 30).astype(np.int32), "person": rng.integers(0, 8, 30),
+                      "t": rng.uniform(0, 1000, 30)})
+    for lo, hi in ((0.0, 365.25), (-182.625, 0.0), (-1000.0, 1000.0)):
+        got, want = window_sums(r, i, lo, hi), _window_sums_merge(r, i, lo, hi)
+        assert got.dtype == want.dtype and got.tobytes() == want.tobytes()

@@ -194,23 +194,73 @@ def _metric_rows(events: CodedEvents, metric: Metric, paradigm: str) -> pd.DataF
                          "start": start, "end": end, "qty": qty})
 
 
-def window_sums(rows: pd.DataFrame, idx: pd.DataFrame, lo: float, hi: float) -> np.ndarray:
-    """Per index row: the metric inside ``[t + lo, t + hi)`` (intervals pro-rated by overlap)."""
+def window_sums(rows: pd.DataFrame, idx: pd.DataFrame, lo: float, hi: float,
+                by_key: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Per index row: the metric inside ``[t + lo, t + hi)`` (intervals pro-rated by overlap).
+
+    Each index row meets the metric's rows of its (replication, person), in their order, and adds
+    up their parts, as an inner merge on those keys would pair them (:func:`_window_sums_merge`,
+    the reference: the same sums to the bit). ``by_key``: :func:`rows_by_key` of ``rows``, when the
+    caller keeps it for several windows over the same rows.
+    """
+    if idx.empty:
+        return np.zeros(0)
+    by_key = by_key if by_key is not None else rows_by_key(rows)
+    ik = _packed_keys(idx)
+    if by_key is None or ik is None:  # a key outside the packed range: the merge
+        return _window_sums_merge(rows, idx, lo, hi)
+    keys, order = by_key
+    n = len(idx)
+    first = np.searchsorted(keys, ik, "left")
+    count = np.searchsorted(keys, ik, "right") - first
+    total = int(count.sum())
+    if total == 0:
+        return np.zeros(n)
+    li = np.repeat(np.arange(n), count)  # index row of each pair; its rows in their order
+    ri = order[np.arange(total) + np.repeat(first - (np.cumsum(count) - count), count)]
+    t = idx["t"].to_numpy()[li]
+    s, e, q = rows["start"].to_numpy()[ri], rows["end"].to_numpy()[ri], rows["qty"].to_numpy()[ri]
+    return np.bincount(li, weights=_window_parts(s, e, q, t + lo, t + hi), minlength=n)
+
+
+def _packed_keys(frame: pd.DataFrame) -> np.ndarray | None:
+    """(replication, person) as one int64 per row, or None if either is outside [0, 2**31)."""
+    rep = frame["replication"].to_numpy(np.int64)
+    person = frame["person"].to_numpy(np.int64)
+    if len(rep) and (rep.min() < 0 or rep.max() >= 2**31 or person.min() < 0 or person.max() >= 2**31):
+        return None
+    return rep << 32 | person
+
+
+def rows_by_key(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
+    """Metric rows' packed (replication, person) keys, sorted, and the stable order that sorts them."""
+    keys = _packed_keys(rows)
+    if keys is None:
+        return None
+    order = np.argsort(keys, kind="stable")
+    return keys[order], order
+
+
+def _window_parts(s, e, q, w0, w1) -> np.ndarray:
+    """Each row's part inside its window: points counted if inside, intervals pro-rated by overlap."""
+    length = e - s
+    point = length <= 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.where(point, ((s >= w0) & (s < w1)).astype(float),
+                        np.clip(np.minimum(e, w1) - np.maximum(s, w0), 0.0, None) / np.where(point, 1.0, length))
+    return q * frac
+
+
+def _window_sums_merge(rows: pd.DataFrame, idx: pd.DataFrame, lo: float, hi: float) -> np.ndarray:
+    """:func:`window_sums` by an inner merge of the index rows with the metric rows (the reference)."""
     if idx.empty:
         return np.zeros(0)
     ids = idx[["replication", "person", "t"]].reset_index(drop=True).assign(_i=lambda d: np.arange(len(d)))
     m = ids.merge(rows, on=["replication", "person"], how="inner")
     if m.empty:
         return np.zeros(len(ids))
-    w0 = m["t"].to_numpy() + lo
-    w1 = m["t"].to_numpy() + hi
-    s, e, q = m["start"].to_numpy(), m["end"].to_numpy(), m["qty"].to_numpy()
-    length = e - s
-    point = length <= 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        frac = np.where(point, ((s >= w0) & (s < w1)).astype(float),
-                        np.clip(np.minimum(e, w1) - np.maximum(s, w0), 0.0, None) / np.where(point, 1.0, length))
-    contrib = q * frac
+    t = m["t"].to_numpy()
+    contrib = _window_parts(m["start"].to_numpy(), m["end"].to_numpy(), m["qty"].to_numpy(), t + lo, t + hi)
     return np.bincount(m["_i"].to_numpy(), weights=contrib, minlength=len(ids))
 
 
@@ -253,16 +303,23 @@ def compute_design(events: pd.DataFrame | CodedEvents, cohort: Cohort, metric: M
     rows_m = metric_rows(events, metric, measured)
     rows_o = metric_rows(events, metric, other)
     has_other = events.has(other)
-    after = window_sums(rows_m, idx, 0.0, cohort.after_days)
-    after_cf = window_sums(rows_o, idx, 0.0, cohort.after_days) if has_other else np.full(len(idx), np.nan)
+
+    def keyed(paradigm):  # the metric rows' sorted keys, made once per care system and metric
+        return events.memo(("by_key", paradigm, metric.model_dump_json()),
+                           lambda: rows_by_key(metric_rows(events, metric, paradigm)))
+
+    after = window_sums(rows_m, idx, 0.0, cohort.after_days, keyed(measured))
+    after_cf = (window_sums(rows_o, idx, 0.0, cohort.after_days, keyed(other)) if has_other
+                else np.full(len(idx), np.nan))
     if cohort.comparison == "before_after":
-        before = window_sums(rows_m, idx, -cohort.before_days, 0.0)
+        before = window_sums(rows_m, idx, -cohort.before_days, 0.0, keyed(measured))
         ctrl = None
     else:
         before = np.full(len(idx), np.nan)
         c = cohort.control
         cidx = index_rows(events, c, warmup)
-        ctrl = cidx.assign(v=window_sums(metric_rows(events, metric, c.paradigm), cidx, 0.0, cohort.after_days))
+        ctrl = cidx.assign(v=window_sums(metric_rows(events, metric, c.paradigm), cidx, 0.0, cohort.after_days,
+                                         keyed(c.paradigm)))
     deaths = death_times(events, measured)
     d = idx.merge(deaths, on=["replication", "person"], how="left")["death"].to_numpy(float)
     died = (d >= idx["t"].to_numpy()) & (d < idx["t"].to_numpy() + cohort.after_days)
