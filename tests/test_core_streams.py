@@ -13,9 +13,11 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
-from sim.domain.streams import Stream, replication_seed, stream_key, uniform, uniforms
+from sim.domain.streams import Stream, replication_seed, stream_key, uniform, uniforms, uniforms_of
 
 ALPHA = 1e-3
 SEED = 20261123
@@ -99,6 +101,15 @@ def test_draw_is_a_pure_function_of_its_counter():
     assert [uniform(key, 42, int(i)) for i in idx] == list(batch)
     assert np.array_equal(uniforms(key, np.full(4, 42), idx), batch)
     assert np.array_equal(grid(Stream.CARE)[42, idx], batch)
+
+
+@settings(max_examples=300, deadline=None)
+@given(seed=st.integers(0, 2**64 - 1), stream=st.sampled_from(list(Stream)), person=st.integers(0, 2**40),
+       start=st.integers(0, 2**60), count=st.integers(0, 16))
+def test_uniforms_of_is_uniforms_to_the_bit(seed, stream, person, start, count):
+    # The Python-integer draw of one person's numbers (a relapse's) is numpy's, bit for bit.
+    key = stream_key(seed, stream)
+    assert uniforms_of(key, person, start, count) == uniforms(key, person, np.arange(start, start + count)).tolist()
 
 
 def test_stream_values_pinned():

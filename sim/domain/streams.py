@@ -91,6 +91,26 @@ def uniforms_from(start: np.ndarray, index) -> np.ndarray:
     return ((z >> _S11).astype(np.float64) + 0.5) * _TO_UNIT
 
 
+_MASK = (1 << 64) - 1
+_IGAMMA, _IM1, _IM2 = int(_GAMMA), int(_M1), int(_M2)  # the constants as Python integers (uniforms_of)
+
+
+def _imix(z: int) -> int:
+    z = ((z ^ (z >> 30)) * _IM1) & _MASK
+    z = ((z ^ (z >> 27)) * _IM2) & _MASK
+    return z ^ (z >> 31)
+
+
+def uniforms_of(key: np.uint64, person: int, start: int, count: int) -> list[float]:
+    """``uniforms(key, person, range(start, start + count)).tolist()`` for one person, in Python integers.
+
+    The same numbers to the bit (64-bit integer arithmetic, an exact conversion); for a few numbers
+    of one person, numpy's cost per call is most of the work (a relapse's numbers).
+    """
+    s = _imix(int(key) ^ _imix(((person + 1) * _IGAMMA) & _MASK))
+    return [((_imix((s + (i + 1) * _IGAMMA) & _MASK) >> 11) + 0.5) * _TO_UNIT for i in range(start, start + count)]
+
+
 def uniform(key: np.uint64, person: int, index: int) -> float:
     """One uniform on (0, 1); scalar convenience for rare, care-dependent events."""
     return float(uniforms(key, np.array([person]), np.array([index]))[0])

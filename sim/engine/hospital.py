@@ -30,7 +30,7 @@ from sim.domain.routes import (
     U_RELAPSE_TIME,
     U_STC,
 )
-from sim.domain.streams import uniforms
+from sim.domain.streams import uniforms, uniforms_of
 from sim.domain.units import DAYS_PER_WEEK
 from sim.engine.recorder import pack_row
 from sim.engine.weekly import every_week
@@ -294,7 +294,7 @@ class HospitalPathway:
             return
         d = min(depth, _RELAPSE_DEPTH - 1)
         base = (det_index * _RELAPSE_DEPTH + d) * (N_SLOTS + 1)
-        u = uniforms(self.relapse_key, p, np.arange(base, base + N_SLOTS + 1)).tolist()
+        u = uniforms_of(self.relapse_key, p, base, N_SLOTS + 1)
         s = self._stratum[p]
         sh = self.scenario.health
         ua = u[N_SLOTS]
