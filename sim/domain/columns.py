@@ -97,9 +97,16 @@ class RowsChunk:
             self._memo[key] = np.ascontiguousarray(self.rows[name])
         return self._memo[key]
 
-    def lookup(self, name: str, values: dict[str, float]) -> np.ndarray:  # noqa: D102  (TableChunk.lookup)
-        lut = np.array([values.get(w, 0.0) for w in self.vocabularies[name]] or [0.0], dtype=np.float64)
-        return lut[self.rows[name]]
+    def lookup(self, name: str, values: dict[str, float]) -> np.ndarray:
+        """Return, per row, the value of the row's word in ``values`` (as :meth:`TableChunk.lookup`; kept).
+
+        The prices and the cost concentration look up the same payer shares per row: made once.
+        """
+        key = ("lookup", name, tuple(sorted(values.items())))
+        if key not in self._memo:
+            lut = np.array([values.get(w, 0.0) for w in self.vocabularies[name]] or [0.0], dtype=np.float64)
+            self._memo[key] = lut[self.codes(name, self.vocabularies[name])]
+        return self._memo[key]
 
 
 def as_chunk(chunk: pa.Table | TableChunk | RowsChunk) -> TableChunk | RowsChunk:

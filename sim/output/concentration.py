@@ -75,14 +75,15 @@ class PersonCosts:
     def add(self, table: pa.Table | Chunk, cost: np.ndarray, prices: Prices, measured: np.ndarray) -> None:
         """Add the ``measured`` rows of one chunk, priced at ``cost`` (SEK a row)."""
         c = as_chunk(table)
-        person = c.column("person").astype(np.int64)
-        w = measured & (person >= 0)
-        if not w.any():
+        person = c.column("person").astype(np.int64, copy=False)
+        rows = np.flatnonzero(measured & (person >= 0))  # selected once for every payer's columns
+        if not len(rows):
             return
-        n = int(person[w].max()) + 1
+        person, cost = person[rows], cost[rows]
+        n = int(person.max()) + 1
         for payer in PAID:
             share = _provider_share(c, prices, payer)
-            paid = np.bincount(person[w], weights=cost[w] * share[w], minlength=n)
+            paid = np.bincount(person, weights=cost * share[rows], minlength=n)
             old = self.cost[payer]
             if len(old) < n:
                 old = np.concatenate([old, np.zeros(n - len(old))])

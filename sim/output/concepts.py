@@ -117,10 +117,11 @@ class ConceptAccumulator:
                 if r.any():
                     self.values[metric] = float(col("quantity")[r][0])
             elif isinstance(d, StaffLimitShare):
-                self.pairs[metric][0] += int((rows("staff_limit", d.provider) & measured).sum())
-                self.pairs[metric][1] += int((rows(d.visit_kind, d.provider, (d.home_detail,)) & measured).sum())
+                self.pairs[metric][0] += int(np.count_nonzero(rows("staff_limit", d.provider) & measured))
+                made = rows(d.visit_kind, d.provider, (d.home_detail,)) & measured
+                self.pairs[metric][1] += int(np.count_nonzero(made))
             elif isinstance(d, PerYear):
-                self.values[metric] += int((rows(d.kind, d.provider, d.details) & measured).sum())
+                self.values[metric] += int(np.count_nonzero(rows(d.kind, d.provider, d.details) & measured))
             elif isinstance(d, Unserved):
                 person = col("person")
                 ref = rows(d.referral_kind, d.provider) & measured
