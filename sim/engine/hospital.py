@@ -32,7 +32,7 @@ from sim.domain.routes import (
 )
 from sim.domain.streams import uniforms, uniforms_of
 from sim.domain.units import DAYS_PER_WEEK
-from sim.engine.recorder import pack_row
+from sim.engine.recorder import fixed_bytes, pack_fixed, pack_row, tail_bytes
 from sim.engine.weekly import every_week
 
 _RELAPSE_DEPTH = 8  # relapse chains longer than this reuse the last depth's numbers
@@ -41,6 +41,9 @@ _PLANNED_DET = 1 << 24  # relapse-stream "deterioration index" of a planned stay
 _DETERIORATION, _NO_PROVIDER = K["deterioration"], PR["none"]
 _ACUITY_DETAIL = (D["needs_bed"], D["needs_assessment"], D["minor"])  # detail of a deterioration at home, by acuity
 _IN_CARE, _FOLLOWUP = D["in_care"], D["followup"]
+# The deterioration row's constant fields, packed once (recorder.pack_fixed): its detail by acuity at home, or in care.
+_DETERIORATION_FIXED = fixed_bytes(_DETERIORATION, _NO_PROVIDER, 0)
+_ACUITY_TAIL, _IN_CARE_TAIL = tuple(tail_bytes(d) for d in _ACUITY_DETAIL), tail_bytes(_IN_CARE)
 _PLANNED, _DIRECT, _VIA_ED, _CENSORED = D["planned"], D["direct"], D["via_ed"], D["censored"]
 
 
@@ -59,8 +62,8 @@ class HospitalPathway:
             return
         # The deterioration's row (``note``'s, written here: the most frequent row after routine volume).
         buf = self._rows  # ``Model.write``'s body, inlined on the hot path (see Model._stratum_change)
-        buf += pack_row(p, t, _DETERIORATION, _NO_PROVIDER, 0, 0.0, 0.0, self._stratum[p],
-                        _ACUITY_DETAIL[acuity] if loc == HOME else _IN_CARE, False, False)
+        buf += pack_fixed(p, t, _DETERIORATION_FIXED, self._stratum[p],
+                          _ACUITY_TAIL[acuity] if loc == HOME else _IN_CARE_TAIL)
         if len(buf) >= self._rows_limit:
             self.rec.spill()
         if loc != HOME:
