@@ -32,7 +32,7 @@ from sim.domain.routes import (
 )
 from sim.domain.streams import uniforms, uniforms_of
 from sim.domain.units import DAYS_PER_WEEK
-from sim.engine.recorder import fixed_bytes, pack_fixed, pack_row, tail_bytes
+from sim.engine.recorder import TAILS, fixed_bytes, pack_fixed, pack_row, tail_bytes
 from sim.engine.weekly import every_week
 
 _RELAPSE_DEPTH = 8  # relapse chains longer than this reuse the last depth's numbers
@@ -89,11 +89,10 @@ class HospitalPathway:
             kind, provider = self.care.home_visits[name]
             self.book(p, t, kind, provider, 0.0, 1.0, detail)
         else:
-            codes = self.route_rows.get(route)  # the ED, nurse or primary-care visit (``book``'s row, written here)
-            if codes is not None:
-                k, pr, py = codes
+            fixed = self.route_rows.get(route)  # the ED, nurse or primary-care visit (``book``'s row, written here)
+            if fixed is not None:
                 buf = self._rows  # ``Model.write``'s body, inlined on the hot path
-                buf += pack_row(p, t, k, pr, py, 0.0, 1.0, self._stratum[p], detail, False, False)
+                buf += pack_fixed(p, t, fixed, self._stratum[p], TAILS[detail])
                 if len(buf) >= self._rows_limit:
                     self.rec.spill()
         self.care.on_deterioration_at_home(p, t, route)

@@ -201,8 +201,9 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         self.help_indep = [x / DAYS_PER_WEEK for x in r.home_help_hours_per_week_independent.as_tuple()]
         self.help_extra = r.post_discharge_home_help_hours_per_week / DAYS_PER_WEEK
         self.payer = {name: PY[getattr(pay, name)] for name in type(pay).model_fields}
-        # Event-log codes (kind, provider, payer) of the rows the hospital pathway writes itself.
-        self.route_rows = {route: (K[kind], PR[provider], self.payer[provider])
+        # The visit rows the hospital pathway writes itself, per route: kind, provider, payer, no duration,
+        # one visit, packed once (recorder.pack_fixed).
+        self.route_rows = {route: fixed_bytes(K[kind], PR[provider], self.payer[provider], 0.0, 1.0)
                            for route, kind, provider in ((ED_ADMIT, "ed_visit", "ed"), (ED_ONLY, "ed_visit", "ed"),
                                                          (NURSE, "home_health_visit", "home_health"),
                                                          (PLAN_NURSE, "home_health_visit", "home_health"),
