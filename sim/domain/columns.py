@@ -26,7 +26,30 @@ def codes(col: pa.ChunkedArray | pa.Array, vocab: tuple[str, ...] | list[str]) -
                          .astype(float), nan=-1).astype(np.int64)
 
 
-class TableChunk:
+class _Grouped:
+    """:meth:`rows_of` for a chunk with ``codes`` and a ``_memo`` (:class:`TableChunk`, :class:`RowsChunk`)."""
+
+    _memo: dict[tuple, np.ndarray]
+
+    def rows_of(self, name: str, vocab: tuple[str, ...], code: int) -> np.ndarray:
+        """Return the indices, ascending, of the rows whose ``name`` column has ``code`` (in ``vocab``).
+
+        The rows as a boolean mask ``codes == code`` selects them, in the same order: an accumulator
+        that reads a few rows of each of many kinds takes them from one stable sort of the codes
+        (made once per chunk) instead of comparing every row once per kind.
+        """
+        key = ("grouped", name, tuple(vocab))
+        if key not in self._memo:
+            codes = self.codes(name, vocab)
+            order = np.argsort(codes, kind="stable")  # a radix sort of int8 codes
+            self._memo[key] = order
+            self._memo[key + ("sorted",)] = codes[order]
+        order, ordered = self._memo[key], self._memo[key + ("sorted",)]
+        code = ordered.dtype.type(code)  # of the codes' type: searchsorted would widen all the codes to it
+        return order[np.searchsorted(ordered, code, "left"):np.searchsorted(ordered, code, "right")]
+
+
+class TableChunk(_Grouped):
     """One chunk of event-log rows as an Arrow table, read as numpy columns and codes (each read once).
 
     The accumulators of one chunk (the summary's, the concepts', the prices', the teams') read
@@ -64,7 +87,7 @@ class TableChunk:
         return lut[arr.indices.to_numpy(zero_copy_only=False)]
 
 
-class RowsChunk:
+class RowsChunk(_Grouped):
     """One chunk of the recorder's rows of codes (a numpy structured array), read like a :class:`TableChunk`.
 
     The recorder's dictionary columns are codes of ``vocabularies[name]`` already (the table it

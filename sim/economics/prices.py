@@ -87,6 +87,7 @@ def cost_by_payer(table: pa.Table | Chunk, cost: np.ndarray, prices: Prices, mea
     for payer in PAID:
         share = c.lookup("provider", {p: s.get(payer, 0.0) for p, s in prices.shares.items()})
         w = measured & (share > 0)
+        paid, share = cost[w], share[w]  # each selected once
         # A whole share leaves the cost as it is, so the sums match the run's to the bit.
-        out[payer] = float((cost[w] * share[w]).sum()) if (share[w] != 1.0).any() else float(cost[w].sum())
+        out[payer] = float((paid * share).sum()) if (share != 1.0).any() else float(paid.sum())
     return out

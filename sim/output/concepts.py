@@ -74,77 +74,85 @@ class ConceptAccumulator:
         """Add one chunk.
 
         Kind, provider and detail are compared as codes (:mod:`sim.domain.events`), read once per
-        chunk, and rows are selected with numpy masks: the same rows in the same order as
-        filtering the table by names, so the same sums.
+        chunk; each metric's rows are taken from the rows of its kind (:meth:`TableChunk.rows_of`,
+        indices in row order): the same rows in the same order as filtering the table by names,
+        so the same sums.
         """
         c = as_chunk(table)
-        kind = c.codes("kind", KINDS)
         detail = c.codes("detail", DETAILS)
         time = c.column("time")
         col = c.column
 
-        not_full = detail != _FULL
+        def of(kind: str) -> np.ndarray:
+            return c.rows_of("kind", KINDS, _code(K, kind))
+
         for metric, d in self.caseloads.items():
-            r = (kind == _code(K, d.kind)) & not_full
-            if r.any():
+            r = of(d.kind)
+            r = r[detail[r] != _FULL]
+            if len(r):
                 t0 = time[r]
                 t1 = t0 + col("duration")[r]
                 overlap = np.minimum(t1, self.horizon) - np.maximum(t0, self.warmup)
                 self.days[metric] += float(np.clip(overlap, 0, None).sum())
         for metric, d in self.shares.items():
-            r = (kind == _code(K, d.kind)) & (time >= self.warmup)
-            n = int(np.count_nonzero(r))
-            if n:
-                self.counted[metric] += n
+            r = of(d.kind)
+            r = r[time[r] >= self.warmup]
+            if len(r):
+                self.counted[metric] += len(r)
                 self.refused[metric] += int(np.count_nonzero(np.isin(detail[r], _codes_of(D, d.refused))))
         if self.others:
-            self._add_staffed(kind, detail, c.codes("provider", PROVIDERS), col)
+            self._add_staffed(of, detail, c.codes("provider", PROVIDERS), col)
 
-    def _add_staffed(self, kind: np.ndarray, detail: np.ndarray, provider: np.ndarray, col) -> None:
-        """Add the staffed concepts' figures: capacity, staff limits, referrals, unmet need, waits."""
+    def _add_staffed(self, of, detail: np.ndarray, provider: np.ndarray, col) -> None:
+        """Add the staffed concepts' figures: capacity, staff limits, referrals, unmet need, waits.
+
+        ``of(kind)``: the indices of the chunk's rows of a kind, in row order.
+        """
         time = col("time")
         measured = (time >= self.warmup) & (time < self.horizon)
 
         def rows(k: str, prov: str, details: tuple[str, ...] = ()) -> np.ndarray:
-            m = (kind == _code(K, k)) & (provider == _code(PR, prov))
+            r = of(k)
+            m = provider[r] == _code(PR, prov)
             if details:
-                m &= np.isin(detail, _codes_of(D, details))
-            return m
+                m &= np.isin(detail[r], _codes_of(D, details))
+            return r[m]
 
         for metric, d in self.others.items():
             if isinstance(d, StaffFigure):
                 r = rows("staff_time", d.provider, (d.detail,))
-                if r.any():
+                if len(r):
                     self.values[metric] = float(col("quantity")[r][0])
             elif isinstance(d, StaffLimitShare):
-                self.pairs[metric][0] += int(np.count_nonzero(rows("staff_limit", d.provider) & measured))
-                made = rows(d.visit_kind, d.provider, (d.home_detail,)) & measured
-                self.pairs[metric][1] += int(np.count_nonzero(made))
+                self.pairs[metric][0] += int(np.count_nonzero(measured[rows("staff_limit", d.provider)]))
+                made = rows(d.visit_kind, d.provider, (d.home_detail,))
+                self.pairs[metric][1] += int(np.count_nonzero(measured[made]))
             elif isinstance(d, PerYear):
-                self.values[metric] += int(np.count_nonzero(rows(d.kind, d.provider, d.details) & measured))
+                self.values[metric] += int(np.count_nonzero(measured[rows(d.kind, d.provider, d.details)]))
             elif isinstance(d, Unserved):
                 person = col("person")
-                ref = rows(d.referral_kind, d.provider) & measured
+                ref = rows(d.referral_kind, d.provider)
+                ref = ref[measured[ref]]
                 seen = self.referred[metric]
                 for p, t in zip(person[ref].tolist(), time[ref].tolist(), strict=True):
                     if p not in seen or t < seen[p]:
                         seen[p] = t
-                enr = rows(d.enrol_kind, d.provider) & (time < self.horizon)
-                enr &= detail != _FULL
+                enr = rows(d.enrol_kind, d.provider)
+                enr = enr[(time[enr] < self.horizon) & (detail[enr] != _FULL)]
                 last = self.enrolled[metric]
                 for p, t in zip(person[enr].tolist(), time[enr].tolist(), strict=True):
                     if t > last.get(p, -np.inf):
                         last[p] = t
             elif isinstance(d, WeeklyHours):
                 r = rows(d.kind, d.provider, (d.detail,))
-                if r.any():
+                if len(r):
                     t0, dur, q = time[r], col("duration")[r], col("quantity")[r]
                     overlap = np.clip(np.minimum(t0 + dur, self.horizon) - np.maximum(t0, self.warmup), 0, None)
                     self.values[metric] += float((q * np.divide(overlap, dur, out=np.zeros_like(dur),
                                                                 where=dur > 0)).sum())
             elif isinstance(d, Waiting):
                 r = rows("waiting", d.provider)
-                if not r.any():
+                if not len(r):
                     continue
                 t0 = time[r]
                 dur = col("duration")[r]
