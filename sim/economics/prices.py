@@ -73,7 +73,7 @@ def price_table(table: pa.Table | Chunk, prices: Prices) -> np.ndarray:
     """Return the cost (SEK) of each row of an event-log table (or chunk) at ``prices``."""
     c = as_chunk(table)
     cost = c.column("quantity") * c.lookup("kind", prices.per_unit)
-    rows = np.flatnonzero(c.codes("kind", KINDS) == _FIXED_COST)
+    rows = c.rows_of("kind", KINDS, _FIXED_COST)
     if len(rows):
         per_year = c.lookup("provider", prices.per_year)[rows]
         cost[rows] = per_year * c.column("duration")[rows] / DAYS_PER_YEAR

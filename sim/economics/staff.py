@@ -76,28 +76,31 @@ class TeamAllocation:
     def _overlap(self, t0: np.ndarray, dur: np.ndarray) -> np.ndarray:
         return np.clip(np.minimum(t0 + dur, self.horizon) - np.maximum(t0, self.warmup), 0.0, None)
 
-    def add(self, table: pa.Table | Chunk, kind: np.ndarray | None = None) -> None:
-        """Add one chunk of rows (``kind``: its kind codes, :data:`sim.domain.events.KINDS`, if known)."""
+    def add(self, table: pa.Table | Chunk) -> None:
+        """Add one chunk of rows.
+
+        Each team's rows are taken from the chunk's rows of their kind (:meth:`TableChunk.rows_of`,
+        indices in row order): the same rows in the same order as masks over the whole chunk.
+        """
         c = as_chunk(table)
         if c.num_rows == 0:
             return
-        kind = c.codes("kind", KINDS) if kind is None else kind
         time = c.column("time")
         dur = c.column("duration")
-        fixed = kind == self._fixed
-        provider = c.codes("provider", PROVIDERS) if fixed.any() else None
+        fixed = c.rows_of("kind", KINDS, self._fixed)
+        provider = c.codes("provider", PROVIDERS) if len(fixed) else None
         detail = None
         for prov, k in self.kinds.items():
             if provider is not None:
-                f = fixed & (provider == PR[prov])
-                if f.any():
+                f = fixed[provider[fixed] == PR[prov]]
+                if len(f):
                     self.cost[prov] += self.per_year[prov] * float(self._overlap(time[f], dur[f]).sum()) / DAYS_PER_YEAR
-            e = kind == K[k]
-            if not e.any():
+            e = c.rows_of("kind", KINDS, K[k])
+            if not len(e):
                 continue
             if detail is None:
                 detail = c.codes("detail", DETAILS)
-            e &= ~np.isin(detail, self._refused)
+            e = e[~np.isin(detail[e], self._refused)]
             days = self._overlap(time[e], dur[e])
             if not days.any():
                 continue

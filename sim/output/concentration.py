@@ -31,17 +31,22 @@ def metric_name(share: float, payer: str) -> str:
 METRICS = tuple(metric_name(s, p) for p in PAYER_GROUPS for s in TOP_SHARES)
 
 
-def top_share(costs: np.ndarray, share: float) -> float:
-    """Share of the total cost used by the costliest ``share`` of persons (rounded up to whole persons).
+def top_shares(costs: np.ndarray, shares: tuple[float, ...]) -> list[float]:
+    """Shares of the total cost used by the costliest ``shares`` of persons (rounded up to whole persons).
 
-    NaN when there is nobody or no cost.
+    NaN when there is nobody or no cost. The costs are sorted once for all the shares.
     """
     costs = np.asarray(costs, dtype=float)
     total = costs.sum()
     if len(costs) == 0 or total <= 0:
-        return float("nan")
-    k = max(1, math.ceil(share * len(costs) - 1e-9))
-    return float(np.sort(costs)[::-1][:k].sum() / total)
+        return [float("nan")] * len(shares)
+    descending = np.sort(costs)[::-1]
+    return [float(descending[:max(1, math.ceil(s * len(costs) - 1e-9))].sum() / total) for s in shares]
+
+
+def top_share(costs: np.ndarray, share: float) -> float:
+    """Share of the total cost used by the costliest ``share`` of persons (:func:`top_shares`)."""
+    return top_shares(costs, (share,))[0]
 
 
 def lorenz_points(costs: np.ndarray, points: int = 101) -> pd.DataFrame:
@@ -58,7 +63,11 @@ def lorenz_points(costs: np.ndarray, points: int = 101) -> pd.DataFrame:
 
 def concentration(per_person: pd.DataFrame) -> dict[str, float]:
     """Top 1, 5 and 10 % shares of each payer's cost (columns region, municipality, total)."""
-    return {metric_name(s, p): top_share(per_person[p].to_numpy(), s) for p in PAYER_GROUPS for s in TOP_SHARES}
+    out = {}
+    for p in PAYER_GROUPS:
+        for s, v in zip(TOP_SHARES, top_shares(per_person[p].to_numpy(), TOP_SHARES), strict=True):
+            out[metric_name(s, p)] = v
+    return out
 
 
 def _provider_share(chunk: Chunk, prices: Prices, payer: str) -> np.ndarray:

@@ -168,7 +168,7 @@ class MetricAccumulator:
         # the municipality's payment nor the region's receipt, which alone could make a region's person negative)
         self.person_costs.add(table, cost, self.prices, w & (kind != KINDS.index("discharge_payment"))
                               & (kind != KINDS.index("discharge_payment_received")))
-        self.teams.add(table, kind)  # the teams' staff cost, to follow the enrolled persons
+        self.teams.add(table)  # the teams' staff cost, to follow the enrolled persons
         for name in self.nurse:
             self.nurse[name] += float(quantity[rows[name]].sum())
         if self.nurse_hours_per_week and len(rows["nurse_lost_hours"]):
@@ -176,7 +176,7 @@ class MetricAccumulator:
         # Bed occupancy over the whole run window overlapping the measured period. A bed is
         # held from when it was granted: the stay (duration) includes any wait for a bed, the
         # bed-days (quantity) do not, so the bed interval is [t1 - quantity, t1].
-        adm = np.flatnonzero(kind == _ADMISSION)
+        adm = table.rows_of("kind", KINDS, _ADMISSION)
         if len(adm):
             t1 = time[adm] + table.column("duration")[adm]
             t0 = t1 - quantity[adm]
@@ -192,12 +192,13 @@ class MetricAccumulator:
         # ended with a place in the period (counted at the grant).
         duration = table.column("duration")
         for k, attr in ((_SH_PLACE, "sh_place_time"), (_SH_WAIT, "sh_wait_time")):
-            r = np.flatnonzero(kind == k)
+            r = table.rows_of("kind", KINDS, k)
             if len(r):
                 t1 = time[r] + duration[r]
                 ov = np.clip(np.minimum(t1, self.horizon) - np.maximum(time[r], self.warmup), 0, None).sum()
                 setattr(self, attr, getattr(self, attr) + float(ov))
-        r = np.flatnonzero((kind == _SH_WAIT) & (detail == _GRANTED))
+        r = table.rows_of("kind", KINDS, _SH_WAIT)
+        r = r[detail[r] == _GRANTED]
         if len(r):
             granted = (time[r] + duration[r] >= self.warmup) & (time[r] + duration[r] < self.horizon)
             self.sh_granted += int(np.count_nonzero(granted))
