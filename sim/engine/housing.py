@@ -25,11 +25,12 @@ from sim.domain.locations import DEAD, HOME, SPECIAL_HOUSING
 from sim.domain.routes import U_ED
 from sim.domain.streams import Stream, stream_key, stream_starts, uniforms, uniforms_from
 from sim.domain.units import AGE_FLOOR_YEARS, DAYS_PER_WEEK, DAYS_PER_YEAR
+from sim.engine.hospital import _ACUITY_DETAIL, _DETERIORATION, _NO_PROVIDER
 from sim.engine.recorder import pack_row
 from sim.engine.resources import PooledResource
 from sim.engine.weekly import every_week
 
-_ROUTINE, _IN_HOUSING = D["routine"], D["special_housing"]
+_ROUTINE, _IN_HOUSING, _VIA_ED = D["routine"], D["special_housing"], D["via_ed"]
 
 
 def initial_residents(scenario, pop, attrs, seed: int) -> np.ndarray:
@@ -81,7 +82,7 @@ class SpecialHousing:
         self.sh_admissions_min = sh.application_admissions_12m_min
         self.sh_rows = tuple((K[kind], PR[provider], self.payer[provider]) for kind, provider in (
             ("special_housing", "special_housing"), ("home_health_visit", "home_health"),
-            ("primary_care_visit", "primary_care")))
+            ("primary_care_visit", "primary_care"), ("ed_visit", "ed")))
 
     def in_special_housing(self, p: int) -> bool:
         """Living in special housing now (not while in hospital)."""
@@ -164,12 +165,16 @@ class SpecialHousing:
 
         ``starts``: the driver's stays to start when it moves on in time (HospitalPathway._start_stay).
         """
-        self.note(p, t, "deterioration", (D["needs_bed"], D["needs_assessment"], D["minor"])[acuity])
+        # The rows ``note`` and ``book`` would write, their codes resolved once (a third of all deteriorations).
+        s = self._stratum[p]
+        self.write(p, t, _DETERIORATION, _NO_PROVIDER, 0, 0.0, 0.0, s, _ACUITY_DETAIL[acuity])
         if u[U_ED] < self.sh_hosp[acuity]:
-            self.book(p, t, "ed_visit", "ed", 0.0, 1.0, D["via_ed"])
+            k, pr, py = self.sh_rows[3]  # the ED visit
+            self.write(p, t, k, pr, py, 0.0, 1.0, s, _VIA_ED)
             self._start_stay(p, self._admission(p, acuity, u, z, det_index, 0, False), starts)
         else:
-            self.book(p, t, "home_health_visit", "home_health", 0.0, 1.0, D["special_housing"])
+            k, pr, py = self.sh_rows[1]  # the nurse's visit in the place
+            self.write(p, t, k, pr, py, 0.0, 1.0, s, _IN_HOUSING)
 
     # ------------------------------------------------------------------ counted volume
     def accrue_housing(self, p: int, t: float) -> None:
