@@ -49,20 +49,11 @@ class PersonCare(CareSystem):
             setattr(self, f"_{hook}", acting)
             setattr(self, f"_{hook}_fns", [getattr(x, hook) for x in acting])
         self._routing = sorted(self.active, key=lambda x: x.priority)
+        # The persons whose routine volume a concept may change or add to (see CareSystem.routine_holders).
+        routine = dict.fromkeys(self._routine_multipliers + self._accrue)
+        self.routine_holders = (None if any(x.routine_holders is None for x in routine)
+                                else tuple(getattr(x, name) for x in routine for name in x.routine_holders))
         self._routing_fns = [(x.acts_on, x.route) for x in self._routing]
-        # The persons some concept acts on (Concept.holders): the others are routed today's way, with neutral
-        # multipliers, without asking each concept.
-        self.holders = (None if any(x.holders is None for x in self.active)
-                        else tuple(getattr(x, name) for x in self.active for name in x.holders))
-
-    def holds(self, p) -> bool:
-        """Tell whether a concept may act on ``p``: in one of their holders (or a concept does not declare them)."""
-        if self.holders is None:
-            return True
-        for persons in self.holders:
-            if p in persons:
-                return True
-        return False
 
     # -- the concepts' windows -----------------------------------------------------------
     def on_start(self):
@@ -97,10 +88,9 @@ class PersonCare(CareSystem):
     # -- routing --------------------------------------------------------------------------
     def route(self, p, acuity, s, t, u):
         """Route by the first concept (in priority order) that acts on ``p``, else today's way."""
-        if self.holds(p):
-            for acts_on, route in self._routing_fns:
-                if acts_on(p, t):
-                    return route(p, acuity, s, t, u)
+        for acts_on, route in self._routing_fns:
+            if acts_on(p, t):
+                return route(p, acuity, s, t, u)
         return self.default_route(p, acuity, s, u)
 
     def route_after(self, concept, p, acuity, s, t, u):
@@ -116,9 +106,8 @@ class PersonCare(CareSystem):
     def los_multiplier(self, p):
         """Product of the concepts' length-of-stay multipliers."""
         m = 1.0
-        if self.holds(p):
-            for fn in self._los_multiplier_fns:
-                m *= fn(p)
+        for fn in self._los_multiplier_fns:
+            m *= fn(p)
         return m
 
     def plan_discharge(self, p, t):
@@ -131,9 +120,8 @@ class PersonCare(CareSystem):
     def relapse_multiplier(self, p):
         """Product of the concepts' relapse multipliers."""
         m = 1.0
-        if self.holds(p):
-            for fn in self._relapse_multiplier_fns:
-                m *= fn(p)
+        for fn in self._relapse_multiplier_fns:
+            m *= fn(p)
         return m
 
     def routine_multipliers(self, p, t):

@@ -23,7 +23,7 @@ class CareSystem:
     #: Containers of persons (dicts or sets) outside all of which :meth:`routine_multipliers` is
     #: (1, 1, 1) and :meth:`accrue_concepts` books nothing, so the engine may skip both; None: always
     #: call them. Today's care changes no one's routine volume.
-    holders: tuple | None = ()
+    routine_holders: tuple | None = ()
 
     def __init__(self, port: CarePort):
         self.port = port

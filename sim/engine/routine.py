@@ -61,8 +61,8 @@ class RoutineVolume:
         dt = b - a
         care = self.care
         # Only a person some concept holds can have other multipliers than 1 or concept visits
-        # (CareSystem.holders; PersonCare.holds' loop, inlined): most intervals skip both calls into the care system.
-        holders = care.holders
+        # (CareSystem.routine_holders): most intervals skip both calls into the care system.
+        holders = care.routine_holders
         held = holders is None
         if not held:
             for persons in holders:

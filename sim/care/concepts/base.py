@@ -57,10 +57,9 @@ class Concept:
     metrics: ClassVar[dict] = {}  #: metric name -> :mod:`sim.domain.metrics` declaration
     staff_cost: ClassVar[str | None] = None  #: field of ``[costs]`` with the staff's yearly cost (SEK)
     priority: ClassVar[int] = 100  #: routing order: lower decides first
-    #: Attributes holding the persons it acts on (dicts or sets, never rebound): for a person in none of them,
-    #: ``acts_on`` is False and ``los_multiplier``, ``relapse_multiplier``, ``routine_multipliers`` and ``accrue``
-    #: are neutral (the care system then skips them); None: not declared (always called).
-    holders: ClassVar[tuple[str, ...] | None] = None
+    #: Attributes holding persons (dicts or sets, never rebound) outside all of which the concept's
+    #: ``routine_multipliers`` and ``accrue`` are neutral for a person; None: not declared (always called).
+    routine_holders: ClassVar[tuple[str, ...] | None] = None
 
     def __init__(self, port: CarePort, params: ConceptParams, care: CareSystem):
         self.port = port

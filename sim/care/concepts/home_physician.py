@@ -70,7 +70,7 @@ class HomePhysician(StaffedEnrolment):
     }
     staff_cost = "home_physician_year"
     priority = 30
-    holders = ("members",)
+    routine_holders = ("members",)
 
     cap_field = "list_max"
 

@@ -182,7 +182,7 @@ class MobileTeam(StaffedEnrolment):
     }
     staff_cost = "mobile_team_year"
     priority = 20  # after the palliative team; the plan after discharge before the home physician
-    holders = ("members", "aftercare")
+    routine_holders = ("members", "aftercare")
 
     @classmethod
     def planned_visits_per_week(cls, params) -> float:

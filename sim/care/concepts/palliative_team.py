@@ -57,7 +57,7 @@ class PalliativeTeam(StaffedEnrolment):
     }
     staff_cost = "palliative_team_year"
     priority = 10  # decides first: a palliative person is the team's
-    holders = ("members",)
+    routine_holders = ("members",)
 
     @classmethod
     def planned_visits_per_week(cls, params) -> float:

@@ -61,7 +61,7 @@ class SafeDischarge(StaffedEnrolment):
     }
     staff_cost = "safe_discharge_team_year"
     priority = 40
-    holders = ("members", "reablement_until")
+    routine_holders = ("members", "reablement_until")
 
     @classmethod
     def planned_visits_per_week(cls, params) -> float:
