@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -232,8 +233,8 @@ COMMIT = textwrap.dedent("""
         said = "DONE"
     except R.InterruptedAfterCommit:
         said = "INTERRUPTED written"
-    except KeyboardInterrupt:
-        said = "INTERRUPTED written" if written else "INTERRUPTED nothing written"
+    except KeyboardInterrupt:  # the pipeline's view: the folder says whether it was committed
+        said = "INTERRUPTED written" if written or folder.committed else "INTERRUPTED nothing written"
     finally:
         # A late signal must not interrupt the test's clean-up. A no-op handler, not SIG_IGN: a signal
         # already tripped but not yet handled would then raise "ignored due to race condition"; and
@@ -246,7 +247,7 @@ COMMIT = textwrap.dedent("""
             except KeyboardInterrupt:
                 continue
         if said is None:  # a signal handled late, inside an except clause
-            said = "INTERRUPTED written" if written else "INTERRUPTED nothing written"
+            said = "INTERRUPTED written" if written or folder.committed else "INTERRUPTED nothing written"
         print(said, flush=True)
         if pool is not None:
             pool.shutdown()
@@ -287,6 +288,37 @@ def test_signal_at_each_instant_of_the_commit(tmp_path, step, how, where, earlie
         assert now == "new", said
     else:
         assert said == "INTERRUPTED nothing written" and now == "earlier", (said, now)
+
+
+def test_a_signal_while_the_callers_handlers_are_put_back_says_the_results_are_there(tmp_path, monkeypatch):
+    """After the commit the held handlers are swapped back; a signal handled in between is after the commit.
+
+    (Under load a signal sent to a pool's thread is handled whenever that thread is scheduled:
+    here it is made to come exactly as the caller's SIGINT handler is put back.)
+    """
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(signum)
+
+    real = signal.signal
+
+    def restoring(signum, handler):
+        old = real(signum, handler)
+        if handler is interrupt:  # the caller's handler is back, the commit is done: the signal comes now
+            signal.raise_signal(signal.SIGINT)
+        return old
+
+    target = fake_results(tmp_path / "out", "earlier")
+    previous = real(signal.SIGINT, interrupt)
+    try:
+        monkeypatch.setattr(signal, "signal", restoring)
+        with pytest.raises(KeyboardInterrupt) as raised:  # not pytest's own Ctrl-C if this fails
+            with AtomicFolder(target, force=True) as tmp:
+                fake_results(tmp, "new")
+    finally:
+        monkeypatch.undo()
+        real(signal.SIGINT, previous)
+    assert isinstance(raised.value, results.InterruptedAfterCommit), repr(raised.value)
+    assert content(target) == "new" and hidden(tmp_path) == []
 
 
 @pytest.mark.parametrize("step", STEPS)

@@ -211,15 +211,17 @@ class AtomicFolder:
                 trash = self._commit()
                 if trash is not None:  # held here too: a trash folder left would be deleted later anyway
                     shutil.rmtree(trash, ignore_errors=True)
-        except BaseException:
-            if not self.committed:
-                self._discard()
-            raise
-        try:
             for signum in pending:  # delivered now, to the handlers the caller set
                 signal.raise_signal(signum)
-        except KeyboardInterrupt:
-            raise InterruptedAfterCommit(self.shown) from None
+        except BaseException as exc:
+            if not self.committed:
+                self._discard()
+                raise
+            # After the commit, also a signal handled while the caller's handlers are being put
+            # back (not held any more, not yet returned): the results are at the target.
+            if isinstance(exc, KeyboardInterrupt) and not isinstance(exc, InterruptedAfterCommit):
+                raise InterruptedAfterCommit(self.shown) from None
+            raise
 
     def _keep_elsewhere(self, why: str) -> None:
         kept = self.target.with_name(f"{self.target.name}.kept-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
