@@ -24,6 +24,7 @@ from rich.markup import escape
 
 from sim.config import ScenarioError
 from sim.config.loader import read_toml, validate
+from sim.domain.columns import as_chunk
 from sim.domain.streams import replication_seed
 from sim.economics.prices import PAID, Prices
 from sim.output.concepts import ConceptAccumulator
@@ -90,6 +91,7 @@ def reprice(results: Path, costs: Path | None) -> pd.DataFrame:
                                                   scenario.capacity.nurse_hours_per_week),
                                 ConceptAccumulator(warmup, horizon))
                 metrics, concepts = acc[key]
+                part = as_chunk(part)  # both accumulators read one chunk's columns and codes once
                 metrics.add(part)
                 concepts.add(part)
     per_paradigm: dict[str, list[dict]] = {}

@@ -80,12 +80,17 @@ def price_table(table: pa.Table | Chunk, prices: Prices) -> np.ndarray:
     return cost
 
 
+def payer_share(chunk: Chunk, prices: Prices, payer: str) -> np.ndarray:
+    """Per row, the share of the row's cost that ``payer`` pays (by provider)."""
+    return chunk.lookup("provider", {p: s.get(payer, 0.0) for p, s in prices.shares.items()})
+
+
 def cost_by_payer(table: pa.Table | Chunk, cost: np.ndarray, prices: Prices, measured: np.ndarray) -> dict[str, float]:
     """Sum ``cost`` over the ``measured`` rows, split between the payers by provider share."""
     c = as_chunk(table)
     out = {}
     for payer in PAID:
-        share = c.lookup("provider", {p: s.get(payer, 0.0) for p, s in prices.shares.items()})
+        share = payer_share(c, prices, payer)
         w = measured & (share > 0)
         paid, share = cost[w], share[w]  # each selected once
         # A whole share leaves the cost as it is, so the sums match the run's to the bit.

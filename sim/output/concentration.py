@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sim.domain.columns import Chunk, as_chunk
-from sim.economics.prices import PAID, Prices
+from sim.economics.prices import PAID, Prices, payer_share
 
 PAYER_GROUPS = ("region", "municipality", "total")
 TOP_SHARES = (0.01, 0.05, 0.10)
@@ -70,11 +70,6 @@ def concentration(per_person: pd.DataFrame) -> dict[str, float]:
     return out
 
 
-def _provider_share(chunk: Chunk, prices: Prices, payer: str) -> np.ndarray:
-    """Per row, the share of the row's cost that ``payer`` pays (by provider)."""
-    return chunk.lookup("provider", {p: s.get(payer, 0.0) for p, s in prices.shares.items()})
-
-
 class PersonCosts:
     """Each person's cost by payer over the measured period, summed over event-log chunks."""
 
@@ -91,7 +86,7 @@ class PersonCosts:
         person, cost = person[rows], cost[rows]
         n = int(person.max()) + 1
         for payer in PAID:
-            share = _provider_share(c, prices, payer)
+            share = payer_share(c, prices, payer)
             paid = np.bincount(person, weights=cost * share[rows], minlength=n)
             old = self.cost[payer]
             if len(old) < n:

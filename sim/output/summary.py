@@ -134,8 +134,9 @@ class MetricAccumulator:
     def add(self, table: pa.Table | Chunk) -> None:
         """Add one chunk of rows (an Arrow table, or a chunk read once by every accumulator: :func:`as_chunk`).
 
-        The chunk is grouped by kind once (a stable sort of the kind codes); each metric then
-        sums a slice of one column, instead of filtering the whole chunk per metric.
+        The chunk is grouped by kind once (``rows_of``: a stable sort of the kind codes, shared with
+        the other accumulators); each metric then sums a slice of one column, instead of filtering
+        the whole chunk per metric.
         """
         table = as_chunk(table)
         if table.num_rows == 0:
@@ -144,20 +145,16 @@ class MetricAccumulator:
         kind = table.codes("kind", KINDS)
         quantity = table.column("quantity")
         w = (time >= self.warmup) & (kind >= 0)
-        measured = np.flatnonzero(w)
-        kw = kind[measured]
-        order = measured[np.argsort(kw, kind="stable")]
-        bounds = np.concatenate([[0], np.cumsum(np.bincount(kw, minlength=len(KINDS)))])
-        rows = {k: order[bounds[i]:bounds[i + 1]] for i, k in enumerate(KINDS)}
-        bool_cols: dict[str, np.ndarray] = {}
+        rows = {}
+        for i, k in enumerate(KINDS):  # each kind's measured rows, ascending
+            r = table.rows_of("kind", KINDS, i)
+            rows[k] = r[time[r] >= self.warmup]
         for metric, (k, field) in RATE_METRICS.items():
             r = rows[k]
             if field == "count":
                 self.sums[metric] += len(r)
             elif field in ("readmission", "avoidable"):
-                if field not in bool_cols:
-                    bool_cols[field] = table.column(field)
-                self.sums[metric] += int(np.count_nonzero(bool_cols[field][r]))
+                self.sums[metric] += int(np.count_nonzero(table.column(field)[r]))
             else:
                 self.sums[metric] += float(quantity[r].sum())
         cost = price_table(table, self.prices)
