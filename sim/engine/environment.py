@@ -1,10 +1,11 @@
-"""SimPy's environment with its two hottest paths written out: the run loop and the timeout.
+"""SimPy's environment with its hottest paths written out: the run loop, the timeout and a wait.
 
 :class:`LeanEnvironment` is a ``simpy.Environment`` (the same event queue, priorities, event
-ids and event classes); only two of its methods do the same work with fewer Python calls:
+ids and event classes); its methods do the same work with fewer Python calls:
 ``run(until)`` steps through the queue in one loop instead of a ``step()`` call per event, and
 ``timeout(delay)`` builds the ``Timeout`` and pushes it on the queue in one call instead of
-three (the bound class, ``Timeout.__init__``, ``schedule``). Events are processed in the same
+three (the bound class, ``Timeout.__init__``, ``schedule``), and ``wait(delay)`` does what
+``yield timeout(delay)`` would for a process nobody waits for. Events are processed in the same
 order at the same times, so the model's outputs are byte-identical (tests/test_byte_identity.py).
 """
 

@@ -61,7 +61,7 @@ class HospitalPathway:
                                        self.care_z[row], det_index, starts)
             return
         # The deterioration's row (``note``'s, written here: the most frequent row after routine volume).
-        buf = self._rows  # ``Model.write``'s body, inlined on the hot path (see Model._stratum_change)
+        buf = self._rows  # ``Recorder.record``'s body, inlined on the hot path (see Model._stratum_change)
         buf += pack_fixed(p, t, _DETERIORATION_FIXED, self._stratum[p],
                           _ACUITY_TAIL[acuity] if loc == HOME else _IN_CARE_TAIL)
         if len(buf) >= self._rows_limit:
@@ -91,7 +91,7 @@ class HospitalPathway:
         else:
             fixed = self.route_rows.get(route)  # the ED, nurse or primary-care visit (``book``'s row, written here)
             if fixed is not None:
-                buf = self._rows  # ``Model.write``'s body, inlined on the hot path
+                buf = self._rows  # ``Recorder.record``'s body, inlined on the hot path
                 buf += pack_fixed(p, t, fixed, self._stratum[p], TAILS[detail])
                 if len(buf) >= self._rows_limit:
                     self.rec.spill()
@@ -216,7 +216,7 @@ class HospitalPathway:
         if cause == "end":
             detail = _CENSORED
         k, pr, py = self.admission_row
-        buf = self._rows  # ``Model.write``'s body, inlined on the hot path
+        buf = self._rows  # ``Recorder.record``'s body, inlined on the hot path
         buf += pack_row(p, t0, k, pr, py, t1 - t0, bed_days, s, detail, bool(readmit), avoidable)
         if len(buf) >= self._rows_limit:
             self.rec.spill()
@@ -311,11 +311,12 @@ class Episode:
 
     The stay's generator (:meth:`HospitalPathway._admission`) yields the events it waits for, as
     under ``env.process``; this class resumes it from their callbacks. It starts as the next
-    urgent event (as SimPy's ``Initialize``) and an interrupt is an urgent event that throws
-    :class:`simpy.Interrupt` into it (as SimPy's ``Interruption``), but there is no event at its
-    end (nobody waits for a stay), and a resumption does not go through ``Process._resume``'s
-    bookkeeping (the values of the events a stay waits for are never read). ``is_alive`` and
-    ``interrupt(cause)`` are a process's.
+    urgent event (as SimPy's ``Initialize``), or with no event where that event would be the very
+    next one processed (:meth:`HospitalPathway._start_stay`; its id is still drawn); an interrupt
+    is an urgent event that throws :class:`simpy.Interrupt` into it (as SimPy's ``Interruption``).
+    There is no event at its end (nobody waits for a stay), and a resumption does not go through
+    ``Process._resume``'s bookkeeping (the values of the events a stay waits for are never read).
+    ``is_alive`` and ``interrupt(cause)`` are a process's.
     """
 
     __slots__ = ("env", "gen", "target", "resume", "is_alive", "start_id")

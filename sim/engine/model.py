@@ -28,7 +28,7 @@ from sim.engine.hospital import Episode, HospitalPathway
 from sim.engine.housing import SpecialHousing
 from sim.engine.nurse import NurseTime
 from sim.engine.port import EnginePort
-from sim.engine.recorder import Recorder, fixed_bytes, pack_fixed, pack_row, tail_bytes
+from sim.engine.recorder import Recorder, fixed_bytes, pack_fixed, tail_bytes
 from sim.engine.resources import PooledResource
 from sim.engine.routine import RoutineVolume
 from sim.engine.weekly import WeeklyHits
@@ -95,6 +95,9 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         self.traj = traj
         self.rec = recorder
         self._rows, self._rows_limit = recorder.buffer, recorder.limit
+        # One row, its codes resolved (K, PR, PY, D), appended to the recorder's buffer: what book,
+        # note, the concepts' port and residents' rows call; the hottest rows inline its body.
+        self.write = recorder.record
         self.attrs = attrs or Attributes(scenario, pop)
         self.env = LeanEnvironment()
         cap = scenario.capacity
@@ -217,10 +220,6 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         """Enrolled in municipal home health care at the person's current stratum."""
         return bool(self._hhc[self._stratum[p]][p])
 
-    def dependent(self, p: int) -> bool:
-        """Cannot manage personal care at the current stratum."""
-        return bool(self._dep[self._stratum[p]][p])
-
     def admissions_last(self, p: int, t: float, days: float = 365.25) -> int:
         """Admissions in the ``days`` before ``t`` (from the simulated record).
 
@@ -252,17 +251,6 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         payer = self.payer[provider] if provider != "none" else 0
         s = self._stratum[p] if stratum is None else stratum
         self.write(p, t, K[kind], PR[provider], payer, duration, quantity, s, detail)
-
-    def write(self, p: int, t: float, kind: int, provider: int, payer: int, duration: float, quantity: float,
-              stratum: int, detail: int, readmission: bool = False, avoidable: bool = False) -> None:
-        """Append one row, its codes resolved (``K``, ``PR``, ``PY``), to the recorder's buffer: no call into it.
-
-        What :meth:`book` and :meth:`note` write; the hot paths call it with codes resolved once.
-        """
-        buf = self._rows
-        buf += pack_row(p, t, kind, provider, payer, duration, quantity, stratum, detail, readmission, avoidable)
-        if len(buf) >= self._rows_limit:
-            self.rec.spill()
 
     def accrue_here(self, p: int, t: float) -> None:
         """Count what accrued since the last time where ``p`` is: routine volume at home, a resident's in housing.
@@ -338,7 +326,7 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
                     if not self.enter_special_housing(p, t):
                         self._location[p] = HOME
                     self.last_accrual[p] = t
-                    buf = self._rows  # ``write``'s body, inlined: see _stratum_change
+                    buf = self._rows  # ``Recorder.record``'s body, inlined: see _stratum_change
                     buf += pack_fixed(p, t, _ENTER_FIXED, self._stratum[p], _NO_DETAIL)
                     if len(buf) >= self._rows_limit:
                         self.rec.spill()
@@ -369,8 +357,9 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         self._hhc_now[p] = self._hhc[new][p]
         self._dep_now[p] = self._dep[new][p]
         self._hh_weekly_now[p] = self._hh_weekly[new]
-        # ``write``'s body, inlined on the hot paths (here, the driver's entry row and the stay's rows): as a call
-        # it cost 3 % of a replication's instructions (cachegrind, default, imports subtracted, 2026-12-03)
+        # ``Recorder.record``'s body, inlined on the hot paths (here, the driver's entry row and the
+        # stay's rows): as a call it cost 3 % of a replication's instructions (cachegrind, default,
+        # imports subtracted, 2026-12-03)
         buf = self._rows
         buf += pack_fixed(p, t, _STRATUM_CHANGE_FIXED, new, _NO_DETAIL)
         if len(buf) >= self._rows_limit:

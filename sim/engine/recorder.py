@@ -104,15 +104,16 @@ class Recorder:
         self.sink = sink
         self.chunk_rows = chunk_rows
         self.keep = keep  # also keep the chunks in memory (tests, timelines of small runs)
-        self.on_chunk = on_chunk  # called with each chunk as an Arrow table (the metric accumulator)
+        self.on_chunk = on_chunk  # called with each chunk as an Arrow table (the rollout's accumulator)
         # Called with each chunk as the numpy structured array of codes (``ROW_DTYPE``), before
-        # any Arrow table is built: the metrics-only evaluation keeps its rows from here.
+        # any Arrow table is built: every run's accumulators read their rows from here, and the
+        # metrics-only evaluation keeps them.
         self.on_rows = on_rows
         self.tables: list[pa.Table] = []
         self.rows_written = 0
         #: The row buffer. The same object for the whole run (emptied in place at each chunk), so a
-        #: writer may hold it: the model's ``book`` / ``note`` append :data:`pack_row` rows to it
-        #: and call :meth:`spill` when it holds ``limit`` bytes or more.
+        #: writer may hold it: :meth:`record` and the model's hottest rows append :data:`pack_row` or
+        #: :func:`pack_fixed` rows to it and call :meth:`spill` when it holds ``limit`` bytes or more.
         self.buffer = bytearray()
         self.limit = chunk_rows * _ROW.size
 
