@@ -58,8 +58,7 @@ class EnginePort:
 
     def book(self, p, t, kind, provider, duration, quantity, detail=""):
         """Record a contact of a concept's own staff (its cost is the staff's yearly cost)."""
-        m = self._m
-        m.write(p, t, K[kind], PR[provider], m.payer[provider], duration, quantity, m._stratum[p], D[detail])
+        self._m.book(p, t, kind, provider, duration, quantity, D[detail])
 
     def note(self, p, t, kind, detail="", provider="none", duration=0.0, quantity=0.0, stratum=None):
         """Record an event that costs nothing in itself."""
