@@ -13,6 +13,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from sim.config import ScenarioError
@@ -246,3 +248,17 @@ def test_window_sums_pair_rows_as_the_merge_does(seed):
     for lo, hi in ((0.0, 365.25), (-182.625, 0.0), (-1000.0, 1000.0)):
         got, want = window_sums(r, i, lo, hi), _window_sums_merge(r, i, lo, hi)
         assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+
+
+@settings(max_examples=200, deadline=None)
+@given(keys=st.lists(st.tuples(st.integers(0, 3), st.sampled_from([0, 1, 7, 65535, 65536, 2**20, 2**31 - 1])),
+                     max_size=60),
+       wide=st.booleans())
+def test_stable_order_is_numpy_stable_argsort(keys, wide):
+    # The radix passes give the same permutation as numpy's stable sort of the int64 keys (ties in row order)
+    import numpy as np
+
+    from sim.measure.designs import stable_order
+
+    packed = np.array([(r << 32 | p) if not wide else (r << 60 | p << 2) for r, p in keys], np.int64)
+    assert np.array_equal(stable_order(packed), np.argsort(packed, kind="stable"))

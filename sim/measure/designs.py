@@ -96,6 +96,26 @@ class CodedEvents:
         self._kind = events["kind"].to_numpy()
         self._memo: dict[tuple, object] = {}
 
+    @classmethod
+    def from_groups(cls, groups: dict[tuple[str, str], pd.DataFrame], replications: list) -> CodedEvents:
+        """Rows split by care system and kind already: ``groups[(paradigm, kind)]``, as :func:`normalise_events` gives.
+
+        Each group holds the rows :meth:`of` would select from the frame of all of them (the same
+        rows in the same order: by replication, then as recorded), so the designs read the same
+        figures without a frame of every row to filter again per group (the metrics-only evaluation,
+        whose recorder hands its rows on in chunks). A pair not in ``groups`` has no rows;
+        ``replications``: those of the rows, sorted (:meth:`replications`).
+        """
+        frames = list(groups.values())
+        empty = (frames[0] if frames else pd.DataFrame(columns=EVENT_COLUMNS)).iloc[:0]
+        ev = cls(empty)
+        for (paradigm, kind), frame in groups.items():
+            ev._memo[("of", paradigm, kind)] = frame
+        for paradigm in {p for p, _ in groups}:
+            ev._memo[("has", paradigm)] = any(len(f) for (p, _), f in groups.items() if p == paradigm)
+        ev._memo[("replications",)] = list(replications)
+        return ev
+
     def memo(self, key: tuple, make):
         """``make()``, computed once per ``key``."""
         if key not in self._memo:
@@ -237,8 +257,29 @@ def rows_by_key(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
     keys = _packed_keys(rows)
     if keys is None:
         return None
-    order = np.argsort(keys, kind="stable")
+    order = stable_order(keys)
     return keys[order], order
+
+
+_DIGIT_BITS = 16  #: bits of one pass of :func:`stable_order` (numpy's stable sort of 16-bit integers is a radix sort)
+
+
+def stable_order(keys: np.ndarray) -> np.ndarray:
+    """Return ``np.argsort(keys, kind="stable")`` of non-negative int64 keys, the same permutation, faster.
+
+    A least-significant-digit radix sort: one stable pass per 16-bit digit that is not the same in
+    every key. numpy sorts 64-bit integers stably by a merge sort, 16-bit ones by a radix sort about
+    6 times faster; the (replication, person) keys have two varying digits at most areas' sizes.
+    """
+    order = None  # None: the rows' own order
+    mask = (1 << _DIGIT_BITS) - 1
+    for shift in range(0, 64, _DIGIT_BITS):
+        digit = (((keys if order is None else keys[order]) >> shift) & mask).astype(np.uint16)
+        if len(digit) == 0 or digit.min() == digit.max():  # a constant digit leaves a stable order as it is
+            continue
+        step = np.argsort(digit, kind="stable")
+        order = step if order is None else order[step]
+    return np.arange(len(keys)) if order is None else order
 
 
 def _window_parts(s, e, q, w0, w1) -> np.ndarray:

@@ -50,10 +50,14 @@ def needed_kinds(targets: TargetFile) -> list[str]:
     return sorted(kinds)
 
 
-def per_replication(events: pd.DataFrame, targets: TargetFile, warmup: float, horizon: float,
+def per_replication(events: pd.DataFrame | CodedEvents, targets: TargetFile, warmup: float, horizon: float,
                     replications: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
-    """Per target, per replication: ``naive, causal, counterfactual, ...``."""
-    ev = CodedEvents(normalise_events(events))  # the selections every design repeats, made once
+    """Per target, per replication: ``naive, causal, counterfactual, ...``.
+
+    ``events``: an event frame (names or codes), or rows coded and grouped already (:class:`CodedEvents`).
+    """
+    # the selections every design repeats, made once
+    ev = events if isinstance(events, CodedEvents) else CodedEvents(normalise_events(events))
     out: dict[str, pd.DataFrame] = {}
     cache: dict[tuple[str, str], pd.DataFrame] = {}
     for tid, t in targets.targets.items():
