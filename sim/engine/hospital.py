@@ -139,11 +139,11 @@ class HospitalPathway:
         those are pre-drawn for all persons (:class:`~sim.engine.weekly.WeeklyHits`, shared by
         the care systems of a replication).
         """
-        loc, st, prob = self._location, self._stratum, self.planned_prob
-        hit = [p for p, u in zip(*self.planned_hits.week(week), strict=True) if loc[p] == HOME and u < prob[st[p]]]
-        if not hit:
+        persons, u = self.planned_hits.week(week)
+        # Compared as whole arrays (the same float64 numbers and probabilities): a week has thousands of candidates.
+        hit = persons[(self.location[persons] == HOME) & (u < self.planned_prob[self.stratum[persons]])]
+        if not len(hit):
             return
-        hit = np.asarray(hit, np.int64)
         base = _PLANNED_BASE + week * (N_SLOTS + 1)
         us = uniforms(self.planned_key, hit[:, None], base + np.arange(N_SLOTS + 1)[None, :])
         for p, u in zip(hit.tolist(), us.tolist(), strict=True):

@@ -160,7 +160,7 @@ class Model(HospitalPathway, RoutineVolume, NurseTime, SpecialHousing):
         # Per stratum, the probability of a call for a planned admission in a week, and the persons
         # whose weekly PLANNED number can be below it (pre-drawn once per replication).
         prob = -np.expm1(-self.planned_rate * DAYS_PER_WEEK)
-        self.planned_prob = tuple(prob.tolist())
+        self.planned_prob = prob
         self.planned_hits = None
         if prob.any():
             key = ("planned_hits", self.planned_key, n, float(prob.max()))

@@ -37,7 +37,7 @@ class WeeklyHits:
     found here for all persons and a run of weeks at once (``_CELLS`` numbers a time) and
     kept, so that every care system of a replication reads the same lists (common random
     numbers) and nobody draws the rest again. ``week(w)``: ``(persons, numbers)``, persons
-    ascending, as lists.
+    ascending, as arrays.
     """
 
     def __init__(self, key, persons: int, threshold: float) -> None:
@@ -47,8 +47,8 @@ class WeeklyHits:
         self.drawn = 1  # weeks below this are drawn (weeks count from 1)
         self.hits: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
-    def week(self, w: int) -> tuple[list[int], list[float]]:
-        """Persons (ascending) whose week-``w`` number is below the threshold, and those numbers."""
+    def week(self, w: int) -> tuple[np.ndarray, np.ndarray]:
+        """Persons (ascending, int64) whose week-``w`` number is below the threshold, and those numbers (float64)."""
         while w >= self.drawn:
             weeks = np.arange(self.drawn, self.drawn + self.chunk)
             u = uniforms_from(self.starts[None, :], weeks[:, None])  # (weeks, persons)
@@ -60,4 +60,4 @@ class WeeklyHits:
                     self.hits[wk] = (person[lo:hi], u[j, person[lo:hi]])
             self.drawn += self.chunk
         hit = self.hits.get(w)
-        return ([], []) if hit is None else (hit[0].tolist(), hit[1].tolist())
+        return (np.empty(0, np.int64), np.empty(0)) if hit is None else hit
