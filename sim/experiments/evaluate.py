@@ -32,7 +32,7 @@ import pandas as pd
 
 from sim.config.scenario import Scenario
 from sim.domain.events import KINDS, K
-from sim.engine.recorder import ROW_DTYPE
+from sim.engine.recorder import ROW_DTYPE, ROW_RECORD
 from sim.experiments.runner import ReplicationResult, metrics_frame, run_replication
 from sim.measure.designs import CODED, EVENT_COLUMNS, CodedEvents
 from sim.measure.designs import PARADIGMS as DESIGN_PARADIGMS
@@ -53,9 +53,6 @@ def summary_table(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return summary
 
 
-_RECORD = np.dtype((np.void, ROW_DTYPE.itemsize))  #: one of the recorder's rows as plain bytes
-
-
 def coded_events(results: Sequence[ReplicationResult], paradigms: Sequence[str]) -> CodedEvents:
     """Return the kept rows of ``results`` as the designs' coded events, grouped by care system and kind.
 
@@ -72,7 +69,7 @@ def coded_events(results: Sequence[ReplicationResult], paradigms: Sequence[str])
         for p in paradigms:
             chunks = res.rows[p] if res.rows else []
             # joined as opaque records: numpy joins a structured array's rows field by field, several times slower
-            rows = (np.concatenate([c.view(_RECORD) for c in chunks]).view(ROW_DTYPE) if chunks
+            rows = (np.concatenate([c.view(ROW_RECORD) for c in chunks]).view(ROW_DTYPE) if chunks
                     else np.empty(0, ROW_DTYPE))
             order = np.argsort(rows["kind"], kind="stable")  # each kind's rows, as recorded
             # Column by column, each made contiguous first: numpy takes rows of a structured array field

@@ -19,7 +19,7 @@ from sim.domain.strata import STRATA
 from sim.domain.streams import replication_seed
 from sim.economics import Prices
 from sim.engine.model import Model
-from sim.engine.recorder import Recorder, open_sink
+from sim.engine.recorder import ROW_DTYPE, ROW_RECORD, Recorder, open_sink
 from sim.output.concepts import ConceptAccumulator
 from sim.output.summary import MetricAccumulator, population_counts
 from sim.population import Attributes, draw_trajectories, make_population
@@ -109,7 +109,7 @@ def run_replication(scenario: Scenario, replication: int, paradigms: tuple[str, 
 
             def on_rows(rows, a=acc, c=concepts, chunks=chunks, codes=codes):
                 if chunks is not None:
-                    chunks.append(rows[np.isin(rows["kind"], codes)])
+                    chunks.append(rows.view(ROW_RECORD)[np.isin(rows["kind"], codes)].view(ROW_DTYPE))
                 # The accumulators read the rows of codes, not the Arrow table written from them (the
                 # same values): no column converted back from Arrow, no codes looked up by name.
                 chunk = RowsChunk(rows, VOCABULARIES)
