@@ -256,7 +256,7 @@ WRITER_OPTIONS = {
 }
 
 
-def open_sink(path: Path) -> pq.ParquetWriter:
-    """Open a Parquet writer with the event schema."""
-    return pq.ParquetWriter(str(path), SCHEMA, **WRITER_OPTIONS)
+def open_sink(path: Path, metadata: dict[bytes, bytes] | None = None) -> pq.ParquetWriter:
+    """Open a Parquet writer with the event schema (``metadata``: the file's key-value metadata)."""
+    return pq.ParquetWriter(str(path), SCHEMA.with_metadata(metadata) if metadata else SCHEMA, **WRITER_OPTIONS)
 

@@ -15,9 +15,7 @@ from sim.config import Scenario, ScenarioError, budget, scenario_hash
 from sim.config.loader import _deep_merge, resolve, validate
 from sim.experiments.executor import Executor
 from sim.experiments.runner import (
-    ARROW_PART,
     ReplicationResult,
-    append_part,
     metrics_frame,
     open_events,
     run_replications,
@@ -105,21 +103,19 @@ def _simulate_into(folder: AtomicFolder, scenario: Scenario, paradigms: tuple[st
         # An incomplete last round runs one task per care system (task_groups). The rows go to the event
         # log in the same order and row groups (a part per care system instead of one per replication).
         groups = task_groups(reps, paradigms, executor)
-        # Parts on this machine are Arrow IPC streams (written and read once, not encoded twice); parts
-        # that travel back from other machines (Dask) as bytes stay compressed Parquet.
-        suffix = ARROW_PART if getattr(executor, "shared_filesystem", True) else ".parquet"
-        tasks = [(scenario, r, g, str(parts_dir / f"r{r:04d}-{i}{suffix}"))
+        # Parts are Parquet, encoded by the workers, on this machine or another (Dask: sent back as bytes).
+        tasks = [(scenario, r, g, str(parts_dir / f"r{r:04d}-{i}.parquet"))
                  for r in range(reps) for i, g in enumerate(groups[r])]
         results: list[ReplicationResult] = []
         window = (scenario.warmup_days, scenario.horizon_days)
         rows = 0
         try:
-            # Each part is appended to events.parquet as soon as it is done (in order), while the
-            # workers run the next ones, and deleted.
-            with open_events(tmp / EVENTS, parquet_metadata(*window)) as writer:
+            # Each part's row groups are copied to events.parquet as soon as it is done (in order), while
+            # the workers run the next ones, and the part deleted.
+            with open_events(tmp / EVENTS, parquet_metadata(*window)) as events:
                 def append(task, _res):
                     nonlocal rows
-                    rows += append_part(writer, task[3])
+                    rows += events.append(task[3])
                     Path(task[3]).unlink()
 
                 for res in whole_replications(tasks, run_replications(executor, tasks), groups, append):
@@ -146,7 +142,7 @@ def _simulate_into(folder: AtomicFolder, scenario: Scenario, paradigms: tuple[st
             "replication_seconds": [round(r.seconds, 3) for r in results],
             "wall_seconds": round(time.perf_counter() - start, 3),
             **tail,
-        })
+        }, known={EVENTS: events.sha256} if events.sha256 else None)  # hashed as written: not read back
     return summary
 
 

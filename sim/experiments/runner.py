@@ -8,8 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from sim.care import CARE_SYSTEMS
 from sim.config.scenario import Scenario
@@ -21,47 +19,14 @@ from sim.economics import Prices
 from sim.engine.model import Model
 from sim.engine.recorder import ROW_DTYPE, ROW_RECORD, Recorder, open_sink
 from sim.output.concepts import ConceptAccumulator
+from sim.output.dictionary import parquet_metadata
+from sim.output.splice import ParquetSplice
 from sim.output.summary import MetricAccumulator, population_counts
 from sim.population import Attributes, draw_trajectories, make_population
 
 PARADIGMS = ("intervention", "person")
 #: The vocabulary of each dictionary column of the recorder's rows (the dictionaries of the tables it builds).
 VOCABULARIES = {"kind": KINDS, "provider": PROVIDERS, "payer": PAYERS, "stratum": STRATA, "detail": DETAILS}
-#: Suffix of an event-log part in the Arrow IPC stream format (:func:`open_part`).
-ARROW_PART = ".arrow"
-
-
-class _ArrowPart:
-    """An event-log part as an Arrow IPC stream: the recorder's tables as they are, not encoded.
-
-    For a part this process's client reads once, on the same machine (the results folder's
-    ``parts/``): encoding it as Parquet in the worker and decoding it in the client cost about
-    0.25 s of CPU per paired replication of the default, while the final ``events.parquet`` is
-    encoded from the same tables either way. The stream format, not the file format: the
-    ``paradigm`` dictionary changes between the care systems of one part.
-    """
-
-    def __init__(self, path: Path):
-        self._file = pa.OSFile(str(path), "wb")
-        from sim.engine.recorder import SCHEMA
-
-        self._writer = pa.ipc.new_stream(self._file, SCHEMA)
-
-    def write_table(self, table: pa.Table) -> None:
-        self._writer.write_table(table)
-
-    def close(self) -> None:
-        try:
-            self._writer.close()
-        finally:
-            self._file.close()
-
-
-def open_part(path: Path):
-    """Open an event-log sink at ``path``: Parquet, or an Arrow IPC stream if it ends in :data:`ARROW_PART`."""
-    return _ArrowPart(path) if path.suffix == ARROW_PART else open_sink(path)
-
-
 @dataclass
 class ReplicationResult:
     """Metrics per paradigm of one replication, and where its events went."""
@@ -79,8 +44,8 @@ def run_replication(scenario: Scenario, replication: int, paradigms: tuple[str, 
                     collect_kinds: list[int] | None = None) -> ReplicationResult:
     """Run one replication of each paradigm on the same persons and trajectories.
 
-    ``events_path``: a Parquet file for this replication's rows (streamed in chunks), or an
-    Arrow IPC stream if it ends in :data:`ARROW_PART` (a part for :func:`append_part`).
+    ``events_path``: a Parquet file for this replication's rows (streamed in chunks), with the
+    results folder's schema, metadata and options: a part :func:`open_events` splices as it is.
     ``collect_kinds``: kind codes whose rows are kept in memory as the recorder's structured
     arrays of codes (``result.rows[paradigm]``, a list of chunks; the metrics-only evaluation).
     """
@@ -90,7 +55,8 @@ def run_replication(scenario: Scenario, replication: int, paradigms: tuple[str, 
     traj = draw_trajectories(scenario, pop, seed)
     attrs = Attributes(scenario, pop)
     counts = population_counts(pop, traj, scenario.warmup_days, scenario.horizon_days)
-    sink = open_part(Path(events_path)) if events_path else None
+    sink = open_sink(Path(events_path), parquet_metadata(scenario.warmup_days, scenario.horizon_days)) \
+        if events_path else None
     prices = Prices.of(scenario)  # the rows carry quantities; the summary prices them
     metrics: dict[str, dict[str, float]] = {}
     n_events = 0
@@ -139,33 +105,18 @@ def metrics_frame(results: list[ReplicationResult], paradigm: str) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def open_events(out: Path, metadata: dict[bytes, bytes] | None = None) -> pq.ParquetWriter:
-    """Open the results folder's event log for :func:`append_part` (``metadata``: the data dictionary)."""
+def open_events(out: Path, metadata: dict[bytes, bytes] | None = None) -> ParquetSplice:
+    """Open the results folder's event log: parts of :func:`run_replication` are appended in order, as they are.
+
+    Each part was encoded by the process that recorded it, with the same schema, metadata
+    (``metadata``: the data dictionary) and options; the log is their row groups, one footer.
+    """
+    import pyarrow.parquet as pq
+
     from sim.engine.recorder import SCHEMA, WRITER_OPTIONS
 
     schema = SCHEMA.with_metadata(metadata) if metadata else SCHEMA
-    return pq.ParquetWriter(str(out), schema, **WRITER_OPTIONS)
-
-
-def append_part(writer: pq.ParquetWriter, part: str) -> int:
-    """Append a part's chunks, in order and as they are, to ``writer``; rows written.
-
-    A Parquet part's row groups, or an Arrow IPC part's record batches (:func:`open_part`):
-    either way each of the recorder's chunks becomes one row group, so the bytes written are the same.
-    """
-    n = 0
-    if Path(part).suffix == ARROW_PART:
-        with pa.memory_map(str(part)) as source:
-            for batch in pa.ipc.open_stream(source):
-                writer.write_table(pa.Table.from_batches([batch]))
-                n += batch.num_rows
-        return n
-    f = pq.ParquetFile(part)
-    for i in range(f.num_row_groups):
-        table = f.read_row_group(i)
-        writer.write_table(table)
-        n += table.num_rows
-    return n
+    return ParquetSplice(out, lambda path: pq.ParquetWriter(str(path), schema, **WRITER_OPTIONS).close())
 
 
 def merge_results(parts: list[ReplicationResult]) -> ReplicationResult:

@@ -423,14 +423,18 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def file_hashes(folder: Path | str) -> dict[str, str]:
-    """SHA-256 of every file under ``folder`` but the manifest, by relative POSIX path (sorted)."""
+def file_hashes(folder: Path | str, known: dict[str, str] | None = None) -> dict[str, str]:
+    """SHA-256 of every file under ``folder`` but the manifest, by relative POSIX path (sorted).
+
+    ``known``: hashes of files taken from the bytes their writer wrote (not read back).
+    """
     folder = Path(folder)
+    known = known or {}
     out = {}
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
         if rel != MANIFEST and path.is_file():
-            out[rel] = _sha256(path)
+            out[rel] = known[rel] if rel in known else _sha256(path)
     return out
 
 
@@ -459,13 +463,13 @@ def _serialisable(value) -> bool:
     return True
 
 
-def write_manifest(folder: Path | str, manifest: dict) -> None:
+def write_manifest(folder: Path | str, manifest: dict, known: dict[str, str] | None = None) -> None:
     """Write ``manifest.json`` with ``files``: the SHA-256 of every other file in ``folder``.
 
-    Write it last: its presence marks the folder complete.
+    Write it last: its presence marks the folder complete. ``known``: as in :func:`file_hashes`.
     """
     folder = Path(folder)
-    data = manifest_bytes({**manifest, "files": file_hashes(folder)})
+    data = manifest_bytes({**manifest, "files": file_hashes(folder, known)})
     (folder / MANIFEST).write_bytes(data)
 
 

@@ -1,0 +1,114 @@
+"""Unit: Parquet parts spliced (sim.output.splice) are the bytes one writer writes from the same tables.
+
+Tier: unit. The event log of a results folder is spliced from the workers' parts; a single
+``pq.ParquetWriter`` fed the same tables in the same order is the reference, byte for byte,
+for any split of the tables into parts (parts without rows included) and with the data
+dictionary's key-value metadata, and the hash it records is the file's. Parts that differ in
+schema or metadata are refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.engine.recorder import SCHEMA, WRITER_OPTIONS, Recorder
+from sim.output.dictionary import parquet_metadata
+from sim.output.splice import ParquetSplice, _Reader, _struct, read_footer
+
+META = parquet_metadata(30.0, 400.0)
+SCHEMA_META = SCHEMA.with_metadata(META)
+
+
+def _tables(sizes: list[int], seed: int = 1) -> list[pa.Table]:
+    """Event tables of ``sizes`` rows (a table of 0 rows: no row group), as the recorder builds them."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i, n in enumerate(sizes):
+        rec = Recorder(i, "person" if i % 2 else "intervention", keep=True, chunk_rows=max(n, 1))
+        for _ in range(n):
+            rec.record(int(rng.integers(0, 1000)), float(rng.uniform(0, 400)), int(rng.integers(0, 5)),
+                       int(rng.integers(0, 3)), int(rng.integers(0, 2)), float(rng.integers(0, 9)),
+                       float(rng.uniform(0, 3)), int(rng.integers(0, 3)), int(rng.integers(0, 4)),
+                       bool(rng.integers(0, 2)), False)
+        out.append(rec.to_table())
+    return out
+
+
+def _one_writer(path, tables) -> bytes:
+    with pq.ParquetWriter(str(path), SCHEMA_META, **WRITER_OPTIONS) as w:
+        for t in tables:
+            if t.num_rows:
+                w.write_table(t)
+    return path.read_bytes()
+
+
+def _spliced(tmp_path, parts: list[list[pa.Table]]) -> bytes:
+    names = []
+    for i, tables in enumerate(parts):
+        names.append(tmp_path / f"part{i}.parquet")
+        _one_writer(names[-1], tables)
+    out = tmp_path / "events.parquet"
+    with ParquetSplice(out, lambda p: _one_writer(p, [])) as events:
+        rows = sum(events.append(p) for p in names)
+    assert rows == sum(t.num_rows for tables in parts for t in tables)
+    data = out.read_bytes()
+    # the hash the manifest records, taken from the bytes as written (none for the empty file)
+    assert events.sha256 == (hashlib.sha256(data).hexdigest() if parts else None)
+    return data
+
+
+@settings(max_examples=15, deadline=None)
+@given(sizes=st.lists(st.integers(0, 40), min_size=1, max_size=6), cuts=st.lists(st.integers(0, 6), max_size=4))
+def test_splice_equals_one_writer_for_any_split(tmp_path_factory, sizes, cuts):
+    tmp = tmp_path_factory.mktemp("splice")
+    tables = _tables(sizes)
+    bounds = sorted({0, len(tables), *(min(c, len(tables)) for c in cuts)})
+    parts = [tables[a:b] for a, b in zip(bounds, bounds[1:], strict=False)] or [tables]
+    assert _spliced(tmp, parts) == _one_writer(tmp / "reference.parquet", tables)
+    assert pq.read_table(tmp / "events.parquet").equals(pa.concat_tables(tables).cast(SCHEMA_META))
+
+
+def test_no_parts_is_the_empty_file(tmp_path):
+    assert _spliced(tmp_path, []) == _one_writer(tmp_path / "reference.parquet", [])
+
+
+def test_footer_decodes_and_encodes_to_its_own_bytes(tmp_path):
+    data = _one_writer(tmp_path / "f.parquet", _tables([5, 7, 0, 3]))
+    start, footer = read_footer(data)
+    again = bytearray()
+    _struct(footer, again)
+    assert bytes(again) == data[start:-8]
+    assert _Reader(bytes(again)).struct() == footer
+
+
+def test_parts_of_another_schema_or_metadata_are_refused(tmp_path):
+    a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    tables = _tables([4])
+    _one_writer(a, tables)
+    with pq.ParquetWriter(str(b), SCHEMA, **WRITER_OPTIONS) as w:  # no data dictionary
+        w.write_table(tables[0])
+    with pytest.raises(ValueError, match="not the schema"), ParquetSplice(tmp_path / "e.parquet", None) as events:
+        events.append(a)
+        events.append(b)
+
+
+def test_page_indexes_are_refused(tmp_path):
+    part = tmp_path / "p.parquet"
+    with pq.ParquetWriter(str(part), SCHEMA_META, write_page_index=True, **WRITER_OPTIONS) as w:
+        w.write_table(_tables([4])[0])
+    with pytest.raises(ValueError, match="page indexes"), ParquetSplice(tmp_path / "e.parquet", None) as events:
+        events.append(part)
+
+
+def test_not_parquet_is_refused(tmp_path):
+    part = tmp_path / "p.parquet"
+    part.write_bytes(b"PAR1 not really")
+    with pytest.raises(ValueError, match="footer|not a Parquet"), ParquetSplice(tmp_path / "e.parquet", None) as e:
+        e.append(part)
