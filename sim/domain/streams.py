@@ -93,7 +93,10 @@ def uniforms_from(start: np.ndarray, index) -> np.ndarray:
     i = np.asarray(index, dtype=np.uint64)
     with np.errstate(over="ignore"):
         z = _mix(start + (i + np.uint64(1)) * _GAMMA)
-    return ((z >> _S11).astype(np.float64) + 0.5) * _TO_UNIT
+    u = (z >> _S11).astype(np.float64)
+    u += 0.5  # in place, as in _mix: the same float64 operations, fewer temporaries
+    u *= _TO_UNIT
+    return u
 
 
 _MASK = (1 << 64) - 1
