@@ -56,6 +56,24 @@ def test_dask_local_cluster_equals_serial_byte_for_byte(tmp_path, serial):
         assert got[f] == serial[f], f
 
 
+def test_the_round_before_a_split_one_is_encoded_by_the_main_process():
+    """encode_later: the whole replications of the last round before a split round, on local workers only."""
+    from sim.experiments.runner import encode_later, task_groups
+
+    two = ProcessExecutor(2)
+    assert encode_later(task_groups(5, PARADIGMS, two), two) == {2, 3}
+    assert encode_later(task_groups(3, PARADIGMS, two), two) == {0, 1}  # _run's: the processes test covers it
+    assert encode_later(task_groups(1, PARADIGMS, two), two) == set()  # a split round only
+    assert encode_later(task_groups(4, PARADIGMS, two), two) == set()  # no split round
+    assert encode_later(task_groups(5, PARADIGMS, Executor()), Executor()) == set()
+    assert encode_later(task_groups(5, PARADIGMS[:1], two), two) == set()  # one care system: nothing split
+
+    class Remote(ProcessExecutor):  # workers on other machines (Dask): parts come back encoded
+        shared_filesystem = False
+
+    assert encode_later(task_groups(5, PARADIGMS, Remote(2)), Remote(2)) == set()
+
+
 def test_make_executor_refuses_dask_without_scheduler():
     with pytest.raises(ValueError, match="--scheduler"):
         make_executor("dask")

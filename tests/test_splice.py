@@ -81,7 +81,8 @@ def test_no_parts_is_the_empty_file(tmp_path):
 
 def test_footer_decodes_and_encodes_to_its_own_bytes(tmp_path):
     data = _one_writer(tmp_path / "f.parquet", _tables([5, 7, 0, 3]))
-    start, footer = read_footer(data)
+    with open(tmp_path / "f.parquet", "rb") as f:
+        start, footer = read_footer(f)
     again = bytearray()
     _struct(footer, again)
     assert bytes(again) == data[start:-8]

@@ -15,9 +15,12 @@ from sim.config import Scenario, ScenarioError, budget, scenario_hash
 from sim.config.loader import _deep_merge, resolve, validate
 from sim.experiments.executor import Executor
 from sim.experiments.runner import (
+    ARROW_PART,
     ReplicationResult,
+    encode_later,
     metrics_frame,
     open_events,
+    parquet_part,
     run_replications,
     task_groups,
     whole_replications,
@@ -103,20 +106,33 @@ def _simulate_into(folder: AtomicFolder, scenario: Scenario, paradigms: tuple[st
         # An incomplete last round runs one task per care system (task_groups). The rows go to the event
         # log in the same order and row groups (a part per care system instead of one per replication).
         groups = task_groups(reps, paradigms, executor)
-        # Parts are Parquet, encoded by the workers, on this machine or another (Dask: sent back as bytes).
-        tasks = [(scenario, r, g, str(parts_dir / f"r{r:04d}-{i}.parquet"))
+        # Parts are Parquet, encoded by the workers, on this machine or another (Dask: sent back as bytes),
+        # but those of the round before a split one, which this process encodes while a worker waits.
+        later = encode_later(groups, executor)
+        tasks = [(scenario, r, g, str(parts_dir / f"r{r:04d}-{i}{ARROW_PART if r in later else '.parquet'}"))
                  for r in range(reps) for i, g in enumerate(groups[r])]
         results: list[ReplicationResult] = []
         window = (scenario.warmup_days, scenario.horizon_days)
+        meta = parquet_metadata(*window)
         rows = 0
+        pending: list[str] = []  # done parts not yet in events.parquet, in order
+        workers, left = getattr(executor, "workers", 1), len(tasks)  # tasks not yet done (in order)
         try:
-            # Each part's row groups are copied to events.parquet as soon as it is done (in order), while
-            # the workers run the next ones, and the part deleted.
-            with open_events(tmp / EVENTS, parquet_metadata(*window)) as events:
+            # Each part's row groups are copied to events.parquet as soon as it and those before it are
+            # done (in order), while the workers run the next ones, and the part deleted. An unencoded
+            # part (and those after it) waits until fewer tasks are left than workers: a worker is idle.
+            with open_events(tmp / EVENTS, meta) as events:
                 def append(task, _res):
-                    nonlocal rows
-                    rows += events.append(task[3])
-                    Path(task[3]).unlink()
+                    nonlocal rows, left
+                    pending.append(task[3])
+                    left -= 1
+                    if left >= workers and any(p.endswith(ARROW_PART) for p in pending):
+                        return
+                    for part in pending:
+                        part = parquet_part(part, meta) if part.endswith(ARROW_PART) else part
+                        rows += events.append(part)
+                        Path(part).unlink()
+                    pending.clear()
 
                 for res in whole_replications(tasks, run_replications(executor, tasks), groups, append):
                     results.append(res)

@@ -16,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import struct
 from pathlib import Path
+from typing import BinaryIO
 
 MAGIC = b"PAR1"
+_BLOCK = 8 << 20  # bytes copied at a time: a part of a large region need not fit in memory
 
 # Thrift compact protocol types (as a field header's low nibble).
 _STOP, _TRUE, _FALSE, _I8, _I16, _I32, _I64, _DOUBLE, _BINARY, _LIST, _SET, _MAP, _STRUCT = range(13)
@@ -165,18 +167,24 @@ _CC_OFFSET, _CC_META, _CC_INDEXES = 2, 3, (4, 6)
 _META_OFFSETS, _META_BLOOM = (9, 10, 11), 14
 
 
-def read_footer(data: bytes, name: str = "part") -> tuple[int, list[list]]:
-    """Return where a Parquet file's footer starts and the footer decoded (``FileMetaData``)."""
-    if len(data) < 12 or data[:4] != MAGIC or data[-4:] != MAGIC:
+def read_footer(f: BinaryIO, name: str = "part") -> tuple[int, list[list]]:
+    """Return where an open Parquet file's footer starts and the footer decoded (``FileMetaData``)."""
+    size = f.seek(0, 2)
+    f.seek(0)
+    head = f.read(4)
+    f.seek(max(size - 8, 0))
+    tail = f.read(8)
+    if size < 12 or head != MAGIC or tail[4:] != MAGIC:
         raise ValueError(f"{name}: not a Parquet file")
-    (length,) = struct.unpack("<i", data[-8:-4])
-    start = len(data) - 8 - length
-    if not 4 <= start <= len(data) - 8:
+    (length,) = struct.unpack("<i", tail[:4])
+    start = size - 8 - length
+    if not 4 <= start <= size - 8:
         raise ValueError(f"{name}: a Parquet footer of {length} bytes does not fit")
-    reader = _Reader(data, start)
+    f.seek(start)
+    reader = _Reader(f.read(length))
     footer = reader.struct()
-    if reader.pos != len(data) - 8:
-        raise ValueError(f"{name}: the Parquet footer ends at byte {reader.pos}, not {len(data) - 8}")
+    if reader.pos != length:
+        raise ValueError(f"{name}: the Parquet footer ends {length - reader.pos} bytes early")
     return start, footer
 
 
@@ -226,21 +234,27 @@ class ParquetSplice:
         self._hash.update(data)
 
     def append(self, part: Path | str) -> int:
-        """Copy a part's row groups to the end of the file; its rows."""
-        data = Path(part).read_bytes()
-        start, footer = read_footer(data, str(part))
-        same = bytearray()
-        _struct([f for f in footer if f[0] not in (_NUM_ROWS, _ROW_GROUPS)], same)
-        if self._first is None:
-            self._first, self._same = footer, bytes(same)
-        elif bytes(same) != self._same:
-            raise ValueError(f"{part}: not the schema, metadata and writer of the first part")
-        groups = _field(footer, _ROW_GROUPS)
-        for rg in groups[2][1] if groups else []:
-            _shift(rg, self._offset - len(MAGIC), len(self._groups))
-            self._groups.append(rg)
-        with memoryview(data) as view:
-            self._write(view[len(MAGIC):start])
+        """Copy a part's row groups to the end of the file, a block at a time; its rows."""
+        with open(part, "rb") as f:
+            start, footer = read_footer(f, str(part))
+            same = bytearray()
+            _struct([x for x in footer if x[0] not in (_NUM_ROWS, _ROW_GROUPS)], same)
+            if self._first is None:
+                self._first, self._same = footer, bytes(same)
+            elif bytes(same) != self._same:
+                raise ValueError(f"{part}: not the schema, metadata and writer of the first part")
+            groups = _field(footer, _ROW_GROUPS)
+            for rg in groups[2][1] if groups else []:
+                _shift(rg, self._offset - len(MAGIC), len(self._groups))
+                self._groups.append(rg)
+            f.seek(len(MAGIC))
+            left = start - len(MAGIC)
+            while left:
+                block = f.read(min(left, _BLOCK))
+                if not block:
+                    raise ValueError(f"{part}: shorter than its footer says")
+                self._write(block)
+                left -= len(block)
         self._offset += start - len(MAGIC)
         rows = _field(footer, _NUM_ROWS)[2]
         self.rows += rows
