@@ -1,7 +1,7 @@
 """Functional: results are byte-identical whatever the executor (serial, processes, Dask).
 
 Seeds come from the scenario seed and the replication number only, and the event-log parts
-are rewritten into one file by the client, so summary.csv, replications.csv and
+are spliced into one file by the client (sim.output.splice), so summary.csv, replications.csv and
 events.parquet must not differ by a byte between executors. The Dask test starts a real
 ``LocalCluster`` of two worker processes (loopback), so the tasks, the scenario and the
 event-log parts really cross process boundaries; on Dask the parts travel back as bytes

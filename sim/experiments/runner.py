@@ -256,8 +256,8 @@ def run_replications(executor, tasks: list[tuple]):
     Executors with a shared filesystem (serial, local processes) write each part where the
     task says; the others (``executor.shared_filesystem`` false: Dask, whose workers may be
     on other machines) send the part's bytes back and this process writes them. Either way
-    the parts hold the same rows, and the final events file is rewritten from them, so the
-    results are byte-identical whatever the executor.
+    the parts are pieces of the final events file (the same schema, metadata and row groups),
+    spliced in order (:func:`open_events`), so the results are byte-identical whatever the executor.
     """
     if getattr(executor, "shared_filesystem", True):
         yield from executor.map(run_replication, tasks)
