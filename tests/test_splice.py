@@ -15,12 +15,26 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sim.engine.recorder import SCHEMA, WRITER_OPTIONS, Recorder
 from sim.output.dictionary import parquet_metadata
-from sim.output.splice import ParquetSplice, _Reader, _struct, read_footer
+from sim.output.splice import (
+    _CC_META,
+    _I64,
+    _META_OFFSETS,
+    _RG_COLUMNS,
+    _RG_OFFSET,
+    _ROW_GROUPS,
+    ParquetSplice,
+    _field,
+    _Reader,
+    _shift,
+    _struct,
+    _value,
+    read_footer,
+)
 
 META = parquet_metadata(30.0, 400.0)
 SCHEMA_META = SCHEMA.with_metadata(META)
@@ -65,6 +79,7 @@ def _spliced(tmp_path, parts: list[list[pa.Table]]) -> bytes:
 
 
 @settings(max_examples=15, deadline=None)
+@example(sizes=[5, 3, 7, 2], cuts=[2])  # always: two parts of two row groups each (offsets shifted, renumbered)
 @given(sizes=st.lists(st.integers(0, 40), min_size=1, max_size=6), cuts=st.lists(st.integers(0, 6), max_size=4))
 def test_splice_equals_one_writer_for_any_split(tmp_path_factory, sizes, cuts):
     tmp = tmp_path_factory.mktemp("splice")
@@ -113,3 +128,37 @@ def test_not_parquet_is_refused(tmp_path):
     part.write_bytes(b"PAR1 not really")
     with pytest.raises(ValueError, match="footer|not a Parquet"), ParquetSplice(tmp_path / "e.parquet", None) as e:
         e.append(part)
+
+
+@pytest.mark.parametrize("v", [0, 1, -1, 2**31 - 1, 2**31, 2**32 + 5, 5 << 30, 2**62, 2**63 - 1, -(2**63)])
+def test_64_bit_integers_round_trip(v):
+    """A region's events.parquet passes 4 GiB: its offsets are i64 varints (zigzag) of any size."""
+    out = bytearray()
+    _value(_I64, v, out)
+    assert _Reader(bytes(out)).value(_I64) == v
+
+
+def test_offsets_beyond_4_gib_are_shifted_and_encoded(tmp_path):
+    """Every absolute offset of a row group moves by the shift, past 2^32, and survives encoding."""
+    _one_writer(tmp_path / "f.parquet", _tables([5, 7]))
+    with open(tmp_path / "f.parquet", "rb") as f:
+        _start, footer = read_footer(f)
+
+    def offsets(fields):
+        rgs = _field(fields, _ROW_GROUPS)[2][1]
+        got = []
+        for rg in rgs:
+            got.append(_field(rg, _RG_OFFSET)[2])
+            for cc in _field(rg, _RG_COLUMNS)[2][1]:
+                got += [_field(_field(cc, _CC_META)[2], fid)[2] for fid in _META_OFFSETS
+                        if _field(_field(cc, _CC_META)[2], fid)]
+        return got
+
+    before = offsets(footer)
+    shift = (5 << 30) + 12345
+    for k, rg in enumerate(_field(footer, _ROW_GROUPS)[2][1]):
+        _shift(rg, shift, k)
+    again = bytearray()
+    _struct(footer, again)
+    after = offsets(_Reader(bytes(again)).struct())
+    assert len(before) > 2 and after == [o + shift for o in before]

@@ -242,7 +242,8 @@ class ParquetSplice:
             if self._first is None:
                 self._first, self._same = footer, bytes(same)
             elif bytes(same) != self._same:
-                raise ValueError(f"{part}: not the schema, metadata and writer of the first part")
+                raise ValueError(f"{part}: not the schema, metadata and writer of the first part"
+                                 " (a worker with another pyarrow version? workers need the locked versions)")
             groups = _field(footer, _ROW_GROUPS)
             for rg in groups[2][1] if groups else []:
                 _shift(rg, self._offset - len(MAGIC), len(self._groups))
