@@ -243,3 +243,20 @@ def test_count_intervals_are_cut_at_zero():
     assert out.loc["teams_alive", "ci_low"] == 0.0
     assert out.loc["net", "ci_low"] < 0.0  # a money figure keeps its symmetric interval
     assert out.loc["teams_alive", "ci_high"] == out.loc["net", "ci_high"]
+
+
+def test_a_signal_just_after_the_commit_says_the_results_are_there(result, tmp_path, monkeypatch):
+    """A signal handled as the with block ends (committed): InterruptedAfterCommit, not "nothing written"."""
+    from sim.output import results as R
+
+    exit_ = R.AtomicFolder.__exit__
+
+    def exit_then_signal(self, *exc):
+        exit_(self, *exc)
+        raise KeyboardInterrupt  # as SIGINT handled at the next bytecode after the commit
+
+    monkeypatch.setattr(R.AtomicFolder, "__exit__", exit_then_signal)
+    out = tmp_path / "out"
+    with pytest.raises(R.InterruptedAfterCommit):
+        rc.write_folder(result, out, False, {"argv": []}, 0.0)
+    R.verify_folder(out)  # complete: every file as its manifest says
