@@ -139,9 +139,9 @@ class HospitalPathway:
         those are pre-drawn for all persons (:class:`~sim.engine.weekly.WeeklyHits`, shared by
         the care systems of a replication).
         """
-        persons, u = self.planned_hits.week(week)
+        persons, numbers = self.planned_hits.week(week)
         # Compared as whole arrays (the same float64 numbers and probabilities): a week has thousands of candidates.
-        hit = persons[(self.location[persons] == HOME) & (u < self.planned_prob[self.stratum[persons]])]
+        hit = persons[(self.location[persons] == HOME) & (numbers < self.planned_prob[self.stratum[persons]])]
         if not len(hit):
             return
         base = _PLANNED_BASE + week * (N_SLOTS + 1)

@@ -57,7 +57,10 @@ class WeeklyHits:
             for j, wk in enumerate(weeks.tolist()):
                 lo, hi = cut[j], cut[j + 1]
                 if hi > lo:
-                    self.hits[wk] = (person[lo:hi], u[j, person[lo:hi]])
+                    pair = (person[lo:hi], u[j, person[lo:hi]])
+                    for a in pair:  # shared by the care systems of a replication: none may change them
+                        a.flags.writeable = False
+                    self.hits[wk] = pair
             self.drawn += self.chunk
         hit = self.hits.get(w)
         return (np.empty(0, np.int64), np.empty(0)) if hit is None else hit

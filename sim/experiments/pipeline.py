@@ -32,7 +32,6 @@ from sim.output.results import (
     REPLICATIONS,
     SUMMARY,
     AtomicFolder,
-    InterruptedAfterCommit,
     manifest_bytes,
     shown,
     write_manifest,
@@ -88,12 +87,8 @@ def simulate_to_folder(scenario: Scenario, paradigms: tuple[str, ...], out: Path
     tail = {"argv": [shown(a) for a in sys.argv], "scenario": scenario.model_dump(mode="json")}
     manifest_bytes({**fixed, **tail}, f"{shown(out)}/{MANIFEST}")
     folder = AtomicFolder(out, force)
-    try:
+    with folder.late_signals():
         return _simulate_into(folder, scenario, paradigms, executor, progress, fixed, tail, start)
-    except KeyboardInterrupt as exc:
-        if folder.committed and not isinstance(exc, InterruptedAfterCommit):
-            raise InterruptedAfterCommit(Path(out)) from None  # a signal handled just after the commit
-        raise
 
 
 def _simulate_into(folder: AtomicFolder, scenario: Scenario, paradigms: tuple[str, ...], executor: Executor,
@@ -114,7 +109,6 @@ def _simulate_into(folder: AtomicFolder, scenario: Scenario, paradigms: tuple[st
         results: list[ReplicationResult] = []
         window = (scenario.warmup_days, scenario.horizon_days)
         meta = parquet_metadata(*window)
-        rows = 0
         pending: list[str] = []  # done parts not yet in events.parquet, in order
         workers, left = getattr(executor, "workers", 1), len(tasks)  # tasks not yet done (in order)
         try:
@@ -123,14 +117,14 @@ def _simulate_into(folder: AtomicFolder, scenario: Scenario, paradigms: tuple[st
             # part (and those after it) waits until fewer tasks are left than workers: a worker is idle.
             with open_events(tmp / EVENTS, meta) as events:
                 def append(task, _res):
-                    nonlocal rows, left
+                    nonlocal left
                     pending.append(task[3])
                     left -= 1
                     if left >= workers and any(p.endswith(ARROW_PART) for p in pending):
                         return
                     for part in pending:
                         part = parquet_part(part, meta) if part.endswith(ARROW_PART) else part
-                        rows += events.append(part)
+                        events.append(part)
                         Path(part).unlink()
                     pending.clear()
 
@@ -153,7 +147,7 @@ def _simulate_into(folder: AtomicFolder, scenario: Scenario, paradigms: tuple[st
         per_rep.to_csv(tmp / REPLICATIONS, index=False, float_format="%.6g", lineterminator="\n")
         write_manifest(tmp, {
             **fixed,
-            "events_rows": rows,
+            "events_rows": events.rows,
             "engine_events": int(sum(r.events for r in results)),
             "replication_seconds": [round(r.seconds, 3) for r in results],
             "wall_seconds": round(time.perf_counter() - start, 3),

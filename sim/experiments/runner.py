@@ -144,12 +144,7 @@ def open_events(out: Path, metadata: dict[bytes, bytes] | None = None) -> Parque
     Each part was encoded by the process that recorded it, with the same schema, metadata
     (``metadata``: the data dictionary) and options; the log is their row groups, one footer.
     """
-    import pyarrow.parquet as pq
-
-    from sim.engine.recorder import SCHEMA, WRITER_OPTIONS
-
-    schema = SCHEMA.with_metadata(metadata) if metadata else SCHEMA
-    return ParquetSplice(out, lambda path: pq.ParquetWriter(str(path), schema, **WRITER_OPTIONS).close())
+    return ParquetSplice(out, lambda path: open_sink(path, metadata).close())
 
 
 def parquet_part(part: str, metadata: dict[bytes, bytes] | None = None) -> str:
@@ -159,13 +154,9 @@ def parquet_part(part: str, metadata: dict[bytes, bytes] | None = None) -> str:
     in the worker, so the bytes are the same. The IPC part is deleted.
     """
     import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from sim.engine.recorder import SCHEMA, WRITER_OPTIONS
 
     out = part.removesuffix(ARROW_PART) + ".parquet"
-    with pa.memory_map(str(part)) as source, \
-            pq.ParquetWriter(out, SCHEMA.with_metadata(metadata) if metadata else SCHEMA, **WRITER_OPTIONS) as w:
+    with pa.memory_map(str(part)) as source, open_sink(Path(out), metadata) as w:
         for batch in pa.ipc.open_stream(source):
             w.write_table(pa.Table.from_batches([batch]))
     Path(part).unlink()
@@ -203,9 +194,9 @@ def encode_later(groups: dict[int, list[tuple[str, ...]]], executor) -> set[int]
     worker waits, instead of the workers on the run's longest path (about 0.15 s of CPU each).
     Only where the workers write parts on this machine, and side by side.
     """
-    if not getattr(executor, "parallel", False) or not getattr(executor, "shared_filesystem", True):
+    if not getattr(executor, "shared_filesystem", True):
         return set()
-    split = [r for r, g in groups.items() if len(g) > 1]
+    split = [r for r, g in groups.items() if len(g) > 1]  # none unless the executor runs tasks in parallel
     if not split:
         return set()
     return set(range(max(0, min(split) - getattr(executor, "workers", 1)), min(split)))

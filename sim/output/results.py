@@ -200,6 +200,20 @@ class AtomicFolder:
     def _discard(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
+    @contextlib.contextmanager
+    def late_signals(self):
+        """Around the ``with`` block and its caller's next steps: a plain interrupt after the commit says so.
+
+        A signal handled just after the new folder is in place (after :meth:`__exit__` has returned)
+        raises :class:`InterruptedAfterCommit`, so the caller does not say "nothing written".
+        """
+        try:
+            yield
+        except KeyboardInterrupt as exc:
+            if self.committed and not isinstance(exc, InterruptedAfterCommit):
+                raise InterruptedAfterCommit(self.shown) from None
+            raise
+
     def __exit__(self, exc_type, exc, tb) -> None:
         assert self.tmp is not None
         if exc_type is not None:

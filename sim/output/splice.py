@@ -5,7 +5,8 @@ footer's length and ``PAR1``. A column chunk holds no absolute offset (its pages
 relative); the footer does. So files written by separate writers with the same schema, metadata
 and options join into the file one writer would have written from the same tables in the same
 order: their chunks copied as they are, the footers' row groups concatenated with their offsets
-shifted and renumbered. The event log's parts are encoded once, in the workers that record them;
+shifted (the locked pyarrow writes no row-group ordinal to renumber: the byte-for-byte tests would
+show one). The event log's parts are encoded once, in the workers that record them;
 the process that assembles the results folder copies bytes instead of decoding and encoding them
 again (about 0.17 s of CPU per paired replication of the default). Files with page indexes or
 bloom filters (written after all row groups) are refused: ours have neither.
@@ -158,11 +159,11 @@ def _field(fields: list[list], fid: int) -> list | None:
     return next((f for f in fields if f[0] == fid), None)
 
 
-# FileMetaData: 3 num_rows, 4 row_groups. RowGroup: 1 columns, 5 file_offset, 7 ordinal. ColumnChunk:
+# FileMetaData: 3 num_rows, 4 row_groups. RowGroup: 1 columns, 5 file_offset. ColumnChunk:
 # 2 file_offset, 3 meta_data, 4/6 offset/column index offsets. ColumnMetaData: 9 data page, 10 index
 # page, 11 dictionary page, 14 bloom filter offsets (parquet.thrift).
 _NUM_ROWS, _ROW_GROUPS = 3, 4
-_RG_COLUMNS, _RG_OFFSET, _RG_ORDINAL = 1, 5, 7
+_RG_COLUMNS, _RG_OFFSET = 1, 5
 _CC_OFFSET, _CC_META, _CC_INDEXES = 2, 3, (4, 6)
 _META_OFFSETS, _META_BLOOM = (9, 10, 11), 14
 
@@ -188,8 +189,8 @@ def read_footer(f: BinaryIO, name: str = "part") -> tuple[int, list[list]]:
     return start, footer
 
 
-def _shift(row_group: list[list], shift: int, ordinal: int) -> None:
-    """Move a row group's absolute offsets by ``shift`` bytes and number it ``ordinal``."""
+def _shift(row_group: list[list], shift: int) -> None:
+    """Move a row group's absolute offsets by ``shift`` bytes."""
     for cc in _field(row_group, _RG_COLUMNS)[2][1]:
         if any(_field(cc, fid) for fid in _CC_INDEXES) or _field(_field(cc, _CC_META)[2], _META_BLOOM):
             raise ValueError("a part with page indexes or bloom filters cannot be spliced")
@@ -203,9 +204,6 @@ def _shift(row_group: list[list], shift: int, ordinal: int) -> None:
     f = _field(row_group, _RG_OFFSET)
     if f:
         f[2] += shift
-    f = _field(row_group, _RG_ORDINAL)
-    if f:
-        f[2] = ordinal
 
 
 class ParquetSplice:
@@ -246,7 +244,7 @@ class ParquetSplice:
                                  " (a worker with another pyarrow version? workers need the locked versions)")
             groups = _field(footer, _ROW_GROUPS)
             for rg in groups[2][1] if groups else []:
-                _shift(rg, self._offset - len(MAGIC), len(self._groups))
+                _shift(rg, self._offset - len(MAGIC))
                 self._groups.append(rg)
             f.seek(len(MAGIC))
             left = start - len(MAGIC)

@@ -28,7 +28,7 @@ from sim.experiments.rollout import plots
 from sim.experiments.rollout import tables as tb
 from sim.experiments.rollout.plan import area_runs, areas
 from sim.experiments.rollout.run import PARADIGMS, run_area
-from sim.output.results import AtomicFolder, InterruptedAfterCommit, manifest_bytes, shown, write_manifest
+from sim.output.results import AtomicFolder, manifest_bytes, shown, write_manifest
 from sim.output.summary import format_number
 
 ROLLOUT, YEARS, LEDGER, BREAK_EVEN, TEAMS, CHARTS = (
@@ -188,20 +188,15 @@ def write_folder(result: dict, out: Path, force: bool, fixed: dict, start: float
     }
     manifest_bytes(manifest)
     folder = AtomicFolder(out, force)
-    try:
-        with folder as tmp:
-            _write_csv(table, tmp / ROLLOUT)
-            _write_csv(result["years"], tmp / YEARS)
-            _write_csv(result["ledger"], tmp / LEDGER)
-            _write_csv(result["break_even"], tmp / BREAK_EVEN)
-            _write_csv(result["teams"], tmp / TEAMS)
-            plots.write_charts(result["years"], result["ledger"], tmp / CHARTS)
-            write_manifest(tmp, {**manifest, "task_seconds": [round(s, 3) for s in result["seconds"]],
-                                 "wall_seconds": round(time.perf_counter() - start, 3)})
-    except KeyboardInterrupt as exc:
-        if folder.committed and not isinstance(exc, InterruptedAfterCommit):
-            raise InterruptedAfterCommit(Path(out)) from None  # a signal handled just after the commit
-        raise
+    with folder.late_signals(), folder as tmp:
+        _write_csv(table, tmp / ROLLOUT)
+        _write_csv(result["years"], tmp / YEARS)
+        _write_csv(result["ledger"], tmp / LEDGER)
+        _write_csv(result["break_even"], tmp / BREAK_EVEN)
+        _write_csv(result["teams"], tmp / TEAMS)
+        plots.write_charts(result["years"], result["ledger"], tmp / CHARTS)
+        write_manifest(tmp, {**manifest, "task_seconds": [round(s, 3) for s in result["seconds"]],
+                             "wall_seconds": round(time.perf_counter() - start, 3)})
     return table
 
 
